@@ -1,0 +1,79 @@
+//===- DeltaTypes.cpp - delta dialect types -------------------------------===//
+
+#include "dialect/DeltaTypes.h"
+
+#include "dialect/DeltaDialect.h"
+#include "dialect/DeltaShapes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace deltac::delta;
+
+/// Parses a static dimension list without a trailing `x`: `6144x1024`.
+static ParseResult parseDims(AsmParser &parser, SmallVector<int64_t> &dims) {
+  return parser.parseDimensionList(dims, /*allowDynamic=*/false, /*withTrailingX=*/false);
+}
+
+static void printDims(AsmPrinter &printer, ArrayRef<int64_t> dims) {
+  llvm::interleave(dims, printer.getStream(), "x");
+}
+
+#define GET_TYPEDEF_CLASSES
+#include "dialect/DeltaTypes.cpp.inc"
+
+void DeltaDialect::registerTypes() {
+  addTypes<
+#define GET_TYPEDEF_LIST
+#include "dialect/DeltaTypes.cpp.inc"
+      >();
+}
+
+static int64_t byteWidth(FloatType type) { return type ? type.getWidth() / 8 : 0; }
+
+LogicalResult QuantizedWeightType::verify(function_ref<InFlightDiagnostic()> emitError,
+                                          ArrayRef<int64_t> shape, QuantSchemeAttr scheme,
+                                          WeightLayout layout) {
+  if (shape.size() != 2 && shape.size() != 3)
+    return emitError() << "quantized weight must be a matrix [N, K] or a stack of expert "
+                          "matrices [E, N, K], got rank "
+                       << shape.size();
+  for (int64_t d : shape)
+    if (d <= 0)
+      return emitError() << "quantized weight dimensions must be positive, got " << d;
+  int64_t rowLength = shape.back();
+  if (!groupsPerRow(rowLength, scheme.getGroupSize()))
+    return emitError() << "group_size " << scheme.getGroupSize()
+                       << " does not divide the row length " << rowLength;
+  if (scheme.getStorage().getWidth() == 4 && rowLength % 2 != 0)
+    return emitError() << "i4 rows must hold an even number of values, got " << rowLength;
+  if (layout == WeightLayout::ggml_blocks) {
+    bool isQ8_0 = scheme.getStorage().getWidth() == 8 && !scheme.isAsymmetric();
+    bool isQ4_0 = scheme.getStorage().getWidth() == 4 && !scheme.isAsymmetric();
+    bool isQ4_1 = scheme.getStorage().getWidth() == 4 && scheme.isAsymmetric() &&
+                  scheme.getOffsetType().isF16();
+    if (scheme.getGroupSize() != 32 || !scheme.getScaleType().isF16() ||
+        !(isQ8_0 || isQ4_0 || isQ4_1))
+      return emitError() << "ggml_blocks layout holds only GGUF Q8_0, Q4_0 and Q4_1 blocks "
+                            "(group_size 32, f16 scale, f16 offset for Q4_1), got "
+                         << scheme;
+  }
+  return success();
+}
+
+int64_t QuantizedWeightType::getStorageBytes() const {
+  QuantSchemeAttr scheme = getScheme();
+  return quantizedStorageBytes(getShape(), scheme.getStorage().getWidth(), scheme.getGroupSize(),
+                               byteWidth(scheme.getScaleType()), byteWidth(scheme.getOffsetType()))
+      .value_or(0);
+}
+
+ArrayRef<int64_t> deltac::delta::getWeightShape(Type weightType) {
+  if (auto tensor = dyn_cast<RankedTensorType>(weightType))
+    return tensor.getShape();
+  if (auto quantized = dyn_cast<QuantizedWeightType>(weightType))
+    return quantized.getShape();
+  return {};
+}

@@ -1,0 +1,22 @@
+//===- DeltaTypes.h - delta dialect types -----------------------*- C++ -*-===//
+
+#ifndef DELTAC_DIALECT_DELTATYPES_H
+#define DELTAC_DIALECT_DELTATYPES_H
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Types.h"
+
+#include "dialect/DeltaAttributes.h"
+
+#define GET_TYPEDEF_CLASSES
+#include "dialect/DeltaTypes.h.inc"
+
+namespace deltac::delta {
+
+/// The logical shape of a weight operand: a float tensor's shape or a quantized weight's shape.
+/// Empty for any other type.
+llvm::ArrayRef<int64_t> getWeightShape(mlir::Type weightType);
+
+} // namespace deltac::delta
+
+#endif // DELTAC_DIALECT_DELTATYPES_H

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything deltac needs on a fresh Debian 12 (bookworm) machine.
+# Idempotent: packages already present are skipped by apt-get; safe to run on every CI start.
+set -euo pipefail
+
+APT_PACKAGES=(
+  cmake ninja-build g++ python3 python3-pip
+  llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
+  libgtest-dev googletest
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: Debian packages already installed"
+fi
+
+# lit drives the regression tests; Debian's llvm-22-tools ships it as a script, PyPI's `lit` is the
+# supported, versioned entry point.
+if ! python3 -c 'import lit' 2>/dev/null; then
+  echo "setup: installing Python package lit"
+  python3 -m pip install --quiet --disable-pip-version-check 'lit==18.1.8'
+fi

@@ -1,0 +1,16 @@
+# lit configuration for deltac's regression tests (MLIR files under test/ driven through delta-opt).
+import os
+
+import lit.formats
+
+config.name = "deltac"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.deltac_obj_root, "test")
+
+# deltac's tools first, then LLVM's FileCheck and not.
+config.environment["PATH"] = os.pathsep.join(
+    [config.deltac_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")]
+)
