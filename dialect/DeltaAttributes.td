@@ -27,7 +27,6 @@ def Delta_NormScale : I32Enum<"NormScale", "how an RMSNorm applies its weight", 
   }];
 }
 def Delta_NormScaleAttr : EnumAttr<Delta_Dialect, Delta_NormScale, "norm_scale"> {
-  let assemblyFormat = "$value";
 }
 
 def Delta_HeadMapping : I32Enum<"HeadMapping",
@@ -43,7 +42,6 @@ def Delta_HeadMapping : I32Enum<"HeadMapping",
   }];
 }
 def Delta_HeadMappingAttr : EnumAttr<Delta_Dialect, Delta_HeadMapping, "head_mapping"> {
-  let assemblyFormat = "$value";
 }
 
 def Delta_Activation : I32Enum<"Activation", "an elementwise activation", [
@@ -53,7 +51,6 @@ def Delta_Activation : I32Enum<"Activation", "an elementwise activation", [
   let cppNamespace = "::deltac::delta";
 }
 def Delta_ActivationAttr : EnumAttr<Delta_Dialect, Delta_Activation, "activation"> {
-  let assemblyFormat = "$value";
 }
 
 def Delta_DecayForm : I32Enum<"DecayForm",
@@ -68,7 +65,6 @@ def Delta_DecayForm : I32Enum<"DecayForm",
   }];
 }
 def Delta_DecayFormAttr : EnumAttr<Delta_Dialect, Delta_DecayForm, "decay_form"> {
-  let assemblyFormat = "$value";
 }
 
 def Delta_WeightLayout : I32Enum<"WeightLayout",
@@ -85,7 +81,6 @@ def Delta_WeightLayout : I32Enum<"WeightLayout",
   }];
 }
 def Delta_WeightLayoutAttr : EnumAttr<Delta_Dialect, Delta_WeightLayout, "layout"> {
-  let assemblyFormat = "$value";
 }
 
 //===----------------------------------------------------------------------===//

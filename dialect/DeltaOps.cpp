@@ -19,17 +19,38 @@ using namespace deltac::delta;
 
 #include "dialect/DeltaInterfaces.cpp.inc"
 
-/// Parses an optional bare `private`, `public` or `nested` keyword before a symbol name.
-static ParseResult parseSymbolVisibility(OpAsmParser &parser, StringAttr &visibility) {
-  StringRef keyword;
-  if (succeeded(parser.parseOptionalKeyword(&keyword, {"private", "public", "nested"})))
-    visibility = parser.getBuilder().getStringAttr(keyword);
+/// Enum attributes appear in op syntax as a bare keyword (`one_plus`, `tiled`, `silu`) so ops read
+/// naturally; their generic form keeps the attribute syntax (`#delta.norm_scale<one_plus>`).
+template <typename AttrT>
+static ParseResult parseKeywordAttr(OpAsmParser &parser, AttrT &attr) {
+  using EnumT = decltype(std::declval<AttrT>().getValue());
+  // The generated field parser reports "expected one of [...]" for an unknown keyword.
+  FailureOr<EnumT> value = FieldParser<EnumT>::parse(parser);
+  if (failed(value))
+    return failure();
+  attr = AttrT::get(parser.getContext(), *value);
   return success();
 }
 
-static void printSymbolVisibility(OpAsmPrinter &printer, Operation *, StringAttr visibility) {
+template <typename AttrT>
+static void printKeywordAttr(OpAsmPrinter &printer, Operation *, AttrT attr) {
+  printer << stringifyEnum(attr.getValue());
+}
+
+/// Parses `[private|public|nested] @name`: an optional bare visibility keyword, then the symbol.
+static ParseResult parseVisibilityAndName(OpAsmParser &parser, StringAttr &visibility,
+                                          StringAttr &name) {
+  StringRef keyword;
+  if (succeeded(parser.parseOptionalKeyword(&keyword, {"private", "public", "nested"})))
+    visibility = parser.getBuilder().getStringAttr(keyword);
+  return parser.parseSymbolName(name);
+}
+
+static void printVisibilityAndName(OpAsmPrinter &printer, Operation *, StringAttr visibility,
+                                   StringAttr name) {
   if (visibility)
-    printer << visibility.getValue();
+    printer << visibility.getValue() << ' ';
+  printer.printSymbolName(name.getValue());
 }
 
 #define GET_OP_CLASSES
@@ -142,6 +163,8 @@ LogicalResult SplitOp::verify() {
   auto in = getInput().getType();
   if (getResults().empty())
     return emitOpError() << "must have at least one result";
+  if (in.getRank() < 1)
+    return emitOpError() << "input must have at least one dimension, got " << in;
   int64_t total = 0;
   for (auto [index, result] : llvm::enumerate(getResults())) {
     auto type = cast<RankedTensorType>(result.getType());
@@ -166,6 +189,10 @@ LogicalResult ConcatOp::verify() {
   auto out = getResult().getType();
   if (getInputs().empty())
     return emitOpError() << "must have at least one input";
+  if (out.getRank() < 1)
+    return emitOpError() << "result must have at least one dimension, got " << out;
+  if (out.isDynamicDim(out.getRank() - 1))
+    return emitOpError() << "result must have a static last dimension, got " << out;
   int64_t total = 0;
   for (auto [index, input] : llvm::enumerate(getInputs())) {
     auto type = cast<RankedTensorType>(input.getType());
@@ -180,7 +207,7 @@ LogicalResult ConcatOp::verify() {
       return emitOpError() << "input #" << index << " must have a static last dimension";
     total += type.getShape().back();
   }
-  if (out.isDynamicDim(out.getRank() - 1) || total != out.getShape().back())
+  if (total != out.getShape().back())
     return emitOpError() << "input widths add up to " << total
                          << ", but the result's last dimension is " << out.getShape().back();
   return success();

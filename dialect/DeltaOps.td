@@ -29,6 +29,9 @@ def Delta_F32Tensor : RankedTensorOf<[F32]>;
 def Delta_StaticFloatTensor
     : Type<And<[Delta_FloatTensor.predicate, HasStaticShapePred]>,
            "statically shaped tensor of f32, f16 or bf16 values">;
+def Delta_StaticF32Tensor
+    : Type<And<[Delta_F32Tensor.predicate, HasStaticShapePred]>,
+           "statically shaped tensor of f32 values">;
 def Delta_Weight : AnyTypeOf<[Delta_StaticFloatTensor, Delta_QuantizedWeightType],
                              "float tensor or quantized weight">;
 def Delta_TokenIds : 1DTensorOf<[I32]>;
@@ -59,7 +62,7 @@ def Delta_WeightOp : Delta_Op<"weight", [Symbol, HasParent<"::mlir::ModuleOp">]>
     OptionalAttr<StrAttr>:$sym_visibility,
     TypeAttrOf<Delta_Weight>:$type
   );
-  let assemblyFormat = "custom<SymbolVisibility>($sym_visibility) $sym_name `:` $type attr-dict";
+  let assemblyFormat = "custom<VisibilityAndName>($sym_visibility, $sym_name) `:` $type attr-dict";
 }
 
 def Delta_WeightRefOp : Delta_Op<"weight_ref",
@@ -294,7 +297,7 @@ def Delta_RMSNormOp : Delta_Op<"rms_norm", [Pure, AllTypesMatch<["input", "resul
   );
   let results = (outs Delta_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $weight $scale `eps` `(` $eps `)` attr-dict `:` type($input) `,` type($weight)
+    $input `,` $weight custom<KeywordAttr>($scale) `eps` `(` $eps `)` attr-dict `:` type($input) `,` type($weight)
   }];
   let hasVerifier = 1;
 }
@@ -373,7 +376,7 @@ def Delta_CausalConv1DOp : Delta_Op<"causal_conv1d", [Pure,
   );
   let results = (outs Delta_FloatTensor:$result, Delta_StaticFloatTensor:$new_state);
   let assemblyFormat = [{
-    $input `,` $weight `,` $state `activation` `(` $activation `)` attr-dict
+    $input `,` $weight `,` $state `activation` `(` custom<KeywordAttr>($activation) `)` attr-dict
       `:` type($input) `,` type($weight) `,` type($state)
   }];
   let hasVerifier = 1;
@@ -407,7 +410,7 @@ def Delta_GDNGatesOp : Delta_Op<"gdn_gates", [Pure,
   );
   let results = (outs Delta_F32Tensor:$g, Delta_F32Tensor:$beta);
   let assemblyFormat = [{
-    $a `,` $b `,` $decay `,` $dt_bias $decay_form attr-dict
+    $a `,` $b `,` $decay `,` $dt_bias custom<KeywordAttr>($decay_form) attr-dict
       `:` type($a) `,` type($decay) `->` type($g)
   }];
   let hasVerifier = 1;
@@ -444,13 +447,13 @@ def Delta_GatedDeltaRuleOp : Delta_Op<"gated_delta_rule", [Pure,
     Delta_FloatTensor:$value,
     Delta_F32Tensor:$g,
     Delta_F32Tensor:$beta,
-    TensorOf<[F32]>:$state,
+    Delta_StaticF32Tensor:$state,
     Delta_HeadMappingAttr:$head_mapping,
     F32Attr:$scale
   );
-  let results = (outs Delta_FloatTensor:$output, TensorOf<[F32]>:$new_state);
+  let results = (outs Delta_FloatTensor:$output, Delta_StaticF32Tensor:$new_state);
   let assemblyFormat = [{
-    $query `,` $key `,` $value `,` $g `,` $beta `,` $state $head_mapping `scale` `(` $scale `)` attr-dict
+    $query `,` $key `,` $value `,` $g `,` $beta `,` $state custom<KeywordAttr>($head_mapping) `scale` `(` $scale `)` attr-dict
       `:` type($query) `,` type($value) `,` type($g) `,` type($state)
   }];
   let hasVerifier = 1;

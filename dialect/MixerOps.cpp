@@ -69,7 +69,7 @@ ResultRange GatedDeltaRuleOp::getUpdatedStates() {
 
 LogicalResult GatedDeltaRuleOp::verify() {
   auto q = getQuery().getType(), v = getValue().getType(), g = getG().getType();
-  auto state = getState().getType();
+  Type state = getState().getType();
   if (failed(verify::rank(*this, "query", q, 3)) || failed(verify::rank(*this, "value", v, 3)) ||
       failed(verify::rank(*this, "g", g, 2)) || failed(verify::rank(*this, "state", state, 3)))
     return failure();
@@ -87,8 +87,6 @@ LogicalResult GatedDeltaRuleOp::verify() {
       failed(verify::dim(*this, "state", state, 1, keyDim, "the key head dimension")) ||
       failed(verify::dim(*this, "state", state, 2, valueDim, "the value head dimension")))
     return failure();
-  if (!state.hasStaticShape())
-    return emitOpError() << "state must have a static shape, got " << state;
   APFloat scale = getScale();
   if (!scale.isFiniteNonZero() || scale.isNegative())
     return emitOpError() << "scale must be positive and finite, got " << scale.convertToDouble();

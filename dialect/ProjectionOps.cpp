@@ -25,7 +25,9 @@ static LogicalResult verifyMatmul(Operation *op, RankedTensorType input, Type we
   if (failed(verify::rank(op, "weight", weight, 2)))
     return failure();
   ArrayRef<int64_t> w = verify::shapeOf(weight);
-  if (input.getRank() < 1 || result.getRank() != input.getRank())
+  if (input.getRank() < 1)
+    return op->emitOpError() << "input must have at least one dimension, got " << input;
+  if (result.getRank() != input.getRank())
     return op->emitOpError() << "result must have the input's rank, got " << input << " and "
                              << result;
   int64_t last = input.getRank() - 1;
