@@ -1,0 +1,91 @@
+//===- WeightStore.h - write and read deltac weight stores ------*- C++ -*-===//
+//
+// The format is defined in runtime/include/deltac/weight_store.h. The writer streams: the caller
+// declares every tensor up front, then feeds each tensor's bytes in table order, so a store of any size
+// is written with a bounded buffer. The reader maps a store and validates every field before exposing it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DELTAC_IMPORT_WEIGHTSTORE_H
+#define DELTAC_IMPORT_WEIGHTSTORE_H
+
+#include "import/FileIO.h"
+
+#include "deltac/weight_store.h"
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <optional>
+#include <vector>
+
+namespace deltac {
+
+/// Name of a weight-store dtype ("bf16", "q8_0", ...).
+llvm::StringRef weightDTypeName(dc_ws_dtype dtype);
+
+/// Bytes a tensor of `shape` takes in `dtype`; std::nullopt when the shape does not fit the encoding
+/// (a block-quantized row not a multiple of 32) or the size overflows.
+std::optional<uint64_t> storedBytes(dc_ws_dtype dtype, llvm::ArrayRef<int64_t> shape);
+
+/// A tensor the writer will store.
+struct StoredTensorSpec {
+  std::string name;
+  dc_ws_dtype dtype;
+  llvm::SmallVector<int64_t, 4> shape;
+};
+
+class WeightStoreWriter {
+public:
+  /// Opens a temporary output for `path` and lays out `tensors` (sorted by name; names must be unique).
+  static llvm::Expected<std::unique_ptr<WeightStoreWriter>>
+  create(llvm::StringRef path, std::vector<StoredTensorSpec> tensors);
+
+  /// The tensors in file order; feed their data in this order.
+  llvm::ArrayRef<StoredTensorSpec> tensors() const { return specs; }
+  uint64_t tensorBytes(size_t index) const { return entries[index].bytes; }
+
+  /// Appends the next chunk of tensor `index`'s data. Tensors must be written in order, each completely.
+  llvm::Error write(size_t index, llvm::ArrayRef<uint8_t> chunk);
+
+  /// Checks that every tensor was written, writes the table and header, and renames the store into
+  /// place. Returns the fingerprint.
+  llvm::Expected<uint64_t> finish();
+
+private:
+  WeightStoreWriter() = default;
+  std::unique_ptr<AtomicOutputFile> out;
+  std::vector<StoredTensorSpec> specs;
+  std::vector<dc_ws_tensor> entries;
+  std::string strings;
+  uint64_t dataOffset = 0;
+  size_t current = 0;
+  uint64_t currentWritten = 0;
+  StreamHasher dataHash;
+};
+
+/// A validated, memory-mapped weight store.
+class WeightStore {
+public:
+  struct Tensor {
+    llvm::StringRef name;
+    dc_ws_dtype dtype;
+    llvm::SmallVector<int64_t, 4> shape;
+    llvm::ArrayRef<uint8_t> data;
+  };
+
+  static llvm::Expected<std::unique_ptr<WeightStore>> open(llvm::StringRef path);
+
+  uint64_t fingerprint() const { return header.fingerprint; }
+  llvm::ArrayRef<Tensor> tensors() const { return tensorList; }
+  const Tensor *find(llvm::StringRef name) const;
+
+private:
+  std::unique_ptr<llvm::MemoryBuffer> buffer;
+  dc_ws_header header;
+  std::vector<Tensor> tensorList;
+};
+
+} // namespace deltac
+
+#endif // DELTAC_IMPORT_WEIGHTSTORE_H

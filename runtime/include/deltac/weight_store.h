@@ -1,0 +1,77 @@
+/*===- deltac/weight_store.h - on-disk format of a deltac weight store ----===*
+ *
+ * A weight store (`.dcw`) holds every weight of one imported model, laid out so the runtime can
+ * memory-map the file and point kernels straight at the data. This header is the format's only
+ * definition; the compiler writes it and the runtime reads it. All integers are little-endian.
+ *
+ *   offset 0                 dc_ws_header
+ *   header.table_offset      dc_ws_tensor[header.tensor_count], sorted by name
+ *   header.strings_offset    tensor names, UTF-8, each NUL-terminated (name_bytes excludes the NUL)
+ *   header.data_offset       tensor data; each tensor starts at data_offset + offset, a multiple of
+ *                            DC_WS_ALIGNMENT from the start of the file
+ *   header.file_bytes        end of file
+ *
+ * The header is written last: a file whose magic is not DC_WS_MAGIC, whose file_bytes disagrees with
+ * the file's size, or whose fingerprint is 0 is incomplete and must be rejected. deltac also writes the
+ * store to a temporary name and renames it into place, so an interrupted import leaves no file that
+ * looks valid.
+ *
+ * The fingerprint is a 64-bit hash of the tensor table and of every data byte. The compiled program
+ * carries the fingerprint of the store it was compiled against; the runtime refuses a store with
+ * another fingerprint.
+ *===----------------------------------------------------------------------===*/
+
+#ifndef DELTAC_WEIGHT_STORE_H
+#define DELTAC_WEIGHT_STORE_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DC_WS_MAGIC "DELTACWS"
+#define DC_WS_VERSION 1u
+#define DC_WS_ALIGNMENT 64u
+#define DC_WS_MAX_RANK 4u
+
+/* Element encoding of a stored tensor. */
+typedef enum dc_ws_dtype {
+  DC_WS_F32 = 0,  /* IEEE binary32 */
+  DC_WS_F16 = 1,  /* IEEE binary16 */
+  DC_WS_BF16 = 2, /* bfloat16 */
+  DC_WS_Q8_0 = 3, /* GGML Q8_0 blocks of 32: f16 scale, 32 x int8 (34 bytes) */
+  DC_WS_Q4_0 = 4, /* GGML Q4_0 blocks of 32: f16 scale, 16 bytes of 4-bit codes (18 bytes) */
+  DC_WS_Q4_1 = 5, /* GGML Q4_1 blocks of 32: f16 scale, f16 min, 16 bytes of codes (20 bytes) */
+} dc_ws_dtype;
+
+typedef struct dc_ws_header {
+  char magic[8];            /* DC_WS_MAGIC, no NUL */
+  uint32_t version;         /* DC_WS_VERSION */
+  uint32_t header_bytes;    /* sizeof(dc_ws_header) */
+  uint64_t fingerprint;     /* hash of table and data; never 0 in a complete file */
+  uint64_t tensor_count;
+  uint64_t table_offset;    /* byte offset of the tensor table */
+  uint64_t strings_offset;  /* byte offset of the name strings */
+  uint64_t strings_bytes;
+  uint64_t data_offset;     /* byte offset of the first tensor, a multiple of DC_WS_ALIGNMENT */
+  uint64_t file_bytes;      /* total size of the file */
+  uint64_t reserved[3];     /* zero */
+} dc_ws_header;
+
+typedef struct dc_ws_tensor {
+  uint64_t name_offset;           /* from strings_offset */
+  uint32_t name_bytes;            /* without the terminating NUL */
+  uint32_t dtype;                 /* dc_ws_dtype */
+  uint32_t rank;                  /* 1 .. DC_WS_MAX_RANK */
+  uint32_t reserved;              /* zero */
+  uint64_t dims[DC_WS_MAX_RANK];  /* row-major logical shape, outermost first; unused dims are 0 */
+  uint64_t offset;                /* from data_offset, a multiple of DC_WS_ALIGNMENT */
+  uint64_t bytes;                 /* stored bytes */
+} dc_ws_tensor;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* DELTAC_WEIGHT_STORE_H */

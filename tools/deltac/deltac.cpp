@@ -1,0 +1,233 @@
+//===- deltac.cpp - the deltac driver -------------------------------------===//
+//
+// deltac import   checkpoint (HF directory or GGUF file) -> delta-dialect IR + weight store
+// deltac synth    random-weight checkpoint with the real names and shapes of a model size
+// deltac inspect  summary of a weight store or a checkpoint
+//
+// Thin: every command is a call into the import library. Errors are one line, "deltac: error: ...",
+// naming the file and the problem, with exit status 1; outputs are written atomically.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Progress.h"
+
+#include "dialect/DeltaDialect.h"
+#include "import/Checkpoint.h"
+#include "import/Importer.h"
+#include "import/Synth.h"
+#include "import/WeightStore.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+
+using namespace llvm;
+using namespace deltac;
+
+namespace {
+
+cl::SubCommand importCmd("import", "Import a Hugging Face directory or GGUF file");
+cl::SubCommand synthCmd("synth", "Synthesize a random-weight checkpoint at real shapes");
+cl::SubCommand inspectCmd("inspect", "Summarize a weight store (.dcw) or a checkpoint");
+
+cl::OptionCategory category("deltac options");
+
+// import
+cl::opt<std::string> importInput(cl::Positional, cl::desc("<HF directory | file.gguf>"),
+                                 cl::Required, cl::sub(importCmd), cl::cat(category));
+cl::opt<std::string> importOutput("o", cl::desc("Output IR file (.mlir)"), cl::Required,
+                                  cl::value_desc("file"), cl::sub(importCmd), cl::cat(category));
+cl::opt<std::string> importWeights("weights",
+                                   cl::desc("Weight store to write (default: the IR path with .dcw)"),
+                                   cl::value_desc("file"), cl::sub(importCmd), cl::cat(category));
+cl::opt<int64_t> importMaxContext("max-context", cl::desc("KV cache length in tokens"),
+                                  cl::init(4096), cl::sub(importCmd), cl::cat(category));
+
+// synth
+cl::opt<std::string> synthSize("size", cl::desc("tiny, 0.8b, 2b, 4b or 9b"), cl::init("tiny"),
+                               cl::sub(synthCmd), cl::cat(category));
+cl::opt<std::string> synthFormat("format", cl::desc("hf or gguf"), cl::init("hf"),
+                                 cl::sub(synthCmd), cl::cat(category));
+cl::opt<std::string> synthArch("arch", cl::desc("qwen3_5 (default), qwen3_5_moe or qwen3_next"),
+                               cl::init("qwen3_5"), cl::sub(synthCmd), cl::cat(category));
+cl::opt<std::string> synthOutput("o", cl::desc("Output directory (hf) or file (gguf)"),
+                                 cl::Required, cl::sub(synthCmd), cl::cat(category));
+cl::opt<uint64_t> synthSeed("seed", cl::desc("Random seed"), cl::init(0), cl::sub(synthCmd),
+                            cl::cat(category));
+cl::opt<int64_t> synthLayers("layers", cl::desc("Override the layer count"), cl::init(0),
+                             cl::sub(synthCmd), cl::cat(category));
+cl::opt<int64_t> synthVocab("vocab", cl::desc("Override the vocabulary size"), cl::init(0),
+                            cl::sub(synthCmd), cl::cat(category));
+cl::opt<std::string> synthDType("dtype",
+                                cl::desc("Matrix element type: bf16, f16, f32 (gguf: q8_0, q4_0)"),
+                                cl::init("bf16"), cl::sub(synthCmd), cl::cat(category));
+cl::opt<bool> synthNoMTP("no-mtp", cl::desc("Leave out the MTP block"), cl::sub(synthCmd),
+                         cl::cat(category));
+cl::opt<uint64_t> synthShardBytes("max-shard-bytes",
+                                  cl::desc("Split HF weights into shards above this size"),
+                                  cl::init(4ull << 30), cl::sub(synthCmd), cl::cat(category));
+
+// inspect
+cl::opt<std::string> inspectInput(cl::Positional, cl::desc("<file.dcw | HF directory | file.gguf>"),
+                                  cl::Required, cl::sub(inspectCmd), cl::cat(category));
+
+// shared
+cl::opt<bool> noProgress("no-progress", cl::desc("Do not draw a progress line"),
+                         cl::sub(cl::SubCommand::getAll()), cl::cat(category));
+
+int fail(Error error) {
+  errs() << "deltac: error: " << toString(std::move(error)) << "\n";
+  return 1;
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string mib(uint64_t bytes) { return formatv("{0:f1} MiB", double(bytes) / (1 << 20)).str(); }
+
+int runImport() {
+  auto start = std::chrono::steady_clock::now();
+  Expected<Checkpoint> checkpoint = openCheckpoint(importInput);
+  if (!checkpoint)
+    return fail(checkpoint.takeError());
+  for (const std::string &notice : checkpoint->notices)
+    errs() << "deltac: note: " << importInput << ": " << notice << "\n";
+  if (importMaxContext < 1 || importMaxContext > (1 << 22))
+    return fail(createStringError(inconvertibleErrorCode(),
+                                  "--max-context must be between 1 and 4194304"));
+
+  std::string storePath = importWeights;
+  if (storePath.empty()) {
+    SmallString<256> p(importOutput);
+    sys::path::replace_extension(p, "dcw");
+    storePath = std::string(p);
+  }
+  // The IR names the store relative to itself when they share a directory.
+  std::string storeInIR = sys::path::parent_path(storePath) == sys::path::parent_path(importOutput)
+                              ? sys::path::filename(storePath).str()
+                              : storePath;
+
+  ProgressLine progress("import", !noProgress);
+  ImportOptions options;
+  options.storePath = storePath;
+  options.storePathInIR = storeInIR;
+  options.maxContext = importMaxContext;
+  options.progress = [&](uint64_t done, uint64_t total, StringRef item) {
+    progress.update(done, total, item);
+  };
+  mlir::MLIRContext context;
+  Expected<ImportResult> result = importCheckpoint(context, *checkpoint, options);
+  progress.finish();
+  if (!result)
+    return fail(result.takeError());
+  if (failed(mlir::verify(*result->module)))
+    return fail(createStringError(inconvertibleErrorCode(),
+                                  "internal error: the imported module does not verify"));
+  std::string text;
+  raw_string_ostream os(text);
+  result->module->print(os);
+  if (Error e = writeFileAtomically(importOutput, text))
+    return fail(std::move(e));
+  errs() << formatv("deltac: imported {0} tensors ({1}) from {2} into {3} and {4} in {5:f1} s\n",
+                    result->tensorCount, mib(result->storeBytes), importInput, importOutput,
+                    storePath, secondsSince(start));
+  return 0;
+}
+
+int runSynth() {
+  auto start = std::chrono::steady_clock::now();
+  ModelArch arch;
+  if (synthArch == "qwen3_5")
+    arch = ModelArch::Qwen35;
+  else if (synthArch == "qwen3_5_moe")
+    arch = ModelArch::Qwen35MoE;
+  else if (synthArch == "qwen3_next")
+    arch = ModelArch::Qwen3Next;
+  else
+    return fail(createStringError(inconvertibleErrorCode(),
+                                  "synth: unknown --arch '" + synthArch +
+                                      "' (qwen3_5, qwen3_5_moe or qwen3_next)"));
+  if (synthFormat != "hf" && synthFormat != "gguf")
+    return fail(createStringError(inconvertibleErrorCode(),
+                                  "synth: unknown --format '" + synthFormat + "' (hf or gguf)"));
+  Expected<ModelConfig> config = syntheticConfig(synthSize, arch, synthLayers, synthVocab);
+  if (!config)
+    return fail(config.takeError());
+  ProgressLine progress("synth", !noProgress);
+  SynthOptions options;
+  options.output = synthOutput;
+  options.gguf = synthFormat == "gguf";
+  options.config = *config;
+  options.seed = synthSeed;
+  options.dtype = synthDType;
+  options.withMTP = !synthNoMTP;
+  options.maxShardBytes = synthShardBytes;
+  options.progress = [&](uint64_t done, uint64_t total, StringRef item) {
+    progress.update(done, total, item);
+  };
+  if (Error e = synthesizeCheckpoint(options))
+    return fail(std::move(e));
+  progress.finish();
+  errs() << formatv("deltac: wrote a {0} {1} checkpoint to {2} in {3:f1} s\n", synthSize,
+                    synthFormat, synthOutput, secondsSince(start));
+  return 0;
+}
+
+int runInspect() {
+  if (StringRef(inspectInput).ends_with(".dcw")) {
+    Expected<std::unique_ptr<WeightStore>> store = WeightStore::open(inspectInput);
+    if (!store)
+      return fail(store.takeError());
+    uint64_t bytes = 0;
+    for (const WeightStore::Tensor &t : (*store)->tensors())
+      bytes += t.data.size();
+    outs() << formatv("weight store {0}: {1} tensors, {2}, fingerprint {3:x16}\n", inspectInput,
+                      (*store)->tensors().size(), mib(bytes), (*store)->fingerprint());
+    for (const WeightStore::Tensor &t : (*store)->tensors()) {
+      outs() << "  " << t.name << " " << weightDTypeName(t.dtype) << " [";
+      interleave(t.shape, outs(), ", ");
+      outs() << "]\n";
+    }
+    return 0;
+  }
+  Expected<Checkpoint> checkpoint = openCheckpoint(inspectInput);
+  if (!checkpoint)
+    return fail(checkpoint.takeError());
+  const ModelConfig &c = checkpoint->config;
+  int64_t full = llvm::count(c.fullAttention, true);
+  outs() << formatv("{0} checkpoint {1}: {2}, {3} layers ({4} Gated DeltaNet, {5} attention), "
+                    "hidden {6}, vocab {7}, {8} tensors, {9}{10}\n",
+                    checkpoint->format == CheckpointFormat::GGUF ? "GGUF" : "Hugging Face",
+                    inspectInput, archName(c.arch), c.numLayers, c.numLayers - full, full,
+                    c.hiddenSize, c.vocabSize, checkpoint->tensors.size(),
+                    mib(checkpoint->sourceBytes()), checkpoint->hasMTP ? ", with MTP" : "");
+  for (const std::string &notice : checkpoint->notices)
+    outs() << "  note: " << notice << "\n";
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv, "deltac: compiler for hybrid delta-rule language models\n");
+  if (importCmd)
+    return runImport();
+  if (synthCmd)
+    return runSynth();
+  if (inspectCmd)
+    return runInspect();
+  errs() << "deltac: error: no command given (import, synth or inspect); see deltac --help\n";
+  return 1;
+}
