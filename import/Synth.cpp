@@ -39,8 +39,9 @@ static double uniform01(uint64_t key, uint64_t index) {
   return double(splitmix64(key ^ splitmix64(index)) >> 11) * 0x1.0p-53;
 }
 
-float synthValue(uint64_t seed, StringRef name, uint64_t index, TensorRole role) {
-  double u = uniform01(nameKey(seed, name), index);
+/// The value of element `index` of the tensor whose name hashed to `key`.
+static float synthValueFromKey(uint64_t key, uint64_t index, TensorRole role) {
+  double u = uniform01(key, index);
   double s = 2 * u - 1; // [-1, 1)
   switch (role) {
   case TensorRole::Embedding:
@@ -57,6 +58,10 @@ float synthValue(uint64_t seed, StringRef name, uint64_t index, TensorRole role)
   case TensorRole::DtBias: return float(1.0 + 0.5 * s);
   }
   return 0;
+}
+
+float synthValue(uint64_t seed, StringRef name, uint64_t index, TensorRole role) {
+  return synthValueFromKey(nameKey(seed, name), index, role);
 }
 
 namespace {
@@ -92,7 +97,9 @@ struct OutputTensor {
   HeadPermutation rowPerm, colPerm;
   bool addOne = false;           ///< GGUF zero-centred norms store 1 + w
   bool negExp = false;           ///< GGUF ssm_a stores -exp(A_log)
-  std::string valueName;         ///< canonical name whose values it holds (A_log for ssm_a)
+  /// For GGUF's ssm_a: the canonical A_log whose values it transforms (otherwise each row's values
+  /// are those of the catalog tensor it comes from).
+  std::string negExpOf;
   TensorRole role;
   std::string dtype;             ///< "f32", "f16", "bf16", "q8_0", "q4_0"
 };
@@ -126,7 +133,6 @@ private:
     out.name = std::move(name);
     out.shape = std::move(shape);
     out.rows.push_back({int64_t(index), 0, rowCount(t)});
-    out.valueName = t.name;
     out.role = t.role;
     out.dtype = isMatrix(t.role) ? o.dtype : (o.gguf ? "f32" : o.dtype);
     return out;
@@ -227,7 +233,7 @@ std::vector<OutputTensor> Synthesizer::ggufTensors() {
     g.addOne = t.role == TensorRole::CenteredNorm;
     if (t.role == TensorRole::DecayNegExp) {
       g.negExp = true;
-      g.valueName = name.drop_back(strlen("ssm_a")).str() + "A_log";
+      g.negExpOf = name.drop_back(strlen("ssm_a")).str() + "A_log";
     }
     if (tiled) {
       // Every per-value-head tensor is permuted consistently (spec §5.4 item 6).
@@ -278,13 +284,15 @@ void Synthesizer::encodeRow(const OutputTensor &t, int64_t row, std::vector<uint
     seen += r.rows;
   }
   const CatalogTensor &source = catalog[index];
+  StringRef valueName = t.negExp ? StringRef(t.negExpOf) : StringRef(source.name);
   int64_t len = rowLength(source);
   std::vector<float> values(len);
+  uint64_t key = nameKey(o.seed, valueName);
   for (int64_t col = 0; col < len; ++col) {
     uint64_t flat = uint64_t(canonicalRow) * len + uint64_t(t.colPerm.map(col));
     // The synthesized model is a bf16 model: round once, then apply format transforms in f32.
     float v = ggml::bf16ToFloat(
-        ggml::floatToBf16(synthValue(o.seed, t.valueName, flat, source.role)));
+        ggml::floatToBf16(synthValueFromKey(key, flat, source.role)));
     if (t.addOne)
       v = v + 1.0f;
     if (t.negExp)

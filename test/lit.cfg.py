@@ -1,14 +1,17 @@
 # lit configuration for deltac's regression tests (MLIR files under test/ driven through delta-opt).
 import os
+import sys
 
 import lit.formats
 
 config.name = "deltac"
 config.test_format = lit.formats.ShTest(execute_external=False)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".test"]
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "Inputs"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.deltac_obj_root, "test")
+
+config.substitutions.append(("%python", sys.executable))
 
 # deltac's tools first, then LLVM's FileCheck and not.
 config.environment["PATH"] = os.pathsep.join(

@@ -1,0 +1,263 @@
+//===- ImportTest.cpp - HF and GGUF imports of one model agree ------------===//
+//
+// deltac synth writes the same random model as a Hugging Face directory and as a GGUF file (with the
+// GGUF converter's transforms: norms stored as 1 + w, -exp(A_log), value heads tiled). Importing both
+// must give the same weights once those transforms are undone here, tensor by tensor and bit by bit.
+// The transforms are re-derived in this file from the spec (§5.4), independently of the synthesizer.
+//
+//===----------------------------------------------------------------------===//
+
+#include "import/Checkpoint.h"
+#include "import/GGMLQuants.h"
+#include "import/GGUF.h"
+#include "import/Importer.h"
+#include "import/Synth.h"
+#include "import/WeightStore.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <unistd.h>
+
+using namespace deltac;
+using namespace llvm;
+
+namespace {
+
+class ImportTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ASSERT_FALSE(sys::fs::createUniqueDirectory("deltac-import-test", dir));
+  }
+  void TearDown() override { sys::fs::remove_directories(dir); }
+
+  std::string path(StringRef name) {
+    SmallString<256> p(dir);
+    sys::path::append(p, name);
+    return std::string(p);
+  }
+
+  void synth(const ModelConfig &config, bool gguf, StringRef out, StringRef dtype = "bf16",
+             uint64_t maxShardBytes = 4ull << 30) {
+    SynthOptions options;
+    options.output = out.str();
+    options.gguf = gguf;
+    options.config = config;
+    options.seed = 7;
+    options.dtype = dtype.str();
+    options.maxShardBytes = maxShardBytes;
+    Error e = synthesizeCheckpoint(options);
+    ASSERT_FALSE(bool(e)) << toString(std::move(e));
+  }
+
+  /// Imports `input` and returns the opened store.
+  std::unique_ptr<WeightStore> import(StringRef input, StringRef store) {
+    Expected<Checkpoint> ckpt = openCheckpoint(input);
+    if (!ckpt) {
+      ADD_FAILURE() << toString(ckpt.takeError());
+      return nullptr;
+    }
+    mlir::MLIRContext context;
+    ImportOptions options;
+    options.storePath = store.str();
+    options.storePathInIR = store.str();
+    Expected<ImportResult> result = importCheckpoint(context, *ckpt, options);
+    if (!result) {
+      ADD_FAILURE() << toString(result.takeError());
+      return nullptr;
+    }
+    Expected<std::unique_ptr<WeightStore>> opened = WeightStore::open(store);
+    if (!opened) {
+      ADD_FAILURE() << toString(opened.takeError());
+      return nullptr;
+    }
+    EXPECT_EQ((*opened)->fingerprint(), result->fingerprint);
+    return std::move(*opened);
+  }
+
+  SmallString<128> dir;
+};
+
+std::vector<float> toFloats(const WeightStore::Tensor &t) {
+  std::vector<float> out;
+  size_t n = t.dtype == DC_WS_F32 ? t.data.size() / 4 : t.data.size() / 2;
+  out.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (t.dtype == DC_WS_F32) {
+      std::memcpy(&out[i], t.data.data() + 4 * i, 4);
+    } else {
+      uint16_t h;
+      std::memcpy(&h, t.data.data() + 2 * i, 2);
+      out[i] = t.dtype == DC_WS_BF16 ? ggml::bf16ToFloat(h) : ggml::fp16ToFloat(h);
+    }
+  }
+  return out;
+}
+
+/// Where GGUF keeps value head h' when the converter tiles heads: it holds HF head (h' mod nk) * r +
+/// h' / nk (spec §5.4 item 6). Identity when not tiled.
+int64_t hfHead(int64_t ggufHead, const ModelConfig &c, bool tiled) {
+  if (!tiled)
+    return ggufHead;
+  int64_t nk = c.numKeyHeads, r = c.numValueHeads / nk;
+  return (ggufHead % nk) * r + ggufHead / nk;
+}
+
+/// Index into the HF tensor of element `index` of the GGUF tensor `name` (row-major, same shape).
+int64_t hfIndex(StringRef name, ArrayRef<int64_t> shape, int64_t index, const ModelConfig &c,
+                bool tiled) {
+  int64_t cols = shape.back(), row = index / cols, col = index % cols;
+  int64_t dv = c.valueHeadDim, vStart = 2 * c.keyDim();
+  auto mapHead = [&](int64_t x, int64_t offset, int64_t size) {
+    if (x < offset || x >= offset + c.numValueHeads * size)
+      return x;
+    int64_t head = (x - offset) / size;
+    return offset + hfHead(head, c, tiled) * size + (x - offset) % size;
+  };
+  if (name.ends_with("in_proj_qkv.weight") || name.ends_with("conv1d.weight"))
+    row = mapHead(row, vStart, dv);
+  else if (name.ends_with("in_proj_z.weight"))
+    row = mapHead(row, 0, dv);
+  else if (name.ends_with("in_proj_a.weight") || name.ends_with("in_proj_b.weight"))
+    row = mapHead(row, 0, 1);
+  else if (name.ends_with("ssm_a") || name.ends_with("dt_bias"))
+    col = mapHead(col, 0, 1);
+  else if (name.ends_with("out_proj.weight"))
+    col = mapHead(col, 0, dv);
+  return row * cols + col;
+}
+
+/// The converter adds 1 to every norm weight but the gated one (spec §5.4 item 4).
+bool isCenteredNorm(StringRef name) {
+  return name.contains("norm") && !name.ends_with("linear_attn.norm.weight");
+}
+
+void expectSameModel(const WeightStore &hf, const WeightStore &gguf, const ModelConfig &c,
+                     bool tiled) {
+  ASSERT_EQ(hf.tensors().size(), gguf.tensors().size());
+  for (const WeightStore::Tensor &g : gguf.tensors()) {
+    std::string hfName = g.name.str();
+    bool negExp = StringRef(hfName).ends_with("linear_attn.ssm_a");
+    if (negExp)
+      hfName = hfName.substr(0, hfName.size() - strlen("ssm_a")) + "A_log";
+    const WeightStore::Tensor *h = hf.find(hfName);
+    ASSERT_TRUE(h) << "no HF counterpart for " << g.name.str();
+    ASSERT_EQ(h->shape, g.shape) << g.name.str();
+    std::vector<float> hv = toFloats(*h), gv = toFloats(g);
+    ASSERT_EQ(hv.size(), gv.size());
+    for (size_t i = 0; i < gv.size(); ++i) {
+      float v = hv[hfIndex(g.name, g.shape, int64_t(i), c, tiled)];
+      if (isCenteredNorm(g.name))
+        v = v + 1.0f;
+      if (negExp)
+        v = -std::exp(v);
+      ASSERT_EQ(gv[i], v) << g.name.str() << " element " << i;
+    }
+  }
+}
+
+struct ArchCase {
+  ModelArch arch;
+  bool tiled; // GGUF tiles value heads for qwen35 / qwen35moe when nv != nk
+};
+
+class ImportArchTest : public ImportTest, public ::testing::WithParamInterface<ArchCase> {};
+
+TEST_P(ImportArchTest, HuggingFaceAndGGUFGiveTheSameWeights) {
+  Expected<ModelConfig> config = syntheticConfig("tiny", GetParam().arch, 0, 0);
+  ASSERT_TRUE(bool(config));
+  ASSERT_EQ(config->numValueHeads / config->numKeyHeads, 2) << "the tiny model must have r = 2";
+  synth(*config, false, path("hf"));
+  synth(*config, true, path("m.gguf"));
+  std::unique_ptr<WeightStore> hf = import(path("hf"), path("hf.dcw"));
+  std::unique_ptr<WeightStore> gguf = import(path("m.gguf"), path("gguf.dcw"));
+  ASSERT_TRUE(hf && gguf);
+  expectSameModel(*hf, *gguf, *config, GetParam().tiled);
+}
+
+INSTANTIATE_TEST_SUITE_P(Archs, ImportArchTest,
+                         ::testing::Values(ArchCase{ModelArch::Qwen35, true},
+                                           ArchCase{ModelArch::Qwen35MoE, true},
+                                           ArchCase{ModelArch::Qwen3Next, false}));
+
+// A checkpoint split into shards imports to exactly the same store as the single-file form.
+TEST_F(ImportTest, ShardedCheckpointImportsIdentically) {
+  Expected<ModelConfig> config = syntheticConfig("tiny", ModelArch::Qwen35, 0, 0);
+  ASSERT_TRUE(bool(config));
+  synth(*config, false, path("single"));
+  synth(*config, false, path("sharded"), "bf16", /*maxShardBytes=*/100000);
+  EXPECT_TRUE(sys::fs::exists(path("sharded/model.safetensors.index.json")));
+  EXPECT_TRUE(sys::fs::exists(path("sharded/model-00002-of-00006.safetensors")));
+  std::unique_ptr<WeightStore> a = import(path("single"), path("a.dcw"));
+  std::unique_ptr<WeightStore> b = import(path("sharded"), path("b.dcw"));
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->fingerprint(), b->fingerprint());
+}
+
+// GGUF Q8_0 and Q4_0 tensors are carried byte for byte: no second rounding.
+TEST_F(ImportTest, GGMLBlockTensorsKeepTheirBytes) {
+  Expected<ModelConfig> config = syntheticConfig("tiny", ModelArch::Qwen35, 0, 0);
+  ASSERT_TRUE(bool(config));
+  for (StringRef dtype : {"q8_0", "q4_0"}) {
+    std::string file = path(dtype.str() + ".gguf");
+    synth(*config, true, file, dtype);
+    std::unique_ptr<WeightStore> store = import(file, path(dtype.str() + ".dcw"));
+    ASSERT_TRUE(store);
+    Expected<std::unique_ptr<InputFile>> in = InputFile::open(file);
+    ASSERT_TRUE(bool(in));
+    Expected<GGUFFile> gguf = readGGUF(**in);
+    ASSERT_TRUE(bool(gguf));
+    const GGUFTensorInfo *qkv = nullptr;
+    for (const GGUFTensorInfo &t : gguf->tensors)
+      if (t.name == "blk.0.attn_qkv.weight")
+        qkv = &t;
+    ASSERT_TRUE(qkv);
+    const WeightStore::Tensor *stored = store->find("layers.0.linear_attn.in_proj_qkv.weight");
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->dtype, dtype == "q8_0" ? DC_WS_Q8_0 : DC_WS_Q4_0);
+    std::vector<uint8_t> original(qkv->bytes);
+    ASSERT_FALSE(bool((*in)->read(qkv->offset, original)));
+    EXPECT_TRUE(std::equal(original.begin(), original.end(), stored->data.begin(),
+                           stored->data.end()));
+  }
+}
+
+// A store cut short is rejected with a message naming it; a failed writer leaves nothing behind.
+TEST_F(ImportTest, TruncatedStoreIsRejected) {
+  Expected<ModelConfig> config = syntheticConfig("tiny", ModelArch::Qwen35, 0, 0);
+  ASSERT_TRUE(bool(config));
+  synth(*config, false, path("hf"));
+  ASSERT_TRUE(import(path("hf"), path("ok.dcw")));
+  uint64_t size;
+  ASSERT_FALSE(sys::fs::file_size(path("ok.dcw"), size));
+  ASSERT_FALSE(sys::fs::copy_file(path("ok.dcw"), path("cut.dcw")));
+  ASSERT_EQ(::truncate(path("cut.dcw").c_str(), off_t(size - 100)), 0);
+  Expected<std::unique_ptr<WeightStore>> cut = WeightStore::open(path("cut.dcw"));
+  ASSERT_FALSE(bool(cut));
+  std::string message = toString(cut.takeError());
+  EXPECT_NE(message.find("cut.dcw"), std::string::npos) << message;
+  EXPECT_NE(message.find("truncated"), std::string::npos) << message;
+}
+
+TEST_F(ImportTest, WriterThatDoesNotFinishLeavesNoFile) {
+  {
+    Expected<std::unique_ptr<WeightStoreWriter>> writer =
+        WeightStoreWriter::create(path("partial.dcw"), {{"a", DC_WS_F32, {4}}});
+    ASSERT_TRUE(bool(writer));
+    uint8_t bytes[8] = {};
+    ASSERT_FALSE(bool((*writer)->write(0, bytes)));
+    // Destroyed without finish(): the import was interrupted.
+  }
+  std::error_code ec;
+  int files = 0;
+  for (sys::fs::directory_iterator it(dir, ec), end; it != end && !ec; it.increment(ec))
+    ++files;
+  EXPECT_EQ(files, 0);
+}
+
+} // namespace
