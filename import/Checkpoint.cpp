@@ -71,7 +71,12 @@ struct HFSource {
 
 class HFResolver {
 public:
-  HFResolver(Checkpoint &ckpt, StringMap<HFSource> &sources) : ckpt(ckpt), sources(sources) {}
+  HFResolver(Checkpoint &ckpt, StringMap<HFSource> &sources) : ckpt(ckpt), sources(sources) {
+    // Published Qwen3.5 checkpoints wrap the text model ("model.language_model."); text-only
+    // *ForCausalLM checkpoints (and Qwen3-Next) use "model.".
+    prefix = sources.count("model.language_model.embed_tokens.weight") ? "model.language_model."
+                                                                        : "model.";
+  }
 
   Error error(const Twine &message) { return fileError(ckpt.path, message); }
 
@@ -145,15 +150,16 @@ private:
 
   Checkpoint &ckpt;
   StringMap<HFSource> &sources;
+  std::string prefix;
 };
 
 /// Qwen3-Next fuses q, k, v, z into in_proj_qkvz and b, a into in_proj_ba, grouped by key head
 /// (spec §2.4): per key head [q | k | v of its r value heads | z of them] and [b of r | a of r].
-Error HFResolver::qwen3NextProjection(ImportTensor &t, StringRef prefix, StringRef which) {
+Error HFResolver::qwen3NextProjection(ImportTensor &t, StringRef layerPrefix, StringRef which) {
   const ModelConfig &c = ckpt.config;
   int64_t nk = c.numKeyHeads, dk = c.keyHeadDim, dv = c.valueHeadDim;
   int64_t r = c.numValueHeads / nk, h = c.hiddenSize;
-  std::string hfPrefix = hfTensorName(c, prefix) + "linear_attn.";
+  std::string hfPrefix = hfTensorName(this->prefix, layerPrefix) + "linear_attn.";
   SmallVector<std::pair<int64_t, int64_t>> ranges;
   if (which == "qkv" || which == "z") {
     int64_t block = 2 * dk + 2 * r * dv;
@@ -177,9 +183,9 @@ Error HFResolver::qwen3NextProjection(ImportTensor &t, StringRef prefix, StringR
 
 /// Expert weights come per expert (mlp.experts.{e}.gate_proj.weight) or fused as transformers 5 keeps
 /// them (mlp.experts.gate_up_proj [E, 2I, H] with gate first, mlp.experts.down_proj [E, H, I]).
-Error HFResolver::experts(ImportTensor &t, StringRef prefix, StringRef which) {
+Error HFResolver::experts(ImportTensor &t, StringRef layerPrefix, StringRef which) {
   const ModelConfig &c = ckpt.config;
-  std::string base = hfTensorName(c, prefix) + "mlp.experts.";
+  std::string base = hfTensorName(this->prefix, layerPrefix) + "mlp.experts.";
   int64_t e = c.numExperts, ie = c.expertIntermediateSize, h = c.hiddenSize;
   if (sources.count(base + "0." + which.str() + ".weight")) {
     SmallVector<int64_t, 2> shape = {t.spec.shape[1], t.spec.shape[2]};
@@ -200,20 +206,20 @@ Error HFResolver::experts(ImportTensor &t, StringRef prefix, StringRef which) {
 Error HFResolver::resolve(ImportTensor &t) {
   StringRef name = t.spec.name;
   // Split "layers.N.rest" / "mtp.layers.0.rest" into the layer prefix and the rest.
-  StringRef prefix, rest = name;
+  StringRef layerPrefix, rest = name;
   size_t layerAt = name.find("layers.");
   if (layerAt != StringRef::npos) {
     size_t dot = name.find('.', layerAt + 7);
-    prefix = name.take_front(dot + 1);
+    layerPrefix = name.take_front(dot + 1);
     rest = name.drop_front(dot + 1);
   }
   if (ckpt.config.arch == ModelArch::Qwen3Next && rest.consume_front("linear_attn.in_proj_") &&
       rest.consume_back(".weight"))
-    return qwen3NextProjection(t, prefix, rest);
-  rest = name.drop_front(prefix.size());
+    return qwen3NextProjection(t, layerPrefix, rest);
+  rest = name.drop_front(layerPrefix.size());
   if (rest.consume_front("mlp.experts.") && rest.consume_back(".weight"))
-    return experts(t, prefix, rest);
-  return whole(t, hfTensorName(ckpt.config, name));
+    return experts(t, layerPrefix, rest);
+  return whole(t, hfTensorName(this->prefix, name));
 }
 
 Error readShards(Checkpoint &ckpt, StringMap<HFSource> &sources) {

@@ -67,10 +67,13 @@ std::string ggufTensorName(const ModelConfig &config, StringRef name) {
   return "";
 }
 
-std::string hfTensorName(const ModelConfig &config, StringRef name) {
+StringRef defaultHFPrefix(const ModelConfig &config) {
+  return config.arch == ModelArch::Qwen3Next ? "model." : "model.language_model.";
+}
+
+std::string hfTensorName(StringRef prefix, StringRef name) {
   if (name.starts_with("lm_head.") || name.starts_with("mtp."))
     return name.str();
-  StringRef prefix = config.arch == ModelArch::Qwen3Next ? "model." : "model.language_model.";
   return (prefix + name).str();
 }
 

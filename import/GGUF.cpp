@@ -65,7 +65,7 @@ public:
   Error need(uint64_t count, const Twine &what) {
     if (count <= remaining())
       return Error::success();
-    if (needMore && bytes.size() < fileSize && pos + count <= fileSize)
+    if (needMore && bytes.size() < fileSize && pos <= fileSize && count <= fileSize - pos)
       *needMore = true;
     return fileError(fileName, "truncated GGUF file: " + what + " at byte " + Twine(pos) +
                                    " runs past the end (" + Twine(fileSize) + " bytes)");
@@ -83,7 +83,7 @@ public:
     Expected<uint64_t> length = read<uint64_t>(what + " length");
     if (!length)
       return length.takeError();
-    if (Error e = need(*length, what))
+    if (Error e = need(*length, what + " (" + Twine(*length) + " bytes)"))
       return std::move(e);
     std::string s(reinterpret_cast<const char *>(bytes.data() + pos), *length);
     pos += *length;
@@ -183,9 +183,12 @@ Expected<GGUFValue> readValue(Cursor &in, GGUFType type, StringRef key, StringRe
     if (!count)
       return count.takeError();
     value.elementType = GGUFType(*elementType);
-    uint64_t minBytes = minimumValueBytes(value.elementType);
+    // Reject a count the bytes cannot hold before reserving for it; count * minBytes may wrap.
+    uint64_t minBytes = minimumValueBytes(value.elementType), needed;
     if (*count > in.remaining() / minBytes) {
-      if (Error e = in.need(*count * minBytes, what))
+      if (mulOverflows(*count, minBytes, needed))
+        needed = UINT64_MAX;
+      if (Error e = in.need(needed, what + " (" + Twine(*count) + " elements)"))
         return std::move(e);
     }
     value.elements.reserve(*count);
@@ -259,16 +262,18 @@ Expected<GGUFFile> parseGGUF(ArrayRef<uint8_t> bytes, uint64_t fileSize, StringR
     Expected<std::string> name = in.readString("tensor name #" + Twine(i));
     if (!name)
       return name.takeError();
-    auto bad = [&](const Twine &why) { return fileError(fileName, "tensor '" + *name + "': " + why); };
-    if (!seen.try_emplace(*name, true).second)
+    GGUFTensorInfo info;
+    info.name = std::move(*name);
+    auto bad = [&](const Twine &why) {
+      return fileError(fileName, "tensor '" + info.name + "': " + why);
+    };
+    if (!seen.try_emplace(info.name, true).second)
       return bad("appears twice");
-    Expected<uint32_t> dims = in.read<uint32_t>("dimension count of '" + *name + "'");
+    Expected<uint32_t> dims = in.read<uint32_t>("dimension count of '" + info.name + "'");
     if (!dims)
       return dims.takeError();
     if (*dims == 0 || *dims > 4)
       return bad(Twine(*dims) + " dimensions (1 to 4 allowed)");
-    GGUFTensorInfo info;
-    info.name = std::move(*name);
     uint64_t count = 1;
     for (uint32_t d = 0; d < *dims; ++d) {
       Expected<uint64_t> n = in.read<uint64_t>("dimensions of '" + info.name + "'");
@@ -286,6 +291,8 @@ Expected<GGUFFile> parseGGUF(ArrayRef<uint8_t> bytes, uint64_t fileSize, StringR
       return bad("unknown ggml type " + Twine(*type));
     info.type = *type;
     std::optional<uint64_t> rowBytes = ggml::rowBytes(*type, info.ne[0]);
+    if (!rowBytes && info.ne[0] % traits->blockSize == 0)
+      return bad("absurd size");
     if (!rowBytes)
       return bad("row length " + Twine(info.ne[0]) + " is not a multiple of " + traits->name +
                  "'s block size " + Twine(traits->blockSize));

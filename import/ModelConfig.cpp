@@ -30,6 +30,11 @@ StringRef ggufArchName(ModelArch arch) {
   return "?";
 }
 
+/// Larger layer counts are absurd; the per-layer type list is only built up to this many layers.
+constexpr int64_t kMaxLayers = 1024;
+/// Any other size above this is absurd; the bound keeps products of three sizes inside int64.
+constexpr int64_t kMaxDimension = 1 << 20;
+
 Error ModelConfig::validate(StringRef source) const {
   auto bad = [&](const Twine &why) { return fileError(source, "invalid model config: " + why); };
   struct Positive {
@@ -46,9 +51,20 @@ Error ModelConfig::validate(StringRef source) const {
                      {"conv kernel size", convKernel}})
     if (p.value <= 0)
       return bad(Twine(p.name) + " must be positive, got " + Twine(p.value));
-  if (hiddenSize > (1 << 20) || vocabSize > (1 << 24) || numLayers > 1024)
+  if (hiddenSize > (1 << 20) || vocabSize > (1 << 24) || numLayers > kMaxLayers)
     return bad("absurd sizes (hidden " + Twine(hiddenSize) + ", vocabulary " + Twine(vocabSize) +
                ", layers " + Twine(numLayers) + ")");
+  for (Positive p : {Positive{"attention head count", numHeads}, {"KV head count", numKVHeads},
+                     {"head dimension", headDim}, {"delta-rule key head count", numKeyHeads},
+                     {"delta-rule value head count", numValueHeads},
+                     {"delta-rule key head dimension", keyHeadDim},
+                     {"delta-rule value head dimension", valueHeadDim},
+                     {"conv kernel size", convKernel}, {"intermediate size", intermediateSize},
+                     {"expert count", numExperts},
+                     {"expert intermediate size", expertIntermediateSize},
+                     {"shared expert intermediate size", sharedExpertIntermediateSize}})
+    if (p.value > kMaxDimension)
+      return bad("absurd " + Twine(p.name) + " " + Twine(p.value));
   if (numHeads % numKVHeads != 0)
     return bad(Twine(numHeads) + " attention heads are not a multiple of " + Twine(numKVHeads) +
                " KV heads");
@@ -60,9 +76,10 @@ Error ModelConfig::validate(StringRef source) const {
                "head dimension " + Twine(headDim));
   if (!mropeSections.empty()) {
     int64_t sum = 0;
+    bool inRange = true;
     for (int64_t s : mropeSections)
-      sum += s;
-    if (mropeSections.size() != 3 || sum != rotaryDim / 2)
+      inRange &= s >= 0 && s <= rotaryDim && !__builtin_add_overflow(sum, s, &sum);
+    if (mropeSections.size() != 3 || !inRange || sum != rotaryDim / 2)
       return bad("M-RoPE sections must be three numbers adding up to rotary_dim / 2 = " +
                  Twine(rotaryDim / 2));
   }
@@ -202,7 +219,8 @@ Error readLayerTypes(const json::Object &text, StringRef fileName, ModelConfig &
   DELTAC_ASSIGN_OR_RETURN(interval, reader.integer("full_attention_interval", 4));
   if (interval <= 0)
     return reader.error("full_attention_interval", "must be positive");
-  for (int64_t i = 0; i < config.numLayers; ++i)
+  // An absurd layer count is validate()'s to report; building its list first would exhaust memory.
+  for (int64_t i = 0; i < std::min(config.numLayers, kMaxLayers); ++i)
     config.fullAttention.push_back((i + 1) % interval == 0);
   return Error::success();
 }
@@ -369,7 +387,8 @@ Expected<ModelConfig> configFromGGUF(const GGUFFile &file, StringRef fileName) {
   int64_t blocks, valueInner;
   DELTAC_ASSIGN_OR_RETURN(blocks, r.integer("block_count"));
   DELTAC_ASSIGN_OR_RETURN(config.mtpLayers, r.integer("nextn_predict_layers", 0));
-  config.numLayers = blocks - config.mtpLayers;
+  if (__builtin_sub_overflow(blocks, config.mtpLayers, &config.numLayers))
+    return r.error("block_count", "minus nextn_predict_layers overflows");
   DELTAC_ASSIGN_OR_RETURN(config.hiddenSize, r.integer("embedding_length"));
   DELTAC_ASSIGN_OR_RETURN(config.numHeads, r.integer("attention.head_count"));
   DELTAC_ASSIGN_OR_RETURN(config.numKVHeads, r.integer("attention.head_count_kv"));
@@ -415,7 +434,8 @@ Expected<ModelConfig> configFromGGUF(const GGUFFile &file, StringRef fileName) {
   DELTAC_ASSIGN_OR_RETURN(interval, r.integer("full_attention_interval", 4));
   if (interval <= 0)
     return r.error("full_attention_interval", "must be positive");
-  for (int64_t i = 0; i < config.numLayers; ++i)
+  // An absurd layer count is validate()'s to report; building its list first would exhaust memory.
+  for (int64_t i = 0; i < std::min(config.numLayers, kMaxLayers); ++i)
     config.fullAttention.push_back((i + 1) % interval == 0);
 
   const GGUFTensorInfo *embedding = nullptr;

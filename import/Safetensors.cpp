@@ -129,8 +129,9 @@ Expected<std::vector<SafetensorsTensor>> parseSafetensorsHeader(StringRef json, 
       return bad("data_offsets [" + Twine(*begin) + ", " + Twine(*end) +
                  "] run past the end of the file's data (" + Twine(dataBytes) + " bytes)");
     uint64_t bytes;
-    if (mulOverflows(count, uint64_t(safetensorsDTypeBytes(*dtype)), bytes) ||
-        bytes != static_cast<uint64_t>(*end - *begin))
+    if (mulOverflows(count, uint64_t(safetensorsDTypeBytes(*dtype)), bytes))
+      return bad("absurd shape (byte size overflows)");
+    if (bytes != static_cast<uint64_t>(*end - *begin))
       return bad("data_offsets span " + Twine(*end - *begin) + " bytes but shape and dtype need " +
                  Twine(bytes));
     tensor.offset = dataStart + static_cast<uint64_t>(*begin);
@@ -138,16 +139,18 @@ Expected<std::vector<SafetensorsTensor>> parseSafetensorsHeader(StringRef json, 
     tensors.push_back(std::move(tensor));
   }
 
-  // Overlapping data would make two tensors alias each other: a corrupt or malicious file.
+  // Overlapping data would make two tensors alias each other: a corrupt or malicious file. Empty
+  // tensors hold no bytes and are left out, so they cannot separate two overlapping neighbours.
   std::vector<const SafetensorsTensor *> byOffset;
   for (const SafetensorsTensor &t : tensors)
-    byOffset.push_back(&t);
+    if (t.bytes != 0)
+      byOffset.push_back(&t);
   llvm::sort(byOffset, [](const SafetensorsTensor *a, const SafetensorsTensor *b) {
     return a->offset < b->offset;
   });
   for (size_t i = 1; i < byOffset.size(); ++i) {
     const SafetensorsTensor *prev = byOffset[i - 1], *cur = byOffset[i];
-    if (prev->offset + prev->bytes > cur->offset && cur->bytes != 0 && prev->bytes != 0)
+    if (prev->offset + prev->bytes > cur->offset)
       return fileError(fileName, "tensors '" + prev->name + "' and '" + cur->name +
                                      "' overlap in the data region");
   }

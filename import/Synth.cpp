@@ -169,7 +169,7 @@ std::vector<OutputTensor> Synthesizer::hfTensors() {
   for (size_t i = 0; i < catalog.size(); ++i) {
     const CatalogTensor &t = catalog[i];
     StringRef name = t.name;
-    std::string hf = hfTensorName(c, name);
+    std::string hf = hfTensorName(defaultHFPrefix(c), name);
     if (name.ends_with("linear_attn.conv1d.weight")) {
       out.push_back(whole(i, hf, {t.shape[0], 1, t.shape[1]}));
     } else if (c.arch == ModelArch::Qwen3Next && name.ends_with("linear_attn.in_proj_qkv.weight")) {
