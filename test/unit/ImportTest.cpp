@@ -22,6 +22,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <unistd.h>
 
 using namespace deltac;
@@ -224,6 +225,79 @@ TEST_F(ImportTest, GGMLBlockTensorsKeepTheirBytes) {
     ASSERT_FALSE(bool((*in)->read(qkv->offset, original)));
     EXPECT_TRUE(std::equal(original.begin(), original.end(), stored->data.begin(),
                            stored->data.end()));
+  }
+}
+
+// GGUF K-quant tensors (Q4_K, Q5_K, Q6_K) arrive in the store decoded to f32, row by row: the bytes
+// of a synthesized GGUF are rewritten with random K-quant blocks in three matrices, and the store must
+// hold exactly what the block decoder gives for those blocks (the decoder itself is checked bit for bit
+// against gguf-py in GGMLQuantsTest).
+TEST_F(ImportTest, KQuantTensorsAreDecodedToF32) {
+  Expected<ModelConfig> config = syntheticConfig("tiny", ModelArch::Qwen35, 0, 0);
+  ASSERT_TRUE(bool(config));
+  config->hiddenSize = 256; // K-quant rows hold multiples of 256 values
+  synth(*config, true, path("bf16.gguf"));
+  Expected<std::unique_ptr<InputFile>> in = InputFile::open(path("bf16.gguf"));
+  ASSERT_TRUE(bool(in));
+  Expected<GGUFFile> gguf = readGGUF(**in);
+  ASSERT_TRUE(bool(gguf));
+
+  const std::map<std::string, ggml::GGMLType> replaced = {
+      {"blk.0.ffn_gate.weight", ggml::GGMLType::Q4_K},
+      {"blk.0.ffn_up.weight", ggml::GGMLType::Q5_K},
+      {"blk.1.attn_qkv.weight", ggml::GGMLType::Q6_K}};
+  std::vector<GGUFWriter::TensorSpec> specs;
+  for (const GGUFTensorInfo &t : gguf->tensors) {
+    auto it = replaced.find(t.name);
+    specs.push_back({t.name, t.shape(), it == replaced.end() ? t.type : uint32_t(it->second)});
+  }
+  Expected<std::unique_ptr<GGUFWriter>> writer =
+      GGUFWriter::create(path("k.gguf"), gguf->metadata, specs);
+  ASSERT_TRUE(bool(writer));
+  std::map<std::string, std::vector<uint8_t>> blocks;
+  uint64_t state = 12345;
+  for (auto [i, t] : llvm::enumerate(gguf->tensors)) {
+    std::vector<uint8_t> bytes((*writer)->tensorBytes(i));
+    if (replaced.count(t.name)) {
+      for (uint8_t &b : bytes)
+        b = uint8_t((state = state * 6364136223846793005ull + 1442695040888963407ull) >> 56);
+      // Sane f16 super-block scales (d, dmin first for Q4_K/Q5_K; d last for Q6_K).
+      ggml::GGMLType type = replaced.at(t.name);
+      int64_t blockBytes = ggml::getTypeTraits(uint32_t(type))->bytesPerBlock;
+      for (size_t at = 0; at < bytes.size(); at += size_t(blockBytes)) {
+        uint16_t d = ggml::floatToFp16(0.01f), dmin = ggml::floatToFp16(0.002f);
+        size_t dAt = type == ggml::GGMLType::Q6_K ? size_t(blockBytes) - 2 : 0;
+        std::memcpy(&bytes[at + dAt], &d, 2);
+        if (type != ggml::GGMLType::Q6_K)
+          std::memcpy(&bytes[at + 2], &dmin, 2);
+      }
+      blocks[t.name] = bytes;
+    } else {
+      ASSERT_FALSE(bool((*in)->read(t.offset, bytes)));
+    }
+    ASSERT_FALSE(bool((*writer)->write(i, bytes)));
+  }
+  ASSERT_FALSE(bool((*writer)->finish()));
+
+  std::unique_ptr<WeightStore> store = import(path("k.gguf"), path("k.dcw"));
+  ASSERT_TRUE(store);
+  const std::map<std::string, std::string> canonical = {
+      {"blk.0.ffn_gate.weight", "layers.0.mlp.gate_proj.weight"},
+      {"blk.0.ffn_up.weight", "layers.0.mlp.up_proj.weight"},
+      {"blk.1.attn_qkv.weight", "layers.1.linear_attn.in_proj_qkv.weight"}};
+  for (const auto &[name, bytes] : blocks) {
+    const WeightStore::Tensor *t = store->find(canonical.at(name));
+    ASSERT_TRUE(t) << name;
+    EXPECT_EQ(t->dtype, DC_WS_F32) << name;
+    int64_t rowLength = t->shape.back(), rows = int64_t(t->data.size() / 4) / rowLength;
+    uint64_t rowBytes = *ggml::rowBytes(uint32_t(replaced.at(name)), rowLength);
+    std::vector<float> want(rowLength), got(rowLength);
+    for (int64_t r = 0; r < rows; ++r) {
+      ASSERT_TRUE(ggml::dequantizeRow(replaced.at(name), bytes.data() + r * rowBytes, want.data(),
+                                      rowLength));
+      std::memcpy(got.data(), t->data.data() + r * rowLength * 4, rowLength * 4);
+      ASSERT_EQ(0, std::memcmp(want.data(), got.data(), rowLength * 4)) << name << " row " << r;
+    }
   }
 }
 
