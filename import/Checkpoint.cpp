@@ -259,13 +259,18 @@ Error readShards(Checkpoint &ckpt, StringMap<HFSource> &sources) {
             if (!tensors)
               return tensors.takeError();
             for (SafetensorsTensor &t : *tensors) {
+              // A tensor in two shards is listed for at most one of them: report the duplicate
+              // first, which is the actual problem.
+              auto [seen, inserted] = sources.try_emplace(t.name, HFSource{file->get(), t});
+              if (!inserted)
+                return fileError(shardPath, "duplicate tensor '" + t.name + "' (also in " +
+                                                sys::path::filename(seen->second.file->path()) +
+                                                ")");
               auto it = expectedShard.find(t.name);
               if (it == expectedShard.end() || it->second != shard)
                 return fileError(shardPath, "tensor '" + t.name +
                                                 "' is not listed for this shard in "
                                                 "model.safetensors.index.json");
-              if (!sources.try_emplace(t.name, HFSource{file->get(), t}).second)
-                return fileError(shardPath, "duplicate tensor '" + t.name + "'");
             }
             ckpt.files.push_back(std::move(*file));
           }

@@ -212,6 +212,8 @@ Expected<GGUFFile> parseGGUF(ArrayRef<uint8_t> bytes, uint64_t fileSize, StringR
   if (needMoreBytes)
     *needMoreBytes = false;
   Cursor in(bytes, fileSize, fileName, needMoreBytes);
+  if (bytes.size() < 4 && fileSize >= 4)
+    return in.need(4, "magic"); // asks for more bytes
   if (bytes.size() < 4 || std::memcmp(bytes.data(), "GGUF", 4) != 0)
     return fileError(fileName, "not a GGUF file (bad magic)");
   (void)in.read<uint32_t>("magic");

@@ -37,32 +37,32 @@ constexpr int64_t kMaxDimension = 1 << 20;
 
 Error ModelConfig::validate(StringRef source) const {
   auto bad = [&](const Twine &why) { return fileError(source, "invalid model config: " + why); };
-  struct Positive {
+  struct Size {
     const char *name;
     int64_t value;
   };
-  for (Positive p : {Positive{"hidden size", hiddenSize}, {"layer count", numLayers},
-                     {"vocabulary size", vocabSize}, {"attention head count", numHeads},
-                     {"KV head count", numKVHeads}, {"head dimension", headDim},
-                     {"delta-rule key head count", numKeyHeads},
-                     {"delta-rule value head count", numValueHeads},
-                     {"delta-rule key head dimension", keyHeadDim},
-                     {"delta-rule value head dimension", valueHeadDim},
-                     {"conv kernel size", convKernel}})
+  for (Size p : {Size{"hidden size", hiddenSize}, {"layer count", numLayers},
+                 {"vocabulary size", vocabSize}, {"attention head count", numHeads},
+                 {"KV head count", numKVHeads}, {"head dimension", headDim},
+                 {"delta-rule key head count", numKeyHeads},
+                 {"delta-rule value head count", numValueHeads},
+                 {"delta-rule key head dimension", keyHeadDim},
+                 {"delta-rule value head dimension", valueHeadDim},
+                 {"conv kernel size", convKernel}})
     if (p.value <= 0)
       return bad(Twine(p.name) + " must be positive, got " + Twine(p.value));
   if (hiddenSize > (1 << 20) || vocabSize > (1 << 24) || numLayers > kMaxLayers)
     return bad("absurd sizes (hidden " + Twine(hiddenSize) + ", vocabulary " + Twine(vocabSize) +
                ", layers " + Twine(numLayers) + ")");
-  for (Positive p : {Positive{"attention head count", numHeads}, {"KV head count", numKVHeads},
-                     {"head dimension", headDim}, {"delta-rule key head count", numKeyHeads},
-                     {"delta-rule value head count", numValueHeads},
-                     {"delta-rule key head dimension", keyHeadDim},
-                     {"delta-rule value head dimension", valueHeadDim},
-                     {"conv kernel size", convKernel}, {"intermediate size", intermediateSize},
-                     {"expert count", numExperts},
-                     {"expert intermediate size", expertIntermediateSize},
-                     {"shared expert intermediate size", sharedExpertIntermediateSize}})
+  for (Size p : {Size{"attention head count", numHeads}, {"KV head count", numKVHeads},
+                 {"head dimension", headDim}, {"delta-rule key head count", numKeyHeads},
+                 {"delta-rule value head count", numValueHeads},
+                 {"delta-rule key head dimension", keyHeadDim},
+                 {"delta-rule value head dimension", valueHeadDim},
+                 {"conv kernel size", convKernel}, {"intermediate size", intermediateSize},
+                 {"expert count", numExperts},
+                 {"expert intermediate size", expertIntermediateSize},
+                 {"shared expert intermediate size", sharedExpertIntermediateSize}})
     if (p.value > kMaxDimension)
       return bad("absurd " + Twine(p.name) + " " + Twine(p.value));
   if (numHeads % numKVHeads != 0)
@@ -80,8 +80,8 @@ Error ModelConfig::validate(StringRef source) const {
     for (int64_t s : mropeSections)
       inRange &= s >= 0 && s <= rotaryDim && !__builtin_add_overflow(sum, s, &sum);
     if (mropeSections.size() != 3 || !inRange || sum != rotaryDim / 2)
-      return bad("M-RoPE sections must be three numbers adding up to rotary_dim / 2 = " +
-                 Twine(rotaryDim / 2));
+      return bad("M-RoPE sections must be three non-negative numbers adding up to "
+                 "rotary_dim / 2 = " + Twine(rotaryDim / 2));
   }
   if (!(ropeTheta > 1.0) || std::isinf(ropeTheta))
     return bad("rope theta must be finite and greater than 1");

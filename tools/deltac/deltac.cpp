@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Compile.h"
 #include "Progress.h"
 
 #include "dialect/DeltaDialect.h"
@@ -20,6 +21,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -38,6 +40,7 @@ namespace {
 cl::SubCommand importCmd("import", "Import a Hugging Face directory or GGUF file");
 cl::SubCommand synthCmd("synth", "Synthesize a random-weight checkpoint at real shapes");
 cl::SubCommand inspectCmd("inspect", "Summarize a weight store (.dcw) or a checkpoint");
+cl::SubCommand compileCmd("compile", "Compile a checkpoint into an executable for a target");
 
 cl::OptionCategory category("deltac options");
 
@@ -75,6 +78,23 @@ cl::opt<bool> synthNoMTP("no-mtp", cl::desc("Leave out the MTP block"), cl::sub(
 cl::opt<uint64_t> synthShardBytes("max-shard-bytes",
                                   cl::desc("Split HF weights into shards above this size"),
                                   cl::init(4ull << 30), cl::sub(synthCmd), cl::cat(category));
+
+// compile
+cl::opt<std::string> compileInput(cl::Positional, cl::desc("<HF directory | file.gguf>"),
+                                  cl::Required, cl::sub(compileCmd), cl::cat(category));
+cl::opt<std::string> compileOutput("o", cl::desc("Output file (the executable, or the --emit artifact)"),
+                                   cl::Required, cl::value_desc("file"), cl::sub(compileCmd),
+                                   cl::cat(category));
+cl::opt<std::string> compileTarget("target", cl::desc("host, x86-64-avx2 or x86-64-avx512"),
+                                   cl::init("host"), cl::sub(compileCmd), cl::cat(category));
+cl::opt<std::string> compileEmit("emit", cl::desc("Stop after a phase: mlir, kernels, llvm, obj, exe"),
+                                 cl::init("exe"), cl::sub(compileCmd), cl::cat(category));
+cl::opt<std::string> compileDump("dump-phases-to", cl::desc("Keep every phase's artifact here"),
+                                 cl::value_desc("dir"), cl::sub(compileCmd), cl::cat(category));
+cl::opt<int64_t> compileMaxContext("max-context", cl::desc("KV cache length in tokens"),
+                                   cl::init(4096), cl::sub(compileCmd), cl::cat(category));
+cl::opt<int64_t> compileMaxTokens("max-tokens", cl::desc("Largest prefill step in tokens"),
+                                  cl::init(512), cl::sub(compileCmd), cl::cat(category));
 
 // inspect
 cl::opt<std::string> inspectInput(cl::Positional, cl::desc("<file.dcw | HF directory | file.gguf>"),
@@ -130,14 +150,17 @@ int runImport() {
   progress.finish();
   if (!result)
     return fail(result.takeError());
+  // The store is complete and in place; a failure from here on removes it, so a failed import
+  // leaves neither output behind.
+  scope_exit removeStore([&] { sys::fs::remove(storePath); });
   if (failed(mlir::verify(*result->module)))
-    return fail(createStringError(inconvertibleErrorCode(),
-                                  "internal error: the imported module does not verify"));
+    return fail(fileError(importInput, "internal error: the imported module does not verify"));
   std::string text;
   raw_string_ostream os(text);
   result->module->print(os);
   if (Error e = writeFileAtomically(importOutput, text))
     return fail(std::move(e));
+  removeStore.release();
   errs() << formatv("deltac: imported {0} tensors ({1}) from {2} into {3} and {4} in {5:f1} s\n",
                     result->tensorCount, mib(result->storeBytes), importInput, importOutput,
                     storePath, secondsSince(start));
@@ -180,6 +203,21 @@ int runSynth() {
   progress.finish();
   errs() << formatv("deltac: wrote a {0} {1} checkpoint to {2} in {3:f1} s\n", synthSize,
                     synthFormat, synthOutput, secondsSince(start));
+  return 0;
+}
+
+int runCompile() {
+  CompileOptions options;
+  options.input = compileInput;
+  options.output = compileOutput;
+  options.target = compileTarget;
+  options.emit = compileEmit;
+  options.dumpPhasesTo = compileDump;
+  options.maxContext = compileMaxContext;
+  options.maxTokens = compileMaxTokens;
+  options.progress = !noProgress;
+  if (Error e = compileModel(options))
+    return fail(std::move(e));
   return 0;
 }
 
@@ -228,6 +266,8 @@ int main(int argc, char **argv) {
     return runSynth();
   if (inspectCmd)
     return runInspect();
-  errs() << "deltac: error: no command given (import, synth or inspect); see deltac --help\n";
+  if (compileCmd)
+    return runCompile();
+  errs() << "deltac: error: no command given (compile, import, synth or inspect); see deltac --help\n";
   return 1;
 }

@@ -1,0 +1,123 @@
+//===- BufferPlan.cpp - static arena layout for an entry point ------------===//
+
+#include "codegen/BufferPlan.h"
+
+#include "dialect/DeltaOps.h"
+
+#include "llvm/Support/MathExtras.h"
+
+#include <map>
+
+using namespace mlir;
+using namespace deltac::delta;
+
+namespace deltac {
+
+int64_t tensorBytes(Type type, int64_t maxTokens) {
+  auto tensor = cast<RankedTensorType>(type);
+  int64_t n = 1;
+  for (int64_t d : tensor.getShape())
+    n *= ShapedType::isDynamic(d) ? maxTokens : d;
+  return n * 4; // every activation is f32 (kernel ABI version 1)
+}
+
+BufferPlan planBuffers(func::FuncOp entry, int64_t maxTokens,
+                       const llvm::StringMap<int64_t> &weightIndex,
+                       const llvm::StringMap<int64_t> &stateIndex) {
+  BufferPlan plan;
+  Block &body = entry.getBody().front();
+  llvm::DenseMap<Operation *, int64_t> position;
+  int64_t index = 0;
+  for (Operation &op : body)
+    position[&op] = index++;
+
+  // Values that alias another value's memory resolve to the root they alias.
+  llvm::DenseMap<Value, Value> aliasOf;
+  auto root = [&](Value v) {
+    while (aliasOf.count(v))
+      v = aliasOf[v];
+    return v;
+  };
+  for (Operation &op : body) {
+    if (auto ref = dyn_cast<WeightRefOp>(op))
+      plan.locations[ref.getResult()] = {BufferLocation::Weight, weightIndex.lookup(ref.getName())};
+    else if (auto read = dyn_cast<StateReadOp>(op))
+      plan.locations[read.getResult()] = {BufferLocation::State, stateIndex.lookup(read.getState())};
+    else if (auto reshape = dyn_cast<ReshapeOp>(op))
+      aliasOf[reshape.getResult()] = reshape.getInput();
+    else if (auto updater = dyn_cast<StateUpdateOpInterface>(op))
+      for (auto [state, updated] : llvm::zip(updater.getStateOperands(), updater.getUpdatedStates()))
+        aliasOf[updated] = state;
+  }
+  for (BlockArgument arg : body.getArguments())
+    plan.locations[arg] = {BufferLocation::Input, arg.getArgNumber()};
+  Operation *terminator = body.getTerminator();
+  Value logits = root(terminator->getOperand(0));
+  plan.locations[logits] = {BufferLocation::Logits, 0};
+
+  // Live interval of every arena root: from its definition to the last use of it or of an alias.
+  llvm::DenseMap<Value, std::pair<int64_t, int64_t>> interval;
+  std::vector<Value> roots;
+  for (Operation &op : body)
+    for (Value result : op.getResults()) {
+      Value r = root(result);
+      if (r != result || plan.locations.count(r) || !isa<RankedTensorType>(r.getType()))
+        continue;
+      interval[r] = {position[&op], position[&op]};
+      roots.push_back(r);
+    }
+  for (Operation &op : body)
+    for (Value operand : op.getOperands()) {
+      auto it = interval.find(root(operand));
+      if (it != interval.end())
+        it->second.second = std::max(it->second.second, position[&op]);
+    }
+
+  // First fit: walk in program order, free what died before this definition.
+  std::multimap<int64_t, std::pair<int64_t, int64_t>> live; // end -> (offset, bytes)
+  std::map<int64_t, int64_t> freeList;                      // offset -> bytes
+  auto release = [&](int64_t now) {
+    while (!live.empty() && live.begin()->first < now) {
+      auto [offset, bytes] = live.begin()->second;
+      freeList[offset] = bytes;
+      live.erase(live.begin());
+    }
+    // Merge neighbours so large buffers can reuse freed space.
+    for (auto it = freeList.begin(); it != freeList.end();) {
+      auto next = std::next(it);
+      if (next != freeList.end() && it->first + it->second == next->first) {
+        it->second += next->second;
+        freeList.erase(next);
+      } else {
+        it = next;
+      }
+    }
+  };
+  for (Value r : roots) {
+    auto [start, end] = interval[r];
+    release(start);
+    int64_t bytes = llvm::alignTo(tensorBytes(r.getType(), maxTokens), 64);
+    int64_t offset = -1;
+    for (auto it = freeList.begin(); it != freeList.end(); ++it) {
+      if (it->second >= bytes) {
+        offset = it->first;
+        if (it->second > bytes)
+          freeList[offset + bytes] = it->second - bytes;
+        freeList.erase(it);
+        break;
+      }
+    }
+    if (offset < 0) {
+      offset = plan.arenaBytes;
+      plan.arenaBytes += bytes;
+    }
+    live.emplace(end, std::make_pair(offset, bytes));
+    plan.locations[r] = {BufferLocation::Arena, offset};
+  }
+  // Aliases share their root's location.
+  for (auto [alias, target] : aliasOf)
+    plan.locations[alias] = plan.locations[root(alias)];
+  return plan;
+}
+
+} // namespace deltac

@@ -1,0 +1,38 @@
+//===- TargetInfo.h - what shared code may know about a target --*- C++ -*-===//
+//
+// The narrow interface of ARCHITECTURE.md §5: everything the shared lowering and the driver learn about
+// a target comes from this struct. A target adds an entry to the table in TargetInfo.cpp and a kernel
+// library; no other code asks which target it compiles for.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DELTAC_CODEGEN_TARGETINFO_H
+#define DELTAC_CODEGEN_TARGETINFO_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace deltac {
+
+struct TargetInfo {
+  std::string name;          ///< the --target value
+  std::string triple;        ///< LLVM target triple
+  std::string cpu;           ///< LLVM CPU name for the generated program
+  std::string features;      ///< LLVM feature string
+  int vectorBits = 128;      ///< widest vector register the kernels use
+  std::string kernelLibrary; ///< CMake name of the kernel library linked into executables
+  std::string description;
+};
+
+/// The targets this deltac supports.
+const std::vector<TargetInfo> &allTargets();
+
+/// Looks up `name`; the error lists the known targets.
+llvm::Expected<TargetInfo> lookupTarget(llvm::StringRef name);
+
+} // namespace deltac
+
+#endif // DELTAC_CODEGEN_TARGETINFO_H

@@ -1,0 +1,310 @@
+/*===- deltac/kernel_abi.h - the compiler <-> kernel ABI, version 1 --------===*
+ *
+ * One C function per kernel of the delta ops (docs/reference/DeltaDialect.md), called by the code
+ * deltac generates and by the runtime. Every target provides the same functions; the portable C
+ * implementation lives in targets/portable/kernels/ and test/ops/OpSuiteTest.cpp checks any
+ * implementation against the double-precision reference (reference/ReferenceOps.h).
+ * docs/kernels.md explains the rules and how a new target plugs in.
+ *
+ * Rules every kernel follows (in the manner of IREE's microkernels):
+ *  - No allocation, no I/O, no globals, no static mutable state: a kernel touches only the memory
+ *    its arguments point to (plus a few KiB of stack), so it is reentrant and thread safe.
+ *  - No libc. The only library functions a kernel may reach are the math builtins expf, log1pf,
+ *    sinf and cosf (which a compiler may merge into sincosf) and the double pow; sqrtf is an
+ *    instruction (-fno-math-errno). Like any freestanding C, the compiler may also emit memset and
+ *    memcpy for zeroing and copying loops. A target without libm links its own versions of these.
+ *  - Every size and index is int64_t; flags are int32_t with the DC_K_* values below.
+ *  - Activations, states, caches and outputs are float32. Only linear, lm_head, embedding and moe
+ *    take other weight element types, one function per type, with f32 accumulation.
+ *  - Tensors are dense and row-major (last dimension contiguous). Linear weights use PyTorch's
+ *    [out, in] layout. Pointers need only their element's natural alignment; byte-typed weights
+ *    (GGML blocks) need none.
+ *  - Ownership: the caller owns every buffer, before, during and after the call; a kernel keeps no
+ *    pointer after it returns. Inputs are const and never written. A kernel with scratch needs
+ *    exposes dc_k_<kernel>_scratch_bytes(...); the caller passes that many bytes, aligned to
+ *    DC_K_SCRATCH_ALIGNMENT, whose contents on entry and on return are unspecified.
+ *  - Aliasing: outputs must not overlap inputs unless the kernel's comment says "may equal", which
+ *    always means exactly the same pointer (in-place), never a partial overlap.
+ *  - Threading: a kernel that can be split takes a half-open range [begin, end) of its independent
+ *    dimension and computes exactly the part of the outputs that range owns. Calls on disjoint
+ *    ranges may run concurrently (each with its own scratch), and splitting a range changes no
+ *    output bit. A call with begin >= end does nothing.
+ *
+ * Versioning: DC_KERNEL_ABI_VERSION changes whenever a signature or a documented behaviour
+ * changes; adding a function does not change it. dc_k_abi_version() reports the version a kernel
+ * library was built for, so a runtime can refuse a mismatched one.
+ *===----------------------------------------------------------------------===*/
+
+#ifndef DELTAC_KERNEL_ABI_H
+#define DELTAC_KERNEL_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DC_KERNEL_ABI_VERSION 1
+
+/* Alignment in bytes of every scratch buffer a caller passes. */
+#define DC_K_SCRATCH_ALIGNMENT 64
+
+/* GGML block formats (import/GGMLQuants.h): QK values per block, bytes per block. A row of K values
+ * is K / DC_K_GGML_BLOCK consecutive blocks, so K must be a multiple of 32; a [N, K] matrix is N
+ * such rows back to back. All fields are little-endian, blocks are packed with no padding.
+ *   Q8_0 (34 bytes): f16 d, int8 q[32];                 x[i] = q[i] * d
+ *   Q4_0 (18 bytes): f16 d, uint8 qs[16];                x[i] = (nib[i] - 8) * d
+ *   Q4_1 (20 bytes): f16 d, f16 m, uint8 qs[16];         x[i] = nib[i] * d + m
+ * where nib[i] is the low nibble of qs[i] for i < 16 and the high nibble of qs[i - 16] otherwise.
+ */
+#define DC_K_GGML_BLOCK 32
+#define DC_K_Q8_0_BLOCK_BYTES 34
+#define DC_K_Q4_0_BLOCK_BYTES 18
+#define DC_K_Q4_1_BLOCK_BYTES 20
+
+/* f16 weights are IEEE binary16 bit patterns; bf16 weights are the upper 16 bits of a float32. */
+
+/* Flag values; they equal the dialect's enum values (docs/reference/DeltaDialect.md, "Enums"). */
+#define DC_K_NORM_PLAIN 0     /* rms_norm: y = n * w */
+#define DC_K_NORM_ONE_PLUS 1  /* rms_norm: y = n * (1 + w) */
+#define DC_K_ACT_NONE 0       /* causal_conv1d: no activation */
+#define DC_K_ACT_SILU 1       /* causal_conv1d: silu after the convolution */
+#define DC_K_DECAY_A_LOG 0    /* gdn_gates: decay holds A_log, A = -exp(decay) */
+#define DC_K_DECAY_NEG_EXP 1  /* gdn_gates: decay already holds A = -exp(A_log) */
+#define DC_K_HEADS_GROUPED 0  /* delta rule: value head h reads key head h / (nv / nk) */
+#define DC_K_HEADS_TILED 1    /* delta rule: value head h reads key head h mod nk */
+
+/* The chunk length of dc_k_gated_delta_rule_chunked_f32 (spec §4.1); fixed by this ABI version. */
+#define DC_K_DELTA_RULE_CHUNK 64
+
+/* Returns DC_KERNEL_ABI_VERSION as the library was compiled. */
+int32_t dc_k_abi_version(void);
+
+/*===----------------------------------------------------------------------===*
+ * Elementwise. Range: flat elements [begin, end) of the buffers.
+ *===----------------------------------------------------------------------===*/
+
+/* y[i] = a[i] + b[i]. y may equal a or b. */
+void dc_k_add_f32(const float *a, const float *b, int64_t begin, int64_t end, float *y);
+
+/* y[i] = silu(gate[i]) * up[i] = gate[i] / (1 + exp(-gate[i])) * up[i]. y may equal gate or up. */
+void dc_k_swiglu_f32(const float *gate, const float *up, int64_t begin, int64_t end, float *y);
+
+/*===----------------------------------------------------------------------===*
+ * Row norms. x and y are [rows, d]; range: rows [row_begin, row_end). y may equal x (and z).
+ *===----------------------------------------------------------------------===*/
+
+/* n = x * 1 / sqrt(mean(x^2) + eps); y = n * w (DC_K_NORM_PLAIN) or n * (1 + w)
+ * (DC_K_NORM_ONE_PLUS). weight: [d]. */
+void dc_k_rms_norm_f32(const float *x, const float *weight, int64_t d, int32_t scale_mode,
+                       float eps, int64_t row_begin, int64_t row_end, float *y);
+
+/* y = x / sqrt(sum(x^2) + eps). */
+void dc_k_l2_norm_f32(const float *x, int64_t d, float eps, int64_t row_begin, int64_t row_end,
+                      float *y);
+
+/* y = x / sqrt(mean(x^2) + eps) * w * silu(z), with z [rows, d] the gate rows and a plain weight
+ * [d] (no 1 + w). The GDN output norm, applied per value head (d = dv). */
+void dc_k_gated_rms_norm_f32(const float *x, const float *z, const float *weight, int64_t d,
+                             float eps, int64_t row_begin, int64_t row_end, float *y);
+
+/*===----------------------------------------------------------------------===*
+ * Projections: embedding gather, linear, LM head. One function per weight element type.
+ * x [T, K] f32, weight [N, K] row-major (PyTorch [out, in]), y [T, N] f32:
+ *   y[t, n] = sum_k x[t, k] * weight[n, k], accumulated in f32.
+ * Range: output columns n in [n_begin, n_end) (weight rows), for all T tokens. For the GGML block
+ * types K must be a multiple of 32. y must not overlap x or the weight.
+ *===----------------------------------------------------------------------===*/
+
+void dc_k_linear_f32_f32(const float *x, int64_t T, int64_t K, const float *weight, int64_t N,
+                         int64_t n_begin, int64_t n_end, float *y);
+void dc_k_linear_f32_f16(const float *x, int64_t T, int64_t K, const uint16_t *weight, int64_t N,
+                         int64_t n_begin, int64_t n_end, float *y);
+void dc_k_linear_f32_bf16(const float *x, int64_t T, int64_t K, const uint16_t *weight, int64_t N,
+                          int64_t n_begin, int64_t n_end, float *y);
+void dc_k_linear_f32_q8_0(const float *x, int64_t T, int64_t K, const uint8_t *weight, int64_t N,
+                          int64_t n_begin, int64_t n_end, float *y);
+void dc_k_linear_f32_q4_0(const float *x, int64_t T, int64_t K, const uint8_t *weight, int64_t N,
+                          int64_t n_begin, int64_t n_end, float *y);
+void dc_k_linear_f32_q4_1(const float *x, int64_t T, int64_t K, const uint8_t *weight, int64_t N,
+                          int64_t n_begin, int64_t n_end, float *y);
+
+/* logits [T, V] = x [T, H] weight^T with weight [V, H] (the embedding table when tied). The same
+ * contract as linear, range over vocabulary rows [v_begin, v_end); a separate entry point because a
+ * target tunes it on its own (it streams the largest matrix of a decode step). */
+void dc_k_lm_head_f32_f32(const float *x, int64_t T, int64_t H, const float *weight, int64_t V,
+                          int64_t v_begin, int64_t v_end, float *logits);
+void dc_k_lm_head_f32_f16(const float *x, int64_t T, int64_t H, const uint16_t *weight, int64_t V,
+                          int64_t v_begin, int64_t v_end, float *logits);
+void dc_k_lm_head_f32_bf16(const float *x, int64_t T, int64_t H, const uint16_t *weight, int64_t V,
+                           int64_t v_begin, int64_t v_end, float *logits);
+void dc_k_lm_head_f32_q8_0(const float *x, int64_t T, int64_t H, const uint8_t *weight, int64_t V,
+                           int64_t v_begin, int64_t v_end, float *logits);
+void dc_k_lm_head_f32_q4_0(const float *x, int64_t T, int64_t H, const uint8_t *weight, int64_t V,
+                           int64_t v_begin, int64_t v_end, float *logits);
+void dc_k_lm_head_f32_q4_1(const float *x, int64_t T, int64_t H, const uint8_t *weight, int64_t V,
+                           int64_t v_begin, int64_t v_end, float *logits);
+
+/* y[t, :] = table[ids[t], :] decoded to f32, table [V, H]. Range: tokens [t_begin, t_end). An id
+ * outside [0, V) yields a zero row (the runtime reports bad ids before the step; the kernel only
+ * stays memory safe). For the GGML block types H must be a multiple of 32. */
+void dc_k_embedding_f32_f32(const float *table, int64_t V, int64_t H, const int32_t *ids,
+                            int64_t t_begin, int64_t t_end, float *y);
+void dc_k_embedding_f32_f16(const uint16_t *table, int64_t V, int64_t H, const int32_t *ids,
+                            int64_t t_begin, int64_t t_end, float *y);
+void dc_k_embedding_f32_bf16(const uint16_t *table, int64_t V, int64_t H, const int32_t *ids,
+                             int64_t t_begin, int64_t t_end, float *y);
+void dc_k_embedding_f32_q8_0(const uint8_t *table, int64_t V, int64_t H, const int32_t *ids,
+                             int64_t t_begin, int64_t t_end, float *y);
+void dc_k_embedding_f32_q4_0(const uint8_t *table, int64_t V, int64_t H, const int32_t *ids,
+                             int64_t t_begin, int64_t t_end, float *y);
+void dc_k_embedding_f32_q4_1(const uint8_t *table, int64_t V, int64_t H, const int32_t *ids,
+                             int64_t t_begin, int64_t t_end, float *y);
+
+/*===----------------------------------------------------------------------===*
+ * Gated DeltaNet.
+ *===----------------------------------------------------------------------===*/
+
+/* Causal depthwise convolution over time with carried state (delta.causal_conv1d).
+ *   x         [T, C]     new pre-conv inputs
+ *   weight    [C, K]     taps, tap 0 the oldest
+ *   state_in  [K-1, C]   the last K-1 pre-conv inputs of the previous step, oldest first
+ *   act       DC_K_ACT_NONE or DC_K_ACT_SILU
+ *   y         [T, C]     y[t, c] = act(sum_j weight[c, j] * m[t + j, c]), m = concat(state_in, x)
+ *   state_out [K-1, C]   m[T .. T+K-2, :]; may equal state_in (updated in place)
+ * Range: channels [c_begin, c_end). y must not overlap x. */
+void dc_k_causal_conv1d_f32(const float *x, int64_t T, int64_t C, const float *weight, int64_t K,
+                            const float *state_in, int32_t act, int64_t c_begin, int64_t c_end,
+                            float *y, float *state_out);
+
+/* Delta-rule gates (delta.gdn_gates). a, b [T, nv]; decay, dt_bias [nv]; g, beta [T, nv]:
+ *   beta = sigmoid(b);  g = A * softplus(a + dt_bias),  A = -exp(decay) (DC_K_DECAY_A_LOG) or decay
+ *   (DC_K_DECAY_NEG_EXP);  softplus(x) = log(1 + exp(x)), and x above 20.
+ * Range: tokens [t_begin, t_end). */
+void dc_k_gdn_gates_f32(const float *a, const float *b, const float *decay, const float *dt_bias,
+                        int64_t nv, int32_t decay_form, int64_t t_begin, int64_t t_end, float *g,
+                        float *beta);
+
+/* The gated delta rule (delta.gated_delta_rule) token by token: the decode kernel, exact for any T.
+ *   q, k      [T, nk, dk]  L2-normalized query and key heads (q is multiplied by `scale` here)
+ *   v         [T, nv, dv]  values, nv = r * nk
+ *   g, beta   [T, nv]      log-decay (<= 0) and write strength
+ *   mapping   DC_K_HEADS_GROUPED or DC_K_HEADS_TILED (which key head value head h reads)
+ *   state_in  [nv, dk, dv] S per value head (dv fastest)
+ *   out       [T, nv, dv]  out[t, h] = S^T (scale q) after token t's update
+ *   state_out [nv, dk, dv] S after the last token; may equal state_in (updated in place)
+ * Per token and value head: S <- exp(g) S; delta = beta (v - S^T k); S <- S + k delta^T.
+ * Range: value heads [head_begin, head_end); the call reads and writes only those heads' state. */
+void dc_k_gated_delta_rule_recurrent_f32(const float *q, const float *k, const float *v,
+                                         const float *g, const float *beta, int64_t T, int64_t nk,
+                                         int64_t nv, int64_t dk, int64_t dv, int32_t mapping,
+                                         float scale, const float *state_in, int64_t head_begin,
+                                         int64_t head_end, float *out, float *state_out);
+
+/* Scratch bytes of one dc_k_gated_delta_rule_chunked_f32 call; independent of T and the range. */
+int64_t dc_k_gated_delta_rule_chunked_f32_scratch_bytes(int64_t dk, int64_t dv);
+
+/* The same operation and arguments as the recurrent kernel, evaluated chunk by chunk
+ * (DC_K_DELTA_RULE_CHUNK tokens) in the WY/UT form of spec §4.1: the prefill kernel. Per chunk it
+ * forms the decay matrix with the mask applied before exp (only non-positive exponents), solves the
+ * unit lower-triangular system for W and U by forward substitution, then updates the f32 state once
+ * per chunk. A partial last chunk is handled exactly (no padding). Agrees with the recurrent kernel
+ * up to rounding. Requires g <= 0 (what dc_k_gdn_gates_f32 produces); decay exponents are formed as
+ * sums of g over the span they cover, not as differences of prefix sums, so fast decays lose no
+ * accuracy to cancellation. `scratch`: dc_k_gated_delta_rule_chunked_f32_scratch_bytes(dk, dv)
+ * bytes. */
+void dc_k_gated_delta_rule_chunked_f32(const float *q, const float *k, const float *v,
+                                       const float *g, const float *beta, int64_t T, int64_t nk,
+                                       int64_t nv, int64_t dk, int64_t dv, int32_t mapping,
+                                       float scale, const float *state_in, int64_t head_begin,
+                                       int64_t head_end, void *scratch, float *out,
+                                       float *state_out);
+
+/*===----------------------------------------------------------------------===*
+ * Gated attention.
+ *===----------------------------------------------------------------------===*/
+
+/* Partial rotate-half RoPE (delta.rope with [T] positions).
+ *   x [T, n, hd], positions [T], y [T, n, hd]. With half = rotary_dim / 2 (rotary_dim even,
+ *   <= hd), p = positions[t] and f_i = theta^(-2i / rotary_dim), for i < half:
+ *     y[i]        = x[i] cos(p f_i) - x[i + half] sin(p f_i)
+ *     y[i + half] = x[i + half] cos(p f_i) + x[i] sin(p f_i)
+ *   and y[j] = x[j] for j >= rotary_dim. Angles are formed and reduced in double, so the error does
+ *   not grow with the position. Range: tokens [t_begin, t_end). y may equal x. */
+void dc_k_rope_f32(const float *x, int64_t n, int64_t hd, const int32_t *positions,
+                   int64_t rotary_dim, double theta, int64_t t_begin, int64_t t_end, float *y);
+
+/* Causal grouped-query attention over a KV cache (delta.attention).
+ *   q     [T, nh, hd];  k [T, nkv, hd];  v [T, nkv, hdv];  gate [T, nh, hdv] or NULL; nh is a
+ *   multiple of nkv. q and k are already normed and rotated; scale is normally 1 / sqrt(hd).
+ *   key_cache [nkv, S, hd], value_cache [nkv, S, hdv], holding `position` earlier tokens; the new
+ *   keys and values are written at rows position .. position + T - 1 (position + T <= S).
+ *   out [T, nh, hdv]: query head i reads kv head i / (nh / nkv); for token t the visible rows are
+ *   0 .. position + t, p = softmax(scale q.K), o = sum p V (running-max softmax in f32), and
+ *   out = o * sigmoid(gate) when a gate is given.
+ * Range: query heads [head_begin, head_end). The call that owns the first query head of a group
+ * (i mod (nh / nkv) == 0) writes that kv head's new cache rows; no call reads rows at or past
+ * `position` from the cache (the new rows come from k and v), so calls on disjoint ranges never
+ * race. Rows past position + T - 1 are never read. */
+void dc_k_attention_f32(const float *q, const float *k, const float *v, const float *gate,
+                        int64_t T, int64_t nh, int64_t nkv, int64_t hd, int64_t hdv, float scale,
+                        float *key_cache, float *value_cache, int64_t S, int64_t position,
+                        int64_t head_begin, int64_t head_end, float *out);
+
+/*===----------------------------------------------------------------------===*
+ * Mixture of experts (delta.moe): softmax router, top-k, SwiGLU experts, optional shared expert.
+ *   x [T, H]; router [E, H] f32; experts gate, up [E, I, H] and down [E, H, I] in the weight type
+ *   of the function name; optional shared expert gate, up [Is, H] and down [H, Is] (same type) with
+ *   its sigmoid gate vector shared_expert_gate [H] f32 (all four NULL and Is = 0 without one).
+ *   Per token: p = softmax(router x); the top_k (<= E) experts by p (ties: lower index first); with
+ *   `normalize` their weights are rescaled to sum to 1;
+ *   y = sum_e p_e down_e(silu(gate_e x) * up_e x) + sigmoid(shared_expert_gate . x) * shared(x).
+ * Range: tokens [t_begin, t_end). out [T, H] must not overlap x. For the GGML block types H and I
+ * (and Is) must be multiples of 32. `scratch`: dc_k_moe_f32_scratch_bytes(H, E, I, Is) bytes, one
+ * size for every weight type.
+ *===----------------------------------------------------------------------===*/
+
+int64_t dc_k_moe_f32_scratch_bytes(int64_t H, int64_t E, int64_t I, int64_t Is);
+
+void dc_k_moe_f32_f32(const float *x, int64_t H, const float *router, int64_t E, const float *gate,
+                      const float *up, const float *down, int64_t I, int64_t top_k,
+                      int32_t normalize, const float *shared_gate, const float *shared_up,
+                      const float *shared_down, const float *shared_expert_gate, int64_t Is,
+                      int64_t t_begin, int64_t t_end, void *scratch, float *out);
+void dc_k_moe_f32_f16(const float *x, int64_t H, const float *router, int64_t E,
+                      const uint16_t *gate, const uint16_t *up, const uint16_t *down, int64_t I,
+                      int64_t top_k, int32_t normalize, const uint16_t *shared_gate,
+                      const uint16_t *shared_up, const uint16_t *shared_down,
+                      const float *shared_expert_gate, int64_t Is, int64_t t_begin, int64_t t_end,
+                      void *scratch, float *out);
+void dc_k_moe_f32_bf16(const float *x, int64_t H, const float *router, int64_t E,
+                       const uint16_t *gate, const uint16_t *up, const uint16_t *down, int64_t I,
+                       int64_t top_k, int32_t normalize, const uint16_t *shared_gate,
+                       const uint16_t *shared_up, const uint16_t *shared_down,
+                       const float *shared_expert_gate, int64_t Is, int64_t t_begin, int64_t t_end,
+                       void *scratch, float *out);
+void dc_k_moe_f32_q8_0(const float *x, int64_t H, const float *router, int64_t E,
+                       const uint8_t *gate, const uint8_t *up, const uint8_t *down, int64_t I,
+                       int64_t top_k, int32_t normalize, const uint8_t *shared_gate,
+                       const uint8_t *shared_up, const uint8_t *shared_down,
+                       const float *shared_expert_gate, int64_t Is, int64_t t_begin, int64_t t_end,
+                       void *scratch, float *out);
+void dc_k_moe_f32_q4_0(const float *x, int64_t H, const float *router, int64_t E,
+                       const uint8_t *gate, const uint8_t *up, const uint8_t *down, int64_t I,
+                       int64_t top_k, int32_t normalize, const uint8_t *shared_gate,
+                       const uint8_t *shared_up, const uint8_t *shared_down,
+                       const float *shared_expert_gate, int64_t Is, int64_t t_begin, int64_t t_end,
+                       void *scratch, float *out);
+void dc_k_moe_f32_q4_1(const float *x, int64_t H, const float *router, int64_t E,
+                       const uint8_t *gate, const uint8_t *up, const uint8_t *down, int64_t I,
+                       int64_t top_k, int32_t normalize, const uint8_t *shared_gate,
+                       const uint8_t *shared_up, const uint8_t *shared_down,
+                       const float *shared_expert_gate, int64_t Is, int64_t t_begin, int64_t t_end,
+                       void *scratch, float *out);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* DELTAC_KERNEL_ABI_H */

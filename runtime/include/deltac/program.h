@@ -1,0 +1,125 @@
+/*===- deltac/program.h - the compiled program <-> runtime ABI, version 1 -===*
+ *
+ * `deltac compile` turns a model into a *program*: one exported table, `dc_model_program`, that
+ * describes the model and points at its compiled entry points. The runtime (runtime/) binds to that
+ * table: it maps the weight store, checks the fingerprint, gathers the weight pointers in the order
+ * the program lists them, allocates the state and the scratch arena, and calls the entry points.
+ *
+ * The entry points do no work themselves beyond addressing: each delta op becomes one call to a
+ * dc_op_* function below, which the runtime implements by splitting the op's independent dimension
+ * across its worker threads and calling the target's kernels (codegen/include/deltac/kernel_abi.h)
+ * on the pieces. Only <stdint.h> and <stddef.h>.
+ *
+ * Ownership: the program table and everything it points to are constant data owned by the program
+ * image. Every buffer passed to an entry point or a dc_op_* function is owned by the runtime; callees
+ * keep no pointer after returning.
+ *===----------------------------------------------------------------------===*/
+
+#ifndef DELTAC_PROGRAM_H
+#define DELTAC_PROGRAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DC_PROGRAM_ABI_VERSION 1
+
+/* Runtime execution context (thread pool, per-thread scratch). Opaque to generated code. */
+typedef struct dc_exec dc_exec;
+
+/* A compiled entry point (`prefill` or `decode`).
+ *   exec       the runtime context, passed through to every dc_op_* call
+ *   weights    weight_count pointers, in the order of dc_program.weight_names, each to the weight's
+ *              data in the dtype dc_program.weight_dtypes names
+ *   states     state_count pointers to the state buffers (zero at session start), program order
+ *   arena      arena_bytes of scratch, 64-byte aligned, contents unspecified on entry
+ *   tokens     n_tokens token ids, each in [0, vocab_size) (the runtime checks)
+ *   positions  n_tokens absolute positions (start, start + 1, ... for text)
+ *   n_tokens   1 .. max_tokens (decode: 1)
+ *   start      tokens already in the KV cache; start + n_tokens <= max_context (the runtime checks)
+ *   logits     n_tokens x vocab_size floats, written
+ * Returns 0. */
+typedef int32_t (*dc_entry_fn)(dc_exec *exec, void *const *weights, void *const *states,
+                               uint8_t *arena, const int32_t *tokens, const int32_t *positions,
+                               int64_t n_tokens, int64_t start, float *logits);
+
+typedef struct dc_program {
+  uint32_t abi_version;            /* DC_PROGRAM_ABI_VERSION */
+  uint32_t kernel_abi_version;     /* DC_KERNEL_ABI_VERSION the program was compiled against */
+  uint64_t weight_fingerprint;     /* must equal the weight store's fingerprint */
+  const char *architecture;        /* "qwen3_5", "qwen3_5_moe", "qwen3_next" */
+  const char *target;              /* the --target it was compiled for */
+  int64_t vocab_size;
+  int64_t max_context;             /* KV cache length in tokens */
+  int64_t max_tokens;              /* the most tokens one prefill call takes */
+  int64_t weight_count;
+  const char *const *weight_names; /* weight store names, in the order of the weights argument */
+  const uint32_t *weight_dtypes;   /* dc_ws_dtype wanted for each; the runtime converts f16/bf16
+                                      vectors the kernels take as f32 */
+  int64_t state_count;
+  const char *const *state_names;
+  const int64_t *state_bytes;
+  int64_t arena_bytes;
+  dc_entry_fn prefill;
+  dc_entry_fn decode;
+} dc_program;
+
+/* The table a compiled model exports. */
+extern const dc_program dc_model_program;
+
+/*===----------------------------------------------------------------------===*
+ * Operations called by generated code. Same semantics, layouts and flags as the kernels of the same
+ * name in kernel_abi.h, without the range arguments (the runtime splits the work); weight-typed
+ * functions take the weight's dc_ws_dtype. Scratch comes from the runtime's per-thread buffers.
+ *===----------------------------------------------------------------------===*/
+
+void dc_op_embedding(dc_exec *exec, uint32_t dtype, const void *table, int64_t V, int64_t H,
+                     const int32_t *ids, int64_t T, float *y);
+void dc_op_linear(dc_exec *exec, uint32_t dtype, const float *x, int64_t T, int64_t K,
+                  const void *weight, int64_t N, float *y);
+void dc_op_lm_head(dc_exec *exec, uint32_t dtype, const float *x, int64_t T, int64_t H,
+                   const void *weight, int64_t V, float *y);
+void dc_op_add(dc_exec *exec, const float *a, const float *b, int64_t n, float *y);
+void dc_op_swiglu(dc_exec *exec, const float *gate, const float *up, int64_t n, float *y);
+void dc_op_rms_norm(dc_exec *exec, const float *x, const float *weight, int64_t rows, int64_t d,
+                    int32_t scale_mode, float eps, float *y);
+void dc_op_l2_norm(dc_exec *exec, const float *x, int64_t rows, int64_t d, float eps, float *y);
+void dc_op_gated_rms_norm(dc_exec *exec, const float *x, const float *z, const float *weight,
+                          int64_t rows, int64_t d, float eps, float *y);
+/* Copies columns [offset, offset + width) of each of `rows` rows of x [rows, in_width] to y. */
+void dc_op_slice_columns(dc_exec *exec, const float *x, int64_t rows, int64_t in_width,
+                         int64_t offset, int64_t width, float *y);
+/* Writes x [rows, width] into columns [offset, offset + width) of y [rows, out_width]. */
+void dc_op_place_columns(dc_exec *exec, const float *x, int64_t rows, int64_t width,
+                         int64_t offset, int64_t out_width, float *y);
+void dc_op_causal_conv1d(dc_exec *exec, const float *x, int64_t T, int64_t C, const float *weight,
+                         int64_t K, int32_t act, float *state, float *y);
+void dc_op_gdn_gates(dc_exec *exec, const float *a, const float *b, const float *decay,
+                     const float *dt_bias, int64_t T, int64_t nv, int32_t decay_form, float *g,
+                     float *beta);
+/* The runtime picks the chunked kernel for T > 1 and the recurrent one for T == 1. The state is
+ * updated in place. */
+void dc_op_gated_delta_rule(dc_exec *exec, const float *q, const float *k, const float *v,
+                            const float *g, const float *beta, int64_t T, int64_t nk, int64_t nv,
+                            int64_t dk, int64_t dv, int32_t mapping, float scale, float *state,
+                            float *out);
+void dc_op_rope(dc_exec *exec, const float *x, int64_t T, int64_t n, int64_t hd,
+                const int32_t *positions, int64_t rotary_dim, double theta, float *y);
+void dc_op_attention(dc_exec *exec, const float *q, const float *k, const float *v,
+                     const float *gate, int64_t T, int64_t nh, int64_t nkv, int64_t hd, int64_t hdv,
+                     float scale, float *key_cache, float *value_cache, int64_t S,
+                     int64_t position, float *out);
+void dc_op_moe(dc_exec *exec, uint32_t dtype, const float *x, int64_t T, int64_t H,
+               const float *router, int64_t E, const void *gate, const void *up, const void *down,
+               int64_t I, int64_t top_k, int32_t normalize, const void *shared_gate,
+               const void *shared_up, const void *shared_down, const float *shared_expert_gate,
+               int64_t Is, float *out);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* DELTAC_PROGRAM_H */

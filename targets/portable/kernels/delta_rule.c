@@ -1,0 +1,250 @@
+/*===- delta_rule.c - the gated delta rule: recurrent step and chunked prefill ===*
+ *
+ * State S per value head is dk x dv, row-major (dv fastest), f32, as in delta.gated_delta_rule.
+ * Both kernels treat value heads independently, so the head range is the unit of threading.
+ *===----------------------------------------------------------------------===*/
+
+#include "kernel_internal.h"
+
+/* The key head read by value head h (spec §2.4 item 6, §5.4 item 6). */
+DC_INLINE int64_t key_head(int64_t h, int64_t nk, int64_t nv, int32_t mapping) {
+  return mapping == DC_K_HEADS_TILED ? h % nk : h / (nv / nk);
+}
+
+DC_INLINE void copy_state(const float *in, float *out, int64_t n) {
+  if (in != out)
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = in[i];
+}
+
+/*---- Recurrent -------------------------------------------------------------------------------*/
+
+/* Columns of S per tile. Each column j of S evolves on its own (its update needs only S[:, j], k,
+ * q and v[j]), so a tile's dot products live in stack arrays and dv needs no scratch. */
+#define DC_COLUMN_TILE 64
+
+void dc_k_gated_delta_rule_recurrent_f32(const float *q, const float *k, const float *v,
+                                         const float *g, const float *beta, int64_t T, int64_t nk,
+                                         int64_t nv, int64_t dk, int64_t dv, int32_t mapping,
+                                         float scale, const float *state_in, int64_t head_begin,
+                                         int64_t head_end, float *restrict out, float *state_out) {
+  for (int64_t h = head_begin; h < head_end; ++h) {
+    const int64_t kh = key_head(h, nk, nv, mapping);
+    float *S = state_out + h * dk * dv;
+    copy_state(state_in + h * dk * dv, S, dk * dv);
+    for (int64_t t = 0; t < T; ++t) {
+      const float *kk = k + (t * nk + kh) * dk, *qq = q + (t * nk + kh) * dk;
+      const float *vv = v + (t * nv + h) * dv;
+      const float decay = dc_expf(g[t * nv + h]), b = beta[t * nv + h];
+      const float qk = scale * dc_dot(qq, kk, dk);
+      float *o = out + (t * nv + h) * dv;
+      for (int64_t j0 = 0; j0 < dv; j0 += DC_COLUMN_TILE) {
+        const int64_t width = dc_min64(DC_COLUMN_TILE, dv - j0);
+        /* With S the state before this token: pred = decay S^T k, and the output after the update
+         * is decay S^T q + (q . k) delta, so one read of S serves both. */
+        float sk[DC_COLUMN_TILE] = {0}, sq[DC_COLUMN_TILE] = {0}, delta[DC_COLUMN_TILE];
+        for (int64_t i = 0; i < dk; ++i) {
+          const float *srow = S + i * dv + j0;
+          const float ki = kk[i], qi = qq[i];
+          for (int64_t j = 0; j < width; ++j) {
+            sk[j] += srow[j] * ki;
+            sq[j] += srow[j] * qi;
+          }
+        }
+        for (int64_t j = 0; j < width; ++j) {
+          delta[j] = b * (vv[j0 + j] - decay * sk[j]);
+          o[j0 + j] = scale * decay * sq[j] + qk * delta[j];
+        }
+        for (int64_t i = 0; i < dk; ++i) {
+          float *srow = S + i * dv + j0;
+          const float ki = kk[i];
+          for (int64_t j = 0; j < width; ++j)
+            srow[j] = decay * srow[j] + ki * delta[j];
+        }
+      }
+    }
+  }
+}
+
+/*---- Chunked (WY / UT) -----------------------------------------------------------------------*/
+
+#define DC_CHUNK DC_K_DELTA_RULE_CHUNK
+
+/* Floats rounded up to a multiple of 16, so every scratch array starts 64-byte aligned. */
+DC_INLINE int64_t round16(int64_t n) { return (n + 15) / 16 * 16; }
+
+/* The per-call work arrays, carved from the caller's scratch. */
+struct chunk_scratch {
+  float *kc;    /* [C, dk] keys of the chunk */
+  float *qc;    /* [C, dk] queries of the chunk, times scale */
+  float *w;     /* [C, dk] W; later exp(gamma_n - gamma_i) k_i */
+  float *u;     /* [C, dv] U; later Vnew = U - W S */
+  float *a;     /* [C, C]  A_ij = beta_i (k_i . k_j) exp(gamma_i - gamma_j), j < i */
+  float *qk;    /* [C, C]  (q_i . k_j) exp(gamma_i - gamma_j), j <= i */
+  float *gc;    /* [C]     g */
+  float *gamma; /* [C]     inclusive prefix sum of g inside the chunk: gamma_i */
+  float *tail;  /* [C]     sum of g after row i to the chunk's end: gamma_n - gamma_i */
+  float *bc;    /* [C]     beta */
+};
+
+DC_INLINE struct chunk_scratch carve_scratch(void *scratch, int64_t dk, int64_t dv) {
+  float *p = (float *)scratch;
+  struct chunk_scratch s;
+  s.kc = p, p += round16(DC_CHUNK * dk);
+  s.qc = p, p += round16(DC_CHUNK * dk);
+  s.w = p, p += round16(DC_CHUNK * dk);
+  s.u = p, p += round16(DC_CHUNK * dv);
+  s.a = p, p += round16(DC_CHUNK * DC_CHUNK);
+  s.qk = p, p += round16(DC_CHUNK * DC_CHUNK);
+  s.gc = p, p += round16(DC_CHUNK);
+  s.gamma = p, p += round16(DC_CHUNK);
+  s.tail = p, p += round16(DC_CHUNK);
+  s.bc = p;
+  return s;
+}
+
+int64_t dc_k_gated_delta_rule_chunked_f32_scratch_bytes(int64_t dk, int64_t dv) {
+  const int64_t floats = 3 * round16(DC_CHUNK * dk) + round16(DC_CHUNK * dv) +
+                         2 * round16(DC_CHUNK * DC_CHUNK) + 4 * round16(DC_CHUNK);
+  return 4 * floats;
+}
+
+/* One chunk of n <= C tokens starting at `start` for value head h, reading and updating S. The
+ * steps follow spec §4.1; a partial chunk simply has fewer rows (padding rows would be no-ops).
+ *
+ * Every decay exponent is formed as a sum of the g it spans (gamma_i, gamma_i - gamma_j,
+ * gamma_n - gamma_i), never as a difference of two prefix sums: with fast decays gamma reaches
+ * -thousands inside a chunk, where f32 spacing is ~1e-4 and gamma_i - gamma_j would lose the
+ * small per-step g to cancellation. Sums of non-positive terms are accurate to a few ulp and are
+ * non-positive, so exp never overflows. */
+DC_INLINE void delta_rule_chunk(const float *q, const float *k, const float *v, const float *g,
+                                const float *beta, int64_t nk, int64_t nv, int64_t dk, int64_t dv,
+                                float scale, int64_t h, int64_t kh, int64_t start, int64_t n,
+                                const struct chunk_scratch *s, float *restrict S,
+                                float *restrict out) {
+  float *restrict kc = s->kc, *restrict qc = s->qc, *restrict w = s->w, *restrict u = s->u;
+  float *restrict a = s->a, *restrict qk = s->qk, *restrict gc = s->gc;
+  float *restrict gamma = s->gamma, *restrict tail = s->tail, *restrict bc = s->bc;
+
+  /* Gather the chunk; gamma is the chunk-local inclusive cumsum of g (non-increasing, g <= 0). */
+  float cumulative = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t t = start + i;
+    const float *kt = k + (t * nk + kh) * dk, *qt = q + (t * nk + kh) * dk;
+    for (int64_t d = 0; d < dk; ++d) {
+      kc[i * dk + d] = kt[d];
+      qc[i * dk + d] = qt[d] * scale;
+    }
+    gc[i] = g[t * nv + h];
+    cumulative += gc[i];
+    gamma[i] = cumulative;
+    bc[i] = beta[t * nv + h];
+  }
+  float suffix = 0.0f;
+  for (int64_t i = n - 1; i >= 0; --i) {
+    tail[i] = suffix;
+    suffix += gc[i];
+  }
+
+  /* Lower-triangular A and decayed QK^T. The mask is the loop bound (j <= i), applied before exp;
+   * `segment` = g_{j+1} + ... + g_i = gamma_i - gamma_j, accumulated as j walks down from i. */
+  for (int64_t i = 0; i < n; ++i) {
+    float segment = 0.0f;
+    for (int64_t j = i; j >= 0; --j) {
+      if (j < i)
+        segment += gc[j + 1];
+      const float decay = dc_expf(segment);
+      qk[i * DC_CHUNK + j] = dc_dot(qc + i * dk, kc + j * dk, dk) * decay;
+      if (j < i)
+        a[i * DC_CHUNK + j] = bc[i] * dc_dot(kc + i * dk, kc + j * dk, dk) * decay;
+    }
+  }
+
+  /* W = (I + A)^-1 (beta exp(gamma) K) and U = (I + A)^-1 (beta V) by forward substitution: row i
+   * needs only rows < i. */
+  for (int64_t i = 0; i < n; ++i) {
+    float *wi = w + i * dk, *ui = u + i * dv;
+    const float *vi = v + ((start + i) * nv + h) * dv;
+    const float bw = bc[i] * dc_expf(gamma[i]);
+    for (int64_t d = 0; d < dk; ++d)
+      wi[d] = bw * kc[i * dk + d];
+    for (int64_t d = 0; d < dv; ++d)
+      ui[d] = bc[i] * vi[d];
+    for (int64_t j = 0; j < i; ++j) {
+      const float aij = a[i * DC_CHUNK + j];
+      const float *wj = w + j * dk, *uj = u + j * dv;
+      for (int64_t d = 0; d < dk; ++d)
+        wi[d] -= aij * wj[d];
+      for (int64_t d = 0; d < dv; ++d)
+        ui[d] -= aij * uj[d];
+    }
+  }
+
+  /* Vnew = U - W S, in place in u. */
+  for (int64_t i = 0; i < n; ++i) {
+    float *ui = u + i * dv;
+    for (int64_t d = 0; d < dk; ++d) {
+      const float wd = w[i * dk + d];
+      const float *srow = S + d * dv;
+      for (int64_t j = 0; j < dv; ++j)
+        ui[j] -= wd * srow[j];
+    }
+  }
+
+  /* O = (exp(gamma) Q) S + (tril(Q K^T) * D) Vnew. */
+  for (int64_t i = 0; i < n; ++i) {
+    float *o = out + ((start + i) * nv + h) * dv;
+    const float eg = dc_expf(gamma[i]);
+    for (int64_t j = 0; j < dv; ++j)
+      o[j] = 0.0f;
+    for (int64_t d = 0; d < dk; ++d) {
+      const float qd = eg * qc[i * dk + d];
+      const float *srow = S + d * dv;
+      for (int64_t j = 0; j < dv; ++j)
+        o[j] += qd * srow[j];
+    }
+    for (int64_t l = 0; l <= i; ++l) {
+      const float c = qk[i * DC_CHUNK + l];
+      const float *ul = u + l * dv;
+      for (int64_t j = 0; j < dv; ++j)
+        o[j] += c * ul[j];
+    }
+  }
+
+  /* S <- exp(gamma_n) S + (exp(gamma_n - gamma) K)^T Vnew; W is free, so it holds the decayed K. */
+  const float last = gamma[n - 1];
+  for (int64_t i = 0; i < n; ++i) {
+    const float coef = dc_expf(tail[i]);
+    for (int64_t d = 0; d < dk; ++d)
+      w[i * dk + d] = coef * kc[i * dk + d];
+  }
+  const float decay_all = dc_expf(last);
+  for (int64_t d = 0; d < dk; ++d) {
+    float *srow = S + d * dv;
+    for (int64_t j = 0; j < dv; ++j)
+      srow[j] *= decay_all;
+    for (int64_t i = 0; i < n; ++i) {
+      const float c = w[i * dk + d];
+      const float *ui = u + i * dv;
+      for (int64_t j = 0; j < dv; ++j)
+        srow[j] += c * ui[j];
+    }
+  }
+}
+
+void dc_k_gated_delta_rule_chunked_f32(const float *q, const float *k, const float *v,
+                                       const float *g, const float *beta, int64_t T, int64_t nk,
+                                       int64_t nv, int64_t dk, int64_t dv, int32_t mapping,
+                                       float scale, const float *state_in, int64_t head_begin,
+                                       int64_t head_end, void *scratch, float *restrict out,
+                                       float *state_out) {
+  const struct chunk_scratch s = carve_scratch(scratch, dk, dv);
+  for (int64_t h = head_begin; h < head_end; ++h) {
+    const int64_t kh = key_head(h, nk, nv, mapping);
+    float *S = state_out + h * dk * dv;
+    copy_state(state_in + h * dk * dv, S, dk * dv);
+    for (int64_t start = 0; start < T; start += DC_CHUNK)
+      delta_rule_chunk(q, k, v, g, beta, nk, nv, dk, dv, scale, h, kh, start,
+                       dc_min64(DC_CHUNK, T - start), &s, S, out);
+  }
+}

@@ -1,0 +1,17 @@
+/*===- elementwise.c - add and SwiGLU --------------------------------------===*
+ *
+ * No restrict: the ABI lets y equal an input (in place). The compiler then vectorizes behind a
+ * runtime overlap check.
+ *===----------------------------------------------------------------------===*/
+
+#include "kernel_internal.h"
+
+void dc_k_add_f32(const float *a, const float *b, int64_t begin, int64_t end, float *y) {
+  for (int64_t i = begin; i < end; ++i)
+    y[i] = a[i] + b[i];
+}
+
+void dc_k_swiglu_f32(const float *gate, const float *up, int64_t begin, int64_t end, float *y) {
+  for (int64_t i = begin; i < end; ++i)
+    y[i] = dc_siluf(gate[i]) * up[i];
+}

@@ -1,0 +1,207 @@
+/*===- kernel_internal.h - helpers shared by the portable C kernels -------===*
+ *
+ * Private to targets/portable/kernels/: math builtins, f16/bf16 and GGML block decoding, the
+ * fixed-order reductions every kernel uses, and the linear driver that linear.c and moe.c share.
+ * Everything here is `static inline` so each kernel file is self-contained after inlining.
+ *
+ * Reductions accumulate into a fixed number of lanes (a small array indexed by the position modulo
+ * the lane count) and combine the lanes in a fixed tree. The inner loops then vectorize without
+ * -ffast-math, and a result never depends on how a caller split the work.
+ *===----------------------------------------------------------------------===*/
+
+#ifndef DELTAC_TARGETS_PORTABLE_KERNEL_INTERNAL_H
+#define DELTAC_TARGETS_PORTABLE_KERNEL_INTERNAL_H
+
+#include "deltac/kernel_abi.h"
+
+#define DC_INLINE static inline __attribute__((always_inline))
+
+/* The only library functions the kernels reach (see kernel_abi.h). With -fno-math-errno sqrtf is
+ * an instruction; the others are calls a freestanding target must provide. */
+#define dc_expf(x) __builtin_expf(x)
+#define dc_log1pf(x) __builtin_log1pf(x)
+#define dc_sqrtf(x) __builtin_sqrtf(x)
+#define dc_sinf(x) __builtin_sinf(x)
+#define dc_cosf(x) __builtin_cosf(x)
+#define dc_pow(x, y) __builtin_pow(x, y)
+
+DC_INLINE int64_t dc_min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+DC_INLINE float dc_sigmoidf(float x) { return 1.0f / (1.0f + dc_expf(-x)); }
+DC_INLINE float dc_siluf(float x) { return x / (1.0f + dc_expf(-x)); }
+
+/*---- Bit patterns and half-precision decoding -----------------------------------------------*/
+
+DC_INLINE float dc_bits_to_f32(uint32_t u) {
+  union {
+    uint32_t u;
+    float f;
+  } v = {u};
+  return v.f;
+}
+
+DC_INLINE uint32_t dc_f32_to_bits(float f) {
+  union {
+    float f;
+    uint32_t u;
+  } v = {f};
+  return v.u;
+}
+
+DC_INLINE float dc_bf16_to_f32(uint16_t b) { return dc_bits_to_f32((uint32_t)b << 16); }
+
+/* IEEE binary16 -> binary32, exact for every input (subnormals, infinities, NaN payloads). Written
+ * with selects instead of branches so loops over it vectorize. */
+DC_INLINE float dc_f16_to_f32(uint16_t h) {
+  const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+  const uint32_t exponent = (h >> 10) & 0x1Fu;
+  const uint32_t mantissa = h & 0x3FFu;
+  const uint32_t normal = ((exponent + (127u - 15u)) << 23) | (mantissa << 13);
+  const uint32_t special = 0x7F800000u | (mantissa << 13);
+  /* A subnormal half is mantissa * 2^-24, exactly representable as a float. */
+  const uint32_t subnormal = dc_f32_to_bits((float)mantissa * 0x1p-24f);
+  const uint32_t magnitude = exponent == 0 ? subnormal : exponent == 31 ? special : normal;
+  return dc_bits_to_f32(sign | magnitude);
+}
+
+/* A little-endian f16 at any byte address. */
+DC_INLINE float dc_load_f16(const uint8_t *p) {
+  return dc_f16_to_f32((uint16_t)(p[0] | (p[1] << 8)));
+}
+
+/*---- Weight formats --------------------------------------------------------------------------*/
+
+enum dc_weight_format { DC_W_F32, DC_W_F16, DC_W_BF16, DC_W_Q8_0, DC_W_Q4_0, DC_W_Q4_1 };
+
+/* Values decoded per step of a weight row: one GGML block, or a span of a float row. */
+#define DC_SPAN 32
+
+/* Bytes of one row of K values. */
+DC_INLINE int64_t dc_row_bytes(enum dc_weight_format fmt, int64_t K) {
+  switch (fmt) {
+  case DC_W_F32:
+    return 4 * K;
+  case DC_W_F16:
+  case DC_W_BF16:
+    return 2 * K;
+  case DC_W_Q8_0:
+    return K / DC_K_GGML_BLOCK * DC_K_Q8_0_BLOCK_BYTES;
+  case DC_W_Q4_0:
+    return K / DC_K_GGML_BLOCK * DC_K_Q4_0_BLOCK_BYTES;
+  case DC_W_Q4_1:
+    return K / DC_K_GGML_BLOCK * DC_K_Q4_1_BLOCK_BYTES;
+  }
+  return 0;
+}
+
+/* Values k0 .. k0 + n - 1 of a weight row as floats (n <= DC_SPAN; for the block formats k0 is a
+ * multiple of 32 and n = 32). Returns a pointer into the row for f32, else decodes into buf. */
+DC_INLINE const float *dc_decode_span(enum dc_weight_format fmt, const uint8_t *row, int64_t k0,
+                                      int64_t n, float *buf) {
+  switch (fmt) {
+  case DC_W_F32:
+    return (const float *)(const void *)row + k0;
+  case DC_W_F16: {
+    const uint16_t *w = (const uint16_t *)(const void *)row + k0;
+    for (int64_t i = 0; i < n; ++i)
+      buf[i] = dc_f16_to_f32(w[i]);
+    return buf;
+  }
+  case DC_W_BF16: {
+    const uint16_t *w = (const uint16_t *)(const void *)row + k0;
+    for (int64_t i = 0; i < n; ++i)
+      buf[i] = dc_bf16_to_f32(w[i]);
+    return buf;
+  }
+  case DC_W_Q8_0: {
+    const uint8_t *block = row + k0 / DC_K_GGML_BLOCK * DC_K_Q8_0_BLOCK_BYTES;
+    const float d = dc_load_f16(block);
+    const int8_t *qs = (const int8_t *)(block + 2);
+    for (int i = 0; i < DC_K_GGML_BLOCK; ++i)
+      buf[i] = (float)qs[i] * d;
+    return buf;
+  }
+  case DC_W_Q4_0: {
+    const uint8_t *block = row + k0 / DC_K_GGML_BLOCK * DC_K_Q4_0_BLOCK_BYTES;
+    const float d = dc_load_f16(block);
+    const uint8_t *qs = block + 2;
+    for (int i = 0; i < DC_K_GGML_BLOCK / 2; ++i) {
+      buf[i] = (float)((qs[i] & 0x0F) - 8) * d;
+      buf[i + DC_K_GGML_BLOCK / 2] = (float)((qs[i] >> 4) - 8) * d;
+    }
+    return buf;
+  }
+  case DC_W_Q4_1: {
+    const uint8_t *block = row + k0 / DC_K_GGML_BLOCK * DC_K_Q4_1_BLOCK_BYTES;
+    const float d = dc_load_f16(block);
+    const float m = dc_load_f16(block + 2);
+    const uint8_t *qs = block + 4;
+    for (int i = 0; i < DC_K_GGML_BLOCK / 2; ++i) {
+      buf[i] = (float)(qs[i] & 0x0F) * d + m;
+      buf[i + DC_K_GGML_BLOCK / 2] = (float)(qs[i] >> 4) * d + m;
+    }
+    return buf;
+  }
+  }
+  return buf;
+}
+
+/*---- Fixed-order reductions ------------------------------------------------------------------*/
+
+#define DC_LANES 16
+
+/* Sums n lanes (a power of two) pairwise; destroys acc. */
+DC_INLINE float dc_reduce_lanes(float *acc, int n) {
+  for (int width = n / 2; width > 0; width /= 2)
+    for (int i = 0; i < width; ++i)
+      acc[i] += acc[i + width];
+  return acc[0];
+}
+
+DC_INLINE float dc_dot(const float *a, const float *b, int64_t n) {
+  float acc[DC_LANES] = {0};
+  int64_t i = 0;
+  for (; i + DC_LANES <= n; i += DC_LANES)
+    for (int l = 0; l < DC_LANES; ++l)
+      acc[l] += a[i + l] * b[i + l];
+  for (int l = 0; i + l < n; ++l)
+    acc[l] += a[i + l] * b[i + l];
+  return dc_reduce_lanes(acc, DC_LANES);
+}
+
+DC_INLINE float dc_sum_squares(const float *a, int64_t n) { return dc_dot(a, a, n); }
+
+/*---- The linear driver ----------------------------------------------------------------------*/
+
+/* Tokens that share one decoded span of a weight row. */
+#define DC_TOKEN_TILE 4
+
+/* y[t, n] = x[t, :] . weight[n, :] for t < T and n in [n_begin, n_end); weight [N, K] in `fmt`.
+ * Each weight span is decoded once per tile of DC_TOKEN_TILE tokens; every output accumulates in
+ * DC_SPAN lanes combined by a fixed tree, so its bits depend only on x and its weight row. */
+DC_INLINE void dc_linear_rows(enum dc_weight_format fmt, const float *restrict x, int64_t T,
+                              int64_t K, const void *restrict weight, int64_t N, int64_t n_begin,
+                              int64_t n_end, float *restrict y) {
+  const int64_t row_bytes = dc_row_bytes(fmt, K);
+  for (int64_t n = n_begin; n < n_end; ++n) {
+    const uint8_t *row = (const uint8_t *)weight + n * row_bytes;
+    for (int64_t t0 = 0; t0 < T; t0 += DC_TOKEN_TILE) {
+      const int64_t tokens = dc_min64(DC_TOKEN_TILE, T - t0);
+      float acc[DC_TOKEN_TILE][DC_SPAN] = {{0}};
+      for (int64_t k0 = 0; k0 < K; k0 += DC_SPAN) {
+        const int64_t len = dc_min64(DC_SPAN, K - k0);
+        float buf[DC_SPAN];
+        const float *w = dc_decode_span(fmt, row, k0, len, buf);
+        for (int64_t tt = 0; tt < tokens; ++tt) {
+          const float *xs = x + (t0 + tt) * K + k0;
+          for (int64_t i = 0; i < len; ++i)
+            acc[tt][i] += xs[i] * w[i];
+        }
+      }
+      for (int64_t tt = 0; tt < tokens; ++tt)
+        y[(t0 + tt) * N + n] = dc_reduce_lanes(acc[tt], DC_SPAN);
+    }
+  }
+}
+
+#endif /* DELTAC_TARGETS_PORTABLE_KERNEL_INTERNAL_H */

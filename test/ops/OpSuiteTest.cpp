@@ -1,0 +1,1261 @@
+//===- OpSuiteTest.cpp - every kernel of the kernel ABI against the reference ----------------===//
+//
+// The per-op suite (in the manner of llama.cpp's tests/test-backend-ops.cpp): every function of
+// codegen/include/deltac/kernel_abi.h runs over a matrix of shapes and is compared with the
+// double-precision reference (reference/ReferenceOps.h) fed exactly the same float32 inputs. A
+// target passes when every case stays under its op family's bound below. Each case also checks
+// the threading contract: calls on [0, m) and [m, n) give the same bits as one call on [0, n).
+//
+// The metric is max |kernel - reference| / max |reference| over one output tensor (states and
+// caches are outputs too). Half-precision and quantized weights are compared with the reference
+// run on the decoded weights (import/GGMLQuants.h decodes them independently of the kernels), so
+// those bounds measure the kernel's arithmetic, not the format's precision.
+//
+// Bounds (eps = 2^-23 ~ 1.19e-7; K = the reduction length):
+//
+// | family              | bound          | why                                                 |
+// |---------------------|----------------|-----------------------------------------------------|
+// | add                 | 1 eps          | one rounding of an exactly representable sum        |
+// | swiglu              | 4 eps          | expf (<= 2 ulp), one division, one product          |
+// | rms_norm, l2_norm   | 8 eps          | fixed-order sum of squares, sqrt, scale             |
+// | gated_rms_norm      | 8 eps          | rms_norm plus a silu gate                           |
+// | embedding           | 0              | a row copy; decoding f16/bf16/GGML blocks is exact  |
+// | linear_*, lm_head   | 1 eps sqrt(K)  | f32 sums in 32 lanes: the error grows like sqrt(K)  |
+// | causal_conv1d       | 8 eps          | K <= 4 products summed, then silu                   |
+// | gdn_gates           | 8 eps          | expf, log1pf, one product; sigmoid                  |
+// | rope                | 8 eps          | angles in double, reduced, then f32 sin/cos         |
+// | attention           | 16 eps         | dot products, running-max softmax, V sums           |
+// | moe                 | 2 eps sqrt(K)  | three chained linears (K = max(H, I)), a softmax    |
+// | delta_rule          | 32 eps         | <= 133 steps of a contracting f32 recurrence        |
+// | delta_rule_chunked  | 64 eps         | WY/UT: 64x64 triangular solve, per-chunk state      |
+// | delta_rule_kernels  | 64 eps         | chunked kernel vs recurrent kernel, both f32        |
+//
+// The delta-rule bounds leave room for another summation order, but not for a bug: a wrong decay,
+// an exp(gamma_i) * exp(-gamma_j) factorization or a wrong head mapping gives errors of 1e-3 to
+// NaN. They do reject the textbook exp(gamma_i - gamma_j) with f32 prefix sums under extreme decays
+// (g down to -80, gamma ~ -2500: cancellation costs ~2e-5); the portable kernel forms segment sums.
+// Measured errors are printed with a `[ measured ]` prefix, one line per family, at exit.
+//
+//===----------------------------------------------------------------------------------------===//
+
+#include "deltac/kernel_abi.h"
+#include "import/GGMLQuants.h"
+#include "reference/ReferenceOps.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace ref = deltac::ref;
+namespace ggml = deltac::ggml;
+using ref::Tensor;
+
+//===----------------------------------------------------------------------===//
+// Thresholds and the measured-error table
+//===----------------------------------------------------------------------===//
+
+constexpr double kEps = 0x1p-23;
+
+struct Threshold {
+  const char *family;
+  double bound;  ///< on max|kernel - reference| / max|reference|
+  bool perSqrtK; ///< the bound is multiplied by sqrt(K), K the reduction length
+};
+
+// The table of the file comment, in code.
+constexpr Threshold kThresholds[] = {
+    {"add", 1 * kEps, false},
+    {"swiglu", 4 * kEps, false},
+    {"rms_norm", 8 * kEps, false},
+    {"l2_norm", 8 * kEps, false},
+    {"gated_rms_norm", 8 * kEps, false},
+    {"embedding", 0.0, false},
+    {"linear_f32", 1 * kEps, true},
+    {"linear_f16", 1 * kEps, true},
+    {"linear_bf16", 1 * kEps, true},
+    {"linear_q8_0", 1 * kEps, true},
+    {"linear_q4_0", 1 * kEps, true},
+    {"linear_q4_1", 1 * kEps, true},
+    {"lm_head", 1 * kEps, true},
+    {"causal_conv1d", 8 * kEps, false},
+    {"gdn_gates", 8 * kEps, false},
+    {"rope", 8 * kEps, false},
+    {"attention", 16 * kEps, false},
+    {"moe", 2 * kEps, true},
+    {"delta_rule", 32 * kEps, false},
+    {"delta_rule_chunked", 64 * kEps, false},
+    {"delta_rule_kernels", 64 * kEps, false},
+};
+
+const Threshold &thresholdOf(const std::string &family) {
+  for (const Threshold &t : kThresholds)
+    if (family == t.family)
+      return t;
+  ADD_FAILURE() << "no threshold for op family " << family;
+  static const Threshold none{"?", 0.0, false};
+  return none;
+}
+
+struct Measured {
+  double worstError = 0; ///< largest normalized error seen
+  double worstRatio = 0; ///< largest error / bound seen
+  int checks = 0;
+};
+
+std::map<std::string, Measured> &measuredTable() {
+  static std::map<std::string, Measured> table;
+  return table;
+}
+
+/// Prints the measured table once, when the test program ends.
+class MeasuredPrinter : public ::testing::Environment {
+public:
+  void TearDown() override {
+    for (const auto &[family, m] : measuredTable()) {
+      const Threshold &t = thresholdOf(family);
+      std::printf("[ measured ] %-20s max error %.3e  (bound %.3e%s; worst error/bound %.3f; %d "
+                  "checks)\n",
+                  family.c_str(), m.worstError, t.bound, t.perSqrtK ? " * sqrt(K)" : "",
+                  m.worstRatio, m.checks);
+    }
+  }
+};
+[[maybe_unused]] const auto *const kPrinter =
+    ::testing::AddGlobalTestEnvironment(new MeasuredPrinter);
+
+/// max |actual - expected| / max |expected|; infinity when actual holds a NaN or an infinity the
+/// expected value does not.
+double normalizedError(const float *actual, const double *expected, size_t n) {
+  double maxDiff = 0, maxRef = 0;
+  for (size_t i = 0; i < n; ++i) {
+    double diff = std::abs(double(actual[i]) - expected[i]);
+    if (!std::isfinite(diff))
+      return INFINITY;
+    maxDiff = std::max(maxDiff, diff);
+    maxRef = std::max(maxRef, std::abs(expected[i]));
+  }
+  if (maxDiff == 0)
+    return 0;
+  return maxDiff / std::max(maxRef, 1e-300);
+}
+
+/// Compares a kernel output with the reference under the family's bound and records the error.
+/// `k` is the reduction length for the families whose bound scales with sqrt(K).
+void expectClose(const std::string &family, const std::string &what,
+                 const std::vector<float> &actual, const Tensor &expected, double k = 1) {
+  ASSERT_EQ(actual.size(), expected.data.size()) << family << ": " << what;
+  const Threshold &t = thresholdOf(family);
+  const double bound = t.perSqrtK ? t.bound * std::sqrt(k) : t.bound;
+  const double err = normalizedError(actual.data(), expected.data.data(), actual.size());
+  Measured &m = measuredTable()[family];
+  m.worstError = std::max(m.worstError, err);
+  m.worstRatio = std::max(m.worstRatio, bound > 0 ? err / bound : (err > 0 ? INFINITY : 0));
+  ++m.checks;
+  EXPECT_LE(err, bound) << family << ": " << what << " (normalized max error)";
+}
+
+/// Compares two float results (kernel against kernel) under the family's bound.
+void expectCloseFloats(const std::string &family, const std::string &what,
+                       const std::vector<float> &actual, const std::vector<float> &expected) {
+  Tensor e({int64_t(expected.size())});
+  for (size_t i = 0; i < expected.size(); ++i)
+    e.data[i] = expected[i];
+  expectClose(family, what, actual, e);
+}
+
+/// The threading contract and in-place variants: the same bits.
+void expectSameBits(const std::string &what, const std::vector<float> &actual,
+                    const std::vector<float> &expected) {
+  ASSERT_EQ(actual.size(), expected.size()) << what;
+  size_t firstDiff = actual.size();
+  for (size_t i = 0; i < actual.size() && firstDiff == actual.size(); ++i)
+    if (std::memcmp(&actual[i], &expected[i], sizeof(float)) != 0)
+      firstDiff = i;
+  EXPECT_EQ(firstDiff, actual.size()) << what << ": first differing element " << firstDiff << " ("
+                                      << actual[firstDiff] << " vs " << expected[firstDiff] << ")";
+}
+
+/// After a call on [0, m) of [0, n): some of the NaN-filled output must still be NaN, i.e. the
+/// kernel did not also compute what the rest of the range owns.
+void expectPartOnly(const std::vector<float> &v, int64_t m, int64_t n, const std::string &what) {
+  if (m >= n)
+    return;
+  bool untouched = std::any_of(v.begin(), v.end(), [](float x) { return std::isnan(x); });
+  EXPECT_TRUE(untouched) << what << ": a call on [0, " << m << ") of " << n
+                         << " wrote the whole output";
+}
+
+//===----------------------------------------------------------------------===//
+// Inputs
+//===----------------------------------------------------------------------===//
+
+/// splitmix64 with Box-Muller normals: the same numbers on every platform and standard library.
+class Rng {
+public:
+  explicit Rng(const std::string &seedText) {
+    state = 0xcbf29ce484222325ull; // FNV-1a of the case name
+    for (char c : seedText)
+      state = (state ^ uint8_t(c)) * 0x100000001b3ull;
+  }
+  uint64_t next() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  /// Uniform in (0, 1).
+  double uniform() { return (double(next() >> 11) + 0.5) * 0x1p-53; }
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+  double normal() {
+    return std::sqrt(-2.0 * std::log(uniform())) * std::cos(6.283185307179586 * uniform());
+  }
+
+  std::vector<float> normals(int64_t n, double sd = 1.0) {
+    std::vector<float> v(static_cast<size_t>(n));
+    for (float &x : v)
+      x = float(sd * normal());
+    return v;
+  }
+  std::vector<float> uniforms(int64_t n, double lo, double hi) {
+    std::vector<float> v(static_cast<size_t>(n));
+    for (float &x : v)
+      x = float(uniform(lo, hi));
+    return v;
+  }
+
+private:
+  uint64_t state;
+};
+
+Tensor toTensor(const std::vector<float> &v, std::vector<int64_t> shape) {
+  Tensor t(std::move(shape));
+  EXPECT_EQ(size_t(t.numel()), v.size());
+  for (size_t i = 0; i < v.size(); ++i)
+    t.data[i] = v[i];
+  return t;
+}
+
+std::vector<float> nanFilled(int64_t n) {
+  return std::vector<float>(size_t(n), std::numeric_limits<float>::quiet_NaN());
+}
+
+/// Normalizes each row of `width` values to unit L2 norm (delta-rule keys and queries).
+void normalizeRows(std::vector<float> &v, int64_t width) {
+  for (size_t r = 0; r < v.size() / size_t(width); ++r) {
+    double sum = 0;
+    for (int64_t i = 0; i < width; ++i)
+      sum += double(v[r * width + i]) * v[r * width + i];
+    double inv = 1.0 / std::sqrt(sum);
+    for (int64_t i = 0; i < width; ++i)
+      v[r * width + i] = float(v[r * width + i] * inv);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Weight types
+//===----------------------------------------------------------------------===//
+
+enum class WType { F32, F16, BF16, Q8_0, Q4_0, Q4_1 };
+
+const char *wtypeName(WType t) {
+  switch (t) {
+  case WType::F32:
+    return "f32";
+  case WType::F16:
+    return "f16";
+  case WType::BF16:
+    return "bf16";
+  case WType::Q8_0:
+    return "q8_0";
+  case WType::Q4_0:
+    return "q4_0";
+  case WType::Q4_1:
+    return "q4_1";
+  }
+  return "?";
+}
+
+bool isBlockType(WType t) { return t == WType::Q8_0 || t == WType::Q4_0 || t == WType::Q4_1; }
+
+constexpr WType kAllWTypes[] = {WType::F32,  WType::F16,  WType::BF16,
+                                WType::Q8_0, WType::Q4_0, WType::Q4_1};
+
+/// A weight matrix [rows, K] in its stored bytes, and the values those bytes decode to (what the
+/// reference computes with).
+struct Encoded {
+  std::vector<uint8_t> bytes;
+  std::vector<float> decoded;
+};
+
+Encoded encode(WType type, const std::vector<float> &w, int64_t K) {
+  Encoded e;
+  const int64_t rows = int64_t(w.size()) / K;
+  auto pushU16 = [&](uint16_t h) {
+    e.bytes.push_back(uint8_t(h & 0xFF));
+    e.bytes.push_back(uint8_t(h >> 8));
+  };
+  switch (type) {
+  case WType::F32:
+    e.bytes.resize(w.size() * 4);
+    std::memcpy(e.bytes.data(), w.data(), e.bytes.size());
+    e.decoded = w;
+    return e;
+  case WType::F16:
+    for (float x : w) {
+      pushU16(ggml::floatToFp16(x));
+      e.decoded.push_back(ggml::fp16ToFloat(ggml::floatToFp16(x)));
+    }
+    return e;
+  case WType::BF16:
+    for (float x : w) {
+      pushU16(ggml::floatToBf16(x));
+      e.decoded.push_back(ggml::bf16ToFloat(ggml::floatToBf16(x)));
+    }
+    return e;
+  case WType::Q8_0:
+  case WType::Q4_0:
+  case WType::Q4_1: {
+    const ggml::GGMLType g = type == WType::Q8_0   ? ggml::GGMLType::Q8_0
+                             : type == WType::Q4_0 ? ggml::GGMLType::Q4_0
+                                                   : ggml::GGMLType::Q4_1;
+    const uint64_t rowBytes = *ggml::rowBytes(uint32_t(g), K);
+    e.bytes.resize(size_t(rowBytes * rows));
+    e.decoded.resize(w.size());
+    for (int64_t r = 0; r < rows; ++r) {
+      EXPECT_TRUE(ggml::quantizeRow(g, &w[r * K], &e.bytes[r * rowBytes], K));
+      EXPECT_TRUE(ggml::dequantizeRow(g, &e.bytes[r * rowBytes], &e.decoded[r * K], K));
+    }
+    return e;
+  }
+  }
+  return e;
+}
+
+// Type-erased entry points, one table row per weight type.
+using LinearFn = void (*)(const float *, int64_t, int64_t, const void *, int64_t, int64_t, int64_t,
+                          float *);
+using EmbeddingFn = void (*)(const void *, int64_t, int64_t, const int32_t *, int64_t, int64_t,
+                             float *);
+using MoEFn = void (*)(const float *, int64_t, const float *, int64_t, const void *, const void *,
+                       const void *, int64_t, int64_t, int32_t, const void *, const void *,
+                       const void *, const float *, int64_t, int64_t, int64_t, void *, float *);
+
+struct WeightKernels {
+  LinearFn linear, lmHead;
+  EmbeddingFn embedding;
+  MoEFn moe;
+};
+
+#define DC_WEIGHT_KERNELS(wname, ctype)                                                            \
+  WeightKernels {                                                                                  \
+    [](const float *x, int64_t t, int64_t k, const void *w, int64_t n, int64_t b, int64_t e,       \
+       float *y) { dc_k_linear_f32_##wname(x, t, k, static_cast<const ctype *>(w), n, b, e, y); }, \
+        [](const float *x, int64_t t, int64_t k, const void *w, int64_t n, int64_t b, int64_t e,   \
+           float *y) {                                                                             \
+          dc_k_lm_head_f32_##wname(x, t, k, static_cast<const ctype *>(w), n, b, e, y);            \
+        },                                                                                         \
+        [](const void *table, int64_t v, int64_t h, const int32_t *ids, int64_t b, int64_t e,      \
+           float *y) {                                                                             \
+          dc_k_embedding_f32_##wname(static_cast<const ctype *>(table), v, h, ids, b, e, y);       \
+        },                                                                                         \
+        [](const float *x, int64_t h, const float *router, int64_t ne, const void *g,              \
+           const void *u, const void *d, int64_t i, int64_t k, int32_t norm, const void *sg,       \
+           const void *su, const void *sd, const float *sgate, int64_t is, int64_t b, int64_t e,   \
+           void *scratch, float *out) {                                                            \
+          dc_k_moe_f32_##wname(x, h, router, ne, static_cast<const ctype *>(g),                    \
+                               static_cast<const ctype *>(u), static_cast<const ctype *>(d), i, k, \
+                               norm, static_cast<const ctype *>(sg),                               \
+                               static_cast<const ctype *>(su), static_cast<const ctype *>(sd),     \
+                               sgate, is, b, e, scratch, out);                                     \
+        }                                                                                          \
+  }
+
+WeightKernels kernelsFor(WType t) {
+  switch (t) {
+  case WType::F32:
+    return DC_WEIGHT_KERNELS(f32, float);
+  case WType::F16:
+    return DC_WEIGHT_KERNELS(f16, uint16_t);
+  case WType::BF16:
+    return DC_WEIGHT_KERNELS(bf16, uint16_t);
+  case WType::Q8_0:
+    return DC_WEIGHT_KERNELS(q8_0, uint8_t);
+  case WType::Q4_0:
+    return DC_WEIGHT_KERNELS(q4_0, uint8_t);
+  case WType::Q4_1:
+    return DC_WEIGHT_KERNELS(q4_1, uint8_t);
+  }
+  return DC_WEIGHT_KERNELS(f32, float);
+}
+#undef DC_WEIGHT_KERNELS
+
+/// Scratch of `bytes` bytes at DC_K_SCRATCH_ALIGNMENT, poisoned so a kernel that reads scratch
+/// before writing it produces NaNs.
+struct Scratch {
+  explicit Scratch(int64_t bytes)
+      : storage(size_t(bytes) / 4 + DC_K_SCRATCH_ALIGNMENT / 4 + 1,
+                std::numeric_limits<float>::quiet_NaN()) {}
+  void *get() {
+    uintptr_t p = reinterpret_cast<uintptr_t>(storage.data());
+    p = (p + DC_K_SCRATCH_ALIGNMENT - 1) / DC_K_SCRATCH_ALIGNMENT * DC_K_SCRATCH_ALIGNMENT;
+    return reinterpret_cast<void *>(p);
+  }
+  std::vector<float> storage;
+};
+
+//===----------------------------------------------------------------------===//
+// The case registry
+//===----------------------------------------------------------------------===//
+
+struct OpCase {
+  std::string name; ///< unique; also the test name and the RNG seed
+  std::function<void(const std::string &name)> run;
+};
+
+void PrintTo(const OpCase &c, std::ostream *os) { *os << c.name; }
+
+std::string str(int64_t v) { return std::to_string(v); }
+
+/// The split point of a threading check over [0, n): not a multiple of any tile size.
+int64_t splitPoint(int64_t n) { return n <= 1 ? n : std::max<int64_t>(1, n * 3 / 7); }
+
+//===----------------------------------------------------------------------===//
+// Elementwise and norms
+//===----------------------------------------------------------------------===//
+
+void addElementwiseCases(std::vector<OpCase> &cases) {
+  for (int64_t n : {1, 7, 33, 1000, 4099}) {
+    cases.push_back({"add_n" + str(n), [n](const std::string &name) {
+                       Rng rng(name);
+                       auto a = rng.normals(n), b = rng.normals(n);
+                       std::vector<float> y(static_cast<size_t>(n));
+                       dc_k_add_f32(a.data(), b.data(), 0, n, y.data());
+                       expectClose("add", "y", y, ref::add(toTensor(a, {n}), toTensor(b, {n})));
+                       auto split = nanFilled(n);
+                       int64_t m = splitPoint(n);
+                       dc_k_add_f32(a.data(), b.data(), 0, m, split.data());
+                       expectPartOnly(split, m, n, "split after the first range");
+                       dc_k_add_f32(a.data(), b.data(), m, n, split.data());
+                       expectSameBits("add split", split, y);
+                       auto inPlace = a;
+                       dc_k_add_f32(inPlace.data(), b.data(), 0, n, inPlace.data());
+                       expectSameBits("add in place", inPlace, y);
+                     }});
+    cases.push_back({"swiglu_n" + str(n), [n](const std::string &name) {
+                       Rng rng(name);
+                       auto gate = rng.normals(n, 2.0), up = rng.normals(n);
+                       std::vector<float> y(static_cast<size_t>(n));
+                       dc_k_swiglu_f32(gate.data(), up.data(), 0, n, y.data());
+                       expectClose("swiglu", "y", y,
+                                   ref::swiglu(toTensor(gate, {n}), toTensor(up, {n})));
+                       auto split = nanFilled(n);
+                       int64_t m = splitPoint(n);
+                       dc_k_swiglu_f32(gate.data(), up.data(), 0, m, split.data());
+                       expectPartOnly(split, m, n, "split after the first range");
+                       dc_k_swiglu_f32(gate.data(), up.data(), m, n, split.data());
+                       expectSameBits("swiglu split", split, y);
+                       auto inPlace = up;
+                       dc_k_swiglu_f32(gate.data(), inPlace.data(), 0, n, inPlace.data());
+                       expectSameBits("swiglu in place", inPlace, y);
+                     }});
+  }
+}
+
+/// Rows of unit-variance activations, each row at its own scale (1e-2 .. 1e2).
+std::vector<float> scaledRows(Rng &rng, int64_t rows, int64_t d) {
+  std::vector<float> x = rng.normals(rows * d);
+  for (int64_t r = 0; r < rows; ++r) {
+    double scale = std::pow(10.0, double(r % 5) - 2.0);
+    for (int64_t i = 0; i < d; ++i)
+      x[r * d + i] = float(x[r * d + i] * scale);
+  }
+  return x;
+}
+
+void addNormCases(std::vector<OpCase> &cases) {
+  const float eps = 1e-6f;
+  struct Shape {
+    int64_t rows, d;
+  };
+  for (Shape s :
+       {Shape{1, 1}, Shape{3, 7}, Shape{5, 33}, Shape{4, 128}, Shape{7, 256}, Shape{2, 1024}})
+    for (int32_t mode : {DC_K_NORM_PLAIN, DC_K_NORM_ONE_PLUS}) {
+      std::string name = std::string("rms_norm_") +
+                         (mode == DC_K_NORM_PLAIN ? "plain" : "one_plus") + "_rows" + str(s.rows) +
+                         "_d" + str(s.d);
+      cases.push_back(
+          {name, [s, mode, eps](const std::string &name) {
+             Rng rng(name);
+             auto x = scaledRows(rng, s.rows, s.d);
+             auto w = rng.normals(s.d, 0.1);
+             if (mode == DC_K_NORM_PLAIN)
+               for (float &v : w)
+                 v += 1.0f;
+             const int64_t n = s.rows * s.d;
+             std::vector<float> y(static_cast<size_t>(n));
+             dc_k_rms_norm_f32(x.data(), w.data(), s.d, mode, eps, 0, s.rows, y.data());
+             expectClose("rms_norm", "y", y,
+                         ref::rmsNorm(toTensor(x, {s.rows, s.d}), toTensor(w, {s.d}),
+                                      mode == DC_K_NORM_ONE_PLUS, double(eps)));
+             auto split = nanFilled(n);
+             int64_t m = splitPoint(s.rows);
+             dc_k_rms_norm_f32(x.data(), w.data(), s.d, mode, eps, 0, m, split.data());
+             expectPartOnly(split, m, s.rows, "split after the first range");
+             dc_k_rms_norm_f32(x.data(), w.data(), s.d, mode, eps, m, s.rows, split.data());
+             expectSameBits("rms_norm split", split, y);
+             auto inPlace = x;
+             dc_k_rms_norm_f32(inPlace.data(), w.data(), s.d, mode, eps, 0, s.rows, inPlace.data());
+             expectSameBits("rms_norm in place", inPlace, y);
+           }});
+    }
+
+  for (Shape s : {Shape{1, 1}, Shape{3, 7}, Shape{16, 128}, Shape{5, 100}})
+    cases.push_back(
+        {"l2_norm_rows" + str(s.rows) + "_d" + str(s.d), [s, eps](const std::string &name) {
+           Rng rng(name);
+           auto x = scaledRows(rng, s.rows, s.d);
+           if (s.rows > 2) // a zero row: the eps keeps it finite
+             std::fill(x.begin() + s.d, x.begin() + 2 * s.d, 0.0f);
+           const int64_t n = s.rows * s.d;
+           std::vector<float> y(static_cast<size_t>(n));
+           dc_k_l2_norm_f32(x.data(), s.d, eps, 0, s.rows, y.data());
+           expectClose("l2_norm", "y", y, ref::l2Norm(toTensor(x, {s.rows, s.d}), double(eps)));
+           auto split = nanFilled(n);
+           int64_t m = splitPoint(s.rows);
+           dc_k_l2_norm_f32(x.data(), s.d, eps, 0, m, split.data());
+           expectPartOnly(split, m, s.rows, "split after the first range");
+           dc_k_l2_norm_f32(x.data(), s.d, eps, m, s.rows, split.data());
+           expectSameBits("l2_norm split", split, y);
+         }});
+
+  for (Shape s : {Shape{1, 1}, Shape{3, 7}, Shape{6, 33}, Shape{8, 128}})
+    cases.push_back(
+        {"gated_rms_norm_rows" + str(s.rows) + "_d" + str(s.d), [s, eps](const std::string &name) {
+           Rng rng(name);
+           auto x = scaledRows(rng, s.rows, s.d);
+           auto z = rng.normals(s.rows * s.d, 2.0);
+           auto w = rng.normals(s.d, 0.1);
+           for (float &v : w)
+             v += 1.0f;
+           const int64_t n = s.rows * s.d;
+           std::vector<float> y(static_cast<size_t>(n));
+           dc_k_gated_rms_norm_f32(x.data(), z.data(), w.data(), s.d, eps, 0, s.rows, y.data());
+           expectClose("gated_rms_norm", "y", y,
+                       ref::gatedRmsNorm(toTensor(x, {s.rows, s.d}), toTensor(z, {s.rows, s.d}),
+                                         toTensor(w, {s.d}), double(eps)));
+           auto split = nanFilled(n);
+           int64_t m = splitPoint(s.rows);
+           dc_k_gated_rms_norm_f32(x.data(), z.data(), w.data(), s.d, eps, 0, m, split.data());
+           expectPartOnly(split, m, s.rows, "split after the first range");
+           dc_k_gated_rms_norm_f32(x.data(), z.data(), w.data(), s.d, eps, m, s.rows, split.data());
+           expectSameBits("gated_rms_norm split", split, y);
+         }});
+}
+
+//===----------------------------------------------------------------------===//
+// Projections
+//===----------------------------------------------------------------------===//
+
+void addLinearCases(std::vector<OpCase> &cases) {
+  struct Shape {
+    int64_t t, k, n;
+  };
+  const std::vector<Shape> floatShapes = {{1, 1, 1},    {1, 7, 5},     {3, 33, 17},  {7, 100, 37},
+                                          {9, 256, 64}, {2, 1024, 48}, {130, 48, 20}};
+  const std::vector<Shape> blockShapes = {
+      {1, 32, 1}, {3, 96, 33}, {7, 256, 17}, {2, 1024, 40}, {65, 64, 9}};
+  for (WType type : kAllWTypes)
+    for (Shape s : isBlockType(type) ? blockShapes : floatShapes) {
+      std::string name = std::string("linear_") + wtypeName(type) + "_T" + str(s.t) + "_K" +
+                         str(s.k) + "_N" + str(s.n);
+      cases.push_back(
+          {name, [type, s](const std::string &name) {
+             Rng rng(name);
+             auto x = rng.normals(s.t * s.k);
+             Encoded w = encode(type, rng.normals(s.n * s.k, 1.0 / std::sqrt(s.k)), s.k);
+             const WeightKernels kernels = kernelsFor(type);
+             std::vector<float> y(static_cast<size_t>(s.t * s.n));
+             kernels.linear(x.data(), s.t, s.k, w.bytes.data(), s.n, 0, s.n, y.data());
+             expectClose(std::string("linear_") + wtypeName(type), "y", y,
+                         ref::linear(toTensor(x, {s.t, s.k}), toTensor(w.decoded, {s.n, s.k})),
+                         double(s.k));
+             auto split = nanFilled(s.t * s.n);
+             int64_t m = splitPoint(s.n);
+             kernels.linear(x.data(), s.t, s.k, w.bytes.data(), s.n, 0, m, split.data());
+             expectPartOnly(split, m, s.n, "split after the first range");
+             kernels.linear(x.data(), s.t, s.k, w.bytes.data(), s.n, m, s.n, split.data());
+             expectSameBits("linear split", split, y);
+           }});
+    }
+
+  for (WType type : kAllWTypes) {
+    std::vector<Shape> shapes = {{1, 64, 1000}, {3, 96, 997}};
+    if (!isBlockType(type))
+      shapes.push_back({2, 40, 999});
+    for (Shape s : shapes) {
+      std::string name = std::string("lm_head_") + wtypeName(type) + "_T" + str(s.t) + "_H" +
+                         str(s.k) + "_V" + str(s.n);
+      cases.push_back(
+          {name, [type, s](const std::string &name) {
+             Rng rng(name);
+             auto x = rng.normals(s.t * s.k);
+             Encoded w = encode(type, rng.normals(s.n * s.k, 1.0 / std::sqrt(s.k)), s.k);
+             const WeightKernels kernels = kernelsFor(type);
+             std::vector<float> logits(static_cast<size_t>(s.t * s.n));
+             kernels.lmHead(x.data(), s.t, s.k, w.bytes.data(), s.n, 0, s.n, logits.data());
+             expectClose("lm_head", "logits", logits,
+                         ref::lmHead(toTensor(x, {s.t, s.k}), toTensor(w.decoded, {s.n, s.k})),
+                         double(s.k));
+             auto split = nanFilled(s.t * s.n);
+             int64_t m = splitPoint(s.n);
+             kernels.lmHead(x.data(), s.t, s.k, w.bytes.data(), s.n, 0, m, split.data());
+             expectPartOnly(split, m, s.n, "split after the first range");
+             kernels.lmHead(x.data(), s.t, s.k, w.bytes.data(), s.n, m, s.n, split.data());
+             expectSameBits("lm_head split", split, logits);
+           }});
+    }
+  }
+}
+
+void addEmbeddingCases(std::vector<OpCase> &cases) {
+  for (WType type : kAllWTypes) {
+    std::vector<int64_t> widths = {64, 96};
+    if (!isBlockType(type))
+      widths.push_back(37);
+    for (int64_t h : widths) {
+      std::string name = std::string("embedding_") + wtypeName(type) + "_V1000_H" + str(h) + "_T9";
+      cases.push_back(
+          {name, [type, h](const std::string &name) {
+             const int64_t v = 1000, t = 9;
+             Rng rng(name);
+             Encoded table = encode(type, rng.normals(v * h), h);
+             std::vector<int32_t> ids(static_cast<size_t>(t));
+             for (int32_t &id : ids)
+               id = int32_t(rng.next() % uint64_t(v));
+             ids[0] = 0;
+             ids[1] = int32_t(v - 1);
+             const WeightKernels kernels = kernelsFor(type);
+             std::vector<float> y(static_cast<size_t>(t * h));
+             kernels.embedding(table.bytes.data(), v, h, ids.data(), 0, t, y.data());
+             expectClose("embedding", "rows", y,
+                         ref::embedding(toTensor(table.decoded, {v, h}), ids));
+             auto split = nanFilled(t * h);
+             int64_t m = splitPoint(t);
+             kernels.embedding(table.bytes.data(), v, h, ids.data(), 0, m, split.data());
+             expectPartOnly(split, m, t, "split after the first range");
+             kernels.embedding(table.bytes.data(), v, h, ids.data(), m, t, split.data());
+             expectSameBits("embedding split", split, y);
+             // Ids outside [0, V) give zero rows (the kernel stays memory safe).
+             std::vector<int32_t> bad = {-1, int32_t(v), ids[2]};
+             std::vector<float> badRows = nanFilled(3 * h);
+             kernels.embedding(table.bytes.data(), v, h, bad.data(), 0, 3, badRows.data());
+             for (int64_t i = 0; i < 2 * h; ++i)
+               ASSERT_EQ(badRows[i], 0.0f) << "out-of-range id, element " << i;
+             expectSameBits("embedding after bad ids", {badRows.begin() + 2 * h, badRows.end()},
+                            {y.begin() + 2 * h, y.begin() + 3 * h});
+           }});
+    }
+  }
+
+  // Every f16 and every bf16 bit pattern through the embedding gather: the kernels' decoders must
+  // agree with GGMLQuants' bit for bit (NaN only needs to stay NaN).
+  for (WType type : {WType::F16, WType::BF16}) {
+    cases.push_back({std::string("embedding_") + wtypeName(type) + "_all_bit_patterns",
+                     [type](const std::string &) {
+                       const int64_t h = 64, v = 65536 / h;
+                       std::vector<uint16_t> table(65536);
+                       for (size_t i = 0; i < table.size(); ++i)
+                         table[i] = uint16_t(i);
+                       std::vector<int32_t> ids(static_cast<size_t>(v));
+                       for (int64_t i = 0; i < v; ++i)
+                         ids[size_t(i)] = int32_t(i);
+                       std::vector<float> y(65536);
+                       kernelsFor(type).embedding(table.data(), v, h, ids.data(), 0, v, y.data());
+                       int mismatches = 0;
+                       for (size_t i = 0; i < table.size(); ++i) {
+                         float want = type == WType::F16 ? ggml::fp16ToFloat(table[i])
+                                                         : ggml::bf16ToFloat(table[i]);
+                         bool same = std::isnan(want)
+                                         ? std::isnan(y[i])
+                                         : std::memcmp(&want, &y[i], sizeof(float)) == 0;
+                         if (!same && ++mismatches <= 5)
+                           ADD_FAILURE() << "pattern 0x" << std::hex << i << ": " << y[i]
+                                         << " instead of " << want;
+                       }
+                       EXPECT_EQ(mismatches, 0);
+                       Measured &m = measuredTable()["embedding"];
+                       ++m.checks;
+                     }});
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Gated DeltaNet: conv, gates, the delta rule
+//===----------------------------------------------------------------------===//
+
+void addConvAndGateCases(std::vector<OpCase> &cases) {
+  struct Shape {
+    int64_t t, c, k;
+    int32_t act;
+  };
+  for (Shape s : {Shape{1, 7, 4, DC_K_ACT_SILU}, Shape{2, 33, 4, DC_K_ACT_SILU},
+                  Shape{7, 130, 4, DC_K_ACT_NONE}, Shape{64, 96, 4, DC_K_ACT_SILU},
+                  Shape{5, 9, 1, DC_K_ACT_NONE}, Shape{3, 70, 3, DC_K_ACT_SILU}}) {
+    std::string name = "causal_conv1d_T" + str(s.t) + "_C" + str(s.c) + "_K" + str(s.k) +
+                       (s.act == DC_K_ACT_SILU ? "_silu" : "_none");
+    cases.push_back({name, [s](const std::string &name) {
+                       Rng rng(name);
+                       const int64_t hist = s.k - 1;
+                       auto x = rng.normals(s.t * s.c);
+                       auto w = rng.normals(s.c * s.k, 0.5);
+                       auto state = rng.normals(hist * s.c);
+                       std::vector<float> y(static_cast<size_t>(s.t * s.c)),
+                           newState(static_cast<size_t>(hist * s.c));
+                       const auto stateBefore = state;
+                       dc_k_causal_conv1d_f32(x.data(), s.t, s.c, w.data(), s.k, state.data(),
+                                              s.act, 0, s.c, y.data(), newState.data());
+                       expectSameBits("conv state_in is not written", state, stateBefore);
+                       ref::ConvResult expected =
+                           ref::causalConv1d(toTensor(x, {s.t, s.c}), toTensor(w, {s.c, s.k}),
+                                             toTensor(state, {hist, s.c}), s.act == DC_K_ACT_SILU);
+                       expectClose("causal_conv1d", "y", y, expected.output);
+                       expectClose("causal_conv1d", "new state", newState, expected.newState);
+                       // Two channel ranges, state updated in place.
+                       auto split = nanFilled(s.t * s.c);
+                       auto inPlace = state;
+                       int64_t m = splitPoint(s.c);
+                       dc_k_causal_conv1d_f32(x.data(), s.t, s.c, w.data(), s.k, inPlace.data(),
+                                              s.act, 0, m, split.data(), inPlace.data());
+                       expectPartOnly(split, m, s.c, "split after the first range");
+                       dc_k_causal_conv1d_f32(x.data(), s.t, s.c, w.data(), s.k, inPlace.data(),
+                                              s.act, m, s.c, split.data(), inPlace.data());
+                       expectSameBits("conv split y", split, y);
+                       expectSameBits("conv split, in-place state", inPlace, newState);
+                     }});
+  }
+
+  struct GateShape {
+    int64_t t, nv;
+    int32_t form;
+  };
+  for (GateShape s : {GateShape{1, 4, DC_K_DECAY_A_LOG}, GateShape{7, 33, DC_K_DECAY_NEG_EXP},
+                      GateShape{130, 16, DC_K_DECAY_A_LOG}}) {
+    std::string name = "gdn_gates_T" + str(s.t) + "_nv" + str(s.nv) +
+                       (s.form == DC_K_DECAY_A_LOG ? "_a_log" : "_neg_exp");
+    cases.push_back({name, [s](const std::string &name) {
+                       Rng rng(name);
+                       // a spans softplus' switch at 20; A_log in [-1, 2.5] as trained models have.
+                       auto a = rng.normals(s.t * s.nv, 8.0), b = rng.normals(s.t * s.nv, 3.0);
+                       auto aLog = rng.uniforms(s.nv, -1.0, 2.5), dtBias = rng.normals(s.nv);
+                       std::vector<float> decay = aLog;
+                       if (s.form == DC_K_DECAY_NEG_EXP)
+                         for (float &d : decay)
+                           d = -std::exp(d);
+                       const int64_t n = s.t * s.nv;
+                       std::vector<float> g(static_cast<size_t>(n)), beta(static_cast<size_t>(n));
+                       dc_k_gdn_gates_f32(a.data(), b.data(), decay.data(), dtBias.data(), s.nv,
+                                          s.form, 0, s.t, g.data(), beta.data());
+                       ref::Gates expected =
+                           ref::gdnGates(toTensor(a, {s.t, s.nv}), toTensor(b, {s.t, s.nv}),
+                                         toTensor(decay, {s.nv}), toTensor(dtBias, {s.nv}),
+                                         s.form == DC_K_DECAY_A_LOG);
+                       expectClose("gdn_gates", "g", g, expected.g);
+                       expectClose("gdn_gates", "beta", beta, expected.beta);
+                       auto gSplit = nanFilled(n), betaSplit = nanFilled(n);
+                       int64_t m = splitPoint(s.t);
+                       dc_k_gdn_gates_f32(a.data(), b.data(), decay.data(), dtBias.data(), s.nv,
+                                          s.form, 0, m, gSplit.data(), betaSplit.data());
+                       expectPartOnly(gSplit, m, s.t, "gSplit after the first range");
+                       dc_k_gdn_gates_f32(a.data(), b.data(), decay.data(), dtBias.data(), s.nv,
+                                          s.form, m, s.t, gSplit.data(), betaSplit.data());
+                       expectSameBits("gates split g", gSplit, g);
+                       expectSameBits("gates split beta", betaSplit, beta);
+                     }});
+  }
+}
+
+/// Inputs of one delta-rule call.
+struct DeltaInputs {
+  int64_t t, nk, nv, dk, dv;
+  int32_t mapping;
+  float scale;
+  std::vector<float> q, k, v, g, beta, state;
+
+  Tensor refQ() const { return toTensor(q, {t, nk, dk}); }
+  Tensor refK() const { return toTensor(k, {t, nk, dk}); }
+  Tensor refV() const { return toTensor(v, {t, nv, dv}); }
+  Tensor refG() const { return toTensor(g, {t, nv}); }
+  Tensor refBeta() const { return toTensor(beta, {t, nv}); }
+  Tensor refState() const { return toTensor(state, {nv, dk, dv}); }
+};
+
+/// How fast the state forgets: g is uniform in [-range, 0].
+enum class Decay {
+  Slow,    ///< [-0.1, 0]: alpha >= 0.9, errors accumulate across chunks
+  Fast,    ///< [-5, 0]: the realistic span of trained models
+  Extreme, ///< [-80, 0]: gamma reaches -thousands in a chunk; exp(-gamma) would overflow
+};
+
+struct DeltaShape {
+  int64_t nk, nv, dk, dv;
+  int32_t mapping;
+  Decay decay;
+};
+
+std::string deltaShapeName(const DeltaShape &s) {
+  return "nk" + str(s.nk) + "_nv" + str(s.nv) + "_dk" + str(s.dk) + "_dv" + str(s.dv) +
+         (s.mapping == DC_K_HEADS_TILED ? "_tiled" : "_grouped") +
+         (s.decay == Decay::Slow   ? "_slow"
+          : s.decay == Decay::Fast ? "_fast"
+                                   : "_extreme");
+}
+
+DeltaInputs makeDeltaInputs(Rng &rng, const DeltaShape &s, int64_t t) {
+  DeltaInputs in{t,  s.nk, s.nv, s.dk, s.dv, s.mapping, float(1.0 / std::sqrt(double(s.dk))),
+                 {}, {},   {},   {},   {},   {}};
+  in.q = rng.normals(t * s.nk * s.dk);
+  in.k = rng.normals(t * s.nk * s.dk);
+  normalizeRows(in.q, s.dk);
+  normalizeRows(in.k, s.dk);
+  in.v = rng.normals(t * s.nv * s.dv);
+  const double range = s.decay == Decay::Slow ? 0.1 : s.decay == Decay::Fast ? 5.0 : 80.0;
+  in.g = rng.uniforms(t * s.nv, -range, 0.0);
+  in.beta = rng.normals(t * s.nv);
+  for (float &b : in.beta)
+    b = float(1.0 / (1.0 + std::exp(-double(b))));
+  in.state = rng.normals(s.nv * s.dk * s.dv, 1.0 / std::sqrt(double(s.dk)));
+  return in;
+}
+
+enum class DeltaKernel { Recurrent, Chunked };
+
+/// Runs one delta-rule kernel over value heads [h0, h1) into out/stateOut (state in place when
+/// stateOut holds the input state already and `inPlace` is set).
+void runDelta(DeltaKernel kernel, const DeltaInputs &in, int64_t h0, int64_t h1,
+              std::vector<float> &out, std::vector<float> &stateOut, bool inPlace) {
+  const float *stateIn = inPlace ? stateOut.data() : in.state.data();
+  if (kernel == DeltaKernel::Recurrent) {
+    dc_k_gated_delta_rule_recurrent_f32(
+        in.q.data(), in.k.data(), in.v.data(), in.g.data(), in.beta.data(), in.t, in.nk, in.nv,
+        in.dk, in.dv, in.mapping, in.scale, stateIn, h0, h1, out.data(), stateOut.data());
+    return;
+  }
+  Scratch scratch(dc_k_gated_delta_rule_chunked_f32_scratch_bytes(in.dk, in.dv));
+  dc_k_gated_delta_rule_chunked_f32(
+      in.q.data(), in.k.data(), in.v.data(), in.g.data(), in.beta.data(), in.t, in.nk, in.nv, in.dk,
+      in.dv, in.mapping, in.scale, stateIn, h0, h1, scratch.get(), out.data(), stateOut.data());
+}
+
+/// The token range [t0, t1) of a delta-rule input, with the given starting state.
+DeltaInputs sliceTokens(const DeltaInputs &in, int64_t t0, int64_t t1,
+                        const std::vector<float> &state) {
+  DeltaInputs s = in;
+  s.t = t1 - t0;
+  auto cut = [&](const std::vector<float> &v, int64_t perToken) {
+    return std::vector<float>(v.begin() + t0 * perToken, v.begin() + t1 * perToken);
+  };
+  s.q = cut(in.q, in.nk * in.dk);
+  s.k = cut(in.k, in.nk * in.dk);
+  s.v = cut(in.v, in.nv * in.dv);
+  s.g = cut(in.g, in.nv);
+  s.beta = cut(in.beta, in.nv);
+  s.state = state;
+  return s;
+}
+
+void addDeltaRuleCases(std::vector<OpCase> &cases) {
+  // Recurrent (decode) kernel: r = 1 and 2, grouped and tiled, odd head sizes, a few tokens.
+  const std::vector<DeltaShape> recurrentShapes = {
+      {1, 1, 4, 4, DC_K_HEADS_GROUPED, Decay::Fast},
+      {2, 4, 128, 128, DC_K_HEADS_GROUPED, Decay::Slow},
+      {2, 4, 128, 128, DC_K_HEADS_TILED, Decay::Fast},
+      {1, 2, 33, 17, DC_K_HEADS_TILED, Decay::Slow},
+      {3, 3, 7, 65, DC_K_HEADS_GROUPED, Decay::Fast},
+      {2, 6, 16, 80, DC_K_HEADS_GROUPED, Decay::Extreme}};
+  for (const DeltaShape &s : recurrentShapes)
+    for (int64_t t : {1, 3, 20}) {
+      cases.push_back({"delta_rule_recurrent_T" + str(t) + "_" + deltaShapeName(s),
+                       [s, t](const std::string &name) {
+                         Rng rng(name);
+                         DeltaInputs in = makeDeltaInputs(rng, s, t);
+                         std::vector<float> out(static_cast<size_t>(t * s.nv * s.dv)),
+                             state(in.state.size());
+                         runDelta(DeltaKernel::Recurrent, in, 0, s.nv, out, state, false);
+                         ref::DeltaRuleResult expected = ref::gatedDeltaRule(
+                             in.refQ(), in.refK(), in.refV(), in.refG(), in.refBeta(),
+                             in.refState(), s.mapping == DC_K_HEADS_TILED, double(in.scale));
+                         expectClose("delta_rule", "output", out, expected.output);
+                         expectClose("delta_rule", "state", state, expected.newState);
+                         auto split = nanFilled(int64_t(out.size()));
+                         auto inPlace = in.state;
+                         int64_t m = splitPoint(s.nv);
+                         runDelta(DeltaKernel::Recurrent, in, 0, m, split, inPlace, true);
+                         expectPartOnly(split, m, s.nv, "split after the first range");
+                         runDelta(DeltaKernel::Recurrent, in, m, s.nv, split, inPlace, true);
+                         expectSameBits("recurrent split output", split, out);
+                         expectSameBits("recurrent split, in-place state", inPlace, state);
+                       }});
+    }
+
+  // Chunked (prefill) kernel: T crossing chunk boundaries and ending in partial chunks.
+  const std::vector<DeltaShape> chunkedShapes = {{1, 1, 128, 128, DC_K_HEADS_GROUPED, Decay::Slow},
+                                                 {2, 4, 128, 128, DC_K_HEADS_GROUPED, Decay::Fast},
+                                                 {2, 4, 128, 128, DC_K_HEADS_TILED, Decay::Slow},
+                                                 {1, 2, 33, 17, DC_K_HEADS_TILED, Decay::Fast},
+                                                 {3, 3, 7, 65, DC_K_HEADS_GROUPED, Decay::Slow},
+                                                 {2, 4, 32, 32, DC_K_HEADS_TILED, Decay::Extreme}};
+  for (const DeltaShape &s : chunkedShapes)
+    for (int64_t t : {1, 7, 64, 65, 130}) {
+      cases.push_back(
+          {"delta_rule_chunked_T" + str(t) + "_" + deltaShapeName(s),
+           [s, t](const std::string &name) {
+             Rng rng(name);
+             DeltaInputs in = makeDeltaInputs(rng, s, t);
+             const size_t outSize = size_t(t * s.nv * s.dv);
+             std::vector<float> out(outSize), state(in.state.size());
+             runDelta(DeltaKernel::Chunked, in, 0, s.nv, out, state, false);
+             ref::DeltaRuleResult expected = ref::gatedDeltaRule(
+                 in.refQ(), in.refK(), in.refV(), in.refG(), in.refBeta(), in.refState(),
+                 s.mapping == DC_K_HEADS_TILED, double(in.scale));
+             expectClose("delta_rule_chunked", "output", out, expected.output);
+             expectClose("delta_rule_chunked", "state", state, expected.newState);
+
+             // The prefill kernel against the decode kernel.
+             std::vector<float> recOut(outSize), recState(in.state.size());
+             runDelta(DeltaKernel::Recurrent, in, 0, s.nv, recOut, recState, false);
+             expectCloseFloats("delta_rule_kernels", "chunked vs recurrent output", out, recOut);
+             expectCloseFloats("delta_rule_kernels", "chunked vs recurrent state", state, recState);
+
+             auto split = nanFilled(int64_t(outSize));
+             auto inPlace = in.state;
+             int64_t m = splitPoint(s.nv);
+             runDelta(DeltaKernel::Chunked, in, 0, m, split, inPlace, true);
+             expectPartOnly(split, m, s.nv, "split after the first range");
+             runDelta(DeltaKernel::Chunked, in, m, s.nv, split, inPlace, true);
+             expectSameBits("chunked split output", split, out);
+             expectSameBits("chunked split, in-place state", inPlace, state);
+           }});
+    }
+
+  // Prefill of T tokens then decode steps == decode over all tokens (spec §4.2's unit test).
+  for (const DeltaShape &s : {chunkedShapes[1], chunkedShapes[3]})
+    for (int64_t t : {64, 65, 130}) {
+      cases.push_back(
+          {"delta_rule_chunked_then_recurrent_T" + str(t) + "_" + deltaShapeName(s),
+           [s, t](const std::string &name) {
+             Rng rng(name);
+             const int64_t steps = 3, total = t + steps;
+             DeltaInputs all = makeDeltaInputs(rng, s, total);
+             const int64_t perToken = s.nv * s.dv;
+             // One recurrent call over every token.
+             std::vector<float> recOut(static_cast<size_t>(total * perToken)),
+                 recState(all.state.size());
+             runDelta(DeltaKernel::Recurrent, all, 0, s.nv, recOut, recState, false);
+             // Chunked prefill of t tokens, then one recurrent call per decode step.
+             DeltaInputs prefill = sliceTokens(all, 0, t, all.state);
+             std::vector<float> out(static_cast<size_t>(t * perToken)), state(all.state.size());
+             runDelta(DeltaKernel::Chunked, prefill, 0, s.nv, out, state, false);
+             for (int64_t step = t; step < total; ++step) {
+               DeltaInputs one = sliceTokens(all, step, step + 1, state);
+               std::vector<float> o(static_cast<size_t>(perToken));
+               runDelta(DeltaKernel::Recurrent, one, 0, s.nv, o, state, true);
+               out.insert(out.end(), o.begin(), o.end());
+             }
+             expectCloseFloats("delta_rule_kernels", "prefill+decode vs decode output", out,
+                               recOut);
+             expectCloseFloats("delta_rule_kernels", "prefill+decode vs decode state", state,
+                               recState);
+             ref::DeltaRuleResult expected = ref::gatedDeltaRule(
+                 all.refQ(), all.refK(), all.refV(), all.refG(), all.refBeta(), all.refState(),
+                 s.mapping == DC_K_HEADS_TILED, double(all.scale));
+             expectClose("delta_rule_chunked", "prefill+decode output", out, expected.output);
+             expectClose("delta_rule_chunked", "prefill+decode state", state, expected.newState);
+           }});
+    }
+}
+
+//===----------------------------------------------------------------------===//
+// Gated attention: RoPE and attention
+//===----------------------------------------------------------------------===//
+
+void addRopeCases(std::vector<OpCase> &cases) {
+  struct Shape {
+    int64_t t, n, hd, rotary;
+    double theta;
+    int32_t maxPosition;
+  };
+  for (Shape s : {Shape{1, 1, 4, 4, 1e4, 0}, Shape{7, 3, 256, 64, 1e7, 4096},
+                  Shape{5, 2, 10, 6, 1e4, 100}, Shape{3, 4, 128, 128, 1e6, 262143},
+                  Shape{9, 2, 64, 0, 1e7, 50}, Shape{65, 2, 256, 64, 1e7, 1000000}}) {
+    std::string name = "rope_T" + str(s.t) + "_n" + str(s.n) + "_hd" + str(s.hd) + "_rot" +
+                       str(s.rotary) + "_maxpos" + str(s.maxPosition);
+    cases.push_back({name, [s](const std::string &name) {
+                       Rng rng(name);
+                       auto x = rng.normals(s.t * s.n * s.hd);
+                       std::vector<int32_t> positions(static_cast<size_t>(s.t));
+                       for (int32_t &p : positions)
+                         p = int32_t(rng.next() % uint64_t(s.maxPosition + 1));
+                       positions[0] = s.maxPosition;
+                       const int64_t size = s.t * s.n * s.hd;
+                       std::vector<float> y(static_cast<size_t>(size));
+                       dc_k_rope_f32(x.data(), s.n, s.hd, positions.data(), s.rotary, s.theta, 0,
+                                     s.t, y.data());
+                       expectClose("rope", "y", y,
+                                   ref::rope(toTensor(x, {s.t, s.n, s.hd}), {positions}, s.rotary,
+                                             s.theta, {}));
+                       auto split = nanFilled(size);
+                       int64_t m = splitPoint(s.t);
+                       dc_k_rope_f32(x.data(), s.n, s.hd, positions.data(), s.rotary, s.theta, 0, m,
+                                     split.data());
+                       expectPartOnly(split, m, s.t, "split after the first range");
+                       dc_k_rope_f32(x.data(), s.n, s.hd, positions.data(), s.rotary, s.theta, m,
+                                     s.t, split.data());
+                       expectSameBits("rope split", split, y);
+                       auto inPlace = x;
+                       dc_k_rope_f32(inPlace.data(), s.n, s.hd, positions.data(), s.rotary, s.theta,
+                                     0, s.t, inPlace.data());
+                       expectSameBits("rope in place", inPlace, y);
+                     }});
+  }
+}
+
+void addAttentionCases(std::vector<OpCase> &cases) {
+  struct Shape {
+    int64_t t, nh, nkv, hd, hdv, s, position;
+    bool gate;
+    double logitScale; ///< query magnitude: 1 for unit-variance scores, larger for peaked ones
+  };
+  for (Shape s : {Shape{1, 2, 1, 8, 8, 16, 0, false, 1},        // first token
+                  Shape{1, 8, 2, 64, 64, 300, 200, true, 1},    // decode, GQA group 4
+                  Shape{7, 4, 4, 16, 16, 64, 0, true, 1},       // MHA prefill from empty
+                  Shape{65, 4, 2, 32, 32, 200, 70, false, 1},   // prefill crossing key blocks
+                  Shape{3, 6, 3, 33, 17, 40, 5, true, 1},       // odd head sizes, hd != hdv
+                  Shape{5, 4, 1, 16, 16, 150, 130, true, 8}}) { // peaked softmax (scores ~ 8)
+    std::string name = "attention_T" + str(s.t) + "_nh" + str(s.nh) + "_nkv" + str(s.nkv) + "_hd" +
+                       str(s.hd) + "_hdv" + str(s.hdv) + "_pos" + str(s.position) +
+                       (s.gate ? "_gate" : "_nogate") + (s.logitScale != 1 ? "_peaked" : "");
+    cases.push_back(
+        {name, [s](const std::string &name) {
+           Rng rng(name);
+           auto q = rng.normals(s.t * s.nh * s.hd, s.logitScale);
+           auto k = rng.normals(s.t * s.nkv * s.hd), v = rng.normals(s.t * s.nkv * s.hdv);
+           auto gate = rng.normals(s.t * s.nh * s.hdv, 2.0);
+           // Rows below `position` hold earlier tokens; every other row is NaN, so a
+           // kernel that reads past the visible rows fails.
+           auto keyCache = nanFilled(s.nkv * s.s * s.hd);
+           auto valueCache = nanFilled(s.nkv * s.s * s.hdv);
+           for (int64_t h = 0; h < s.nkv; ++h)
+             for (int64_t r = 0; r < s.position; ++r) {
+               for (int64_t d = 0; d < s.hd; ++d)
+                 keyCache[(h * s.s + r) * s.hd + d] = float(rng.normal());
+               for (int64_t d = 0; d < s.hdv; ++d)
+                 valueCache[(h * s.s + r) * s.hdv + d] = float(rng.normal());
+             }
+           const float scale = float(1.0 / std::sqrt(double(s.hd)));
+           const float *gatePtr = s.gate ? gate.data() : nullptr;
+           const int64_t outSize = s.t * s.nh * s.hdv;
+
+           auto kc = keyCache, vc = valueCache;
+           std::vector<float> out(static_cast<size_t>(outSize));
+           dc_k_attention_f32(q.data(), k.data(), v.data(), gatePtr, s.t, s.nh, s.nkv, s.hd, s.hdv,
+                              scale, kc.data(), vc.data(), s.s, s.position, 0, s.nh, out.data());
+           Tensor refGate = toTensor(gate, {s.t, s.nh, s.hdv});
+           ref::AttentionResult expected =
+               ref::attention(toTensor(q, {s.t, s.nh, s.hd}), toTensor(k, {s.t, s.nkv, s.hd}),
+                              toTensor(v, {s.t, s.nkv, s.hdv}), s.gate ? &refGate : nullptr,
+                              toTensor(keyCache, {s.nkv, s.s, s.hd}),
+                              toTensor(valueCache, {s.nkv, s.s, s.hdv}), s.position, double(scale));
+           expectClose("attention", "output", out, expected.output);
+
+           // The caches: new rows appended bit for bit, nothing else touched.
+           auto wantK = keyCache, wantV = valueCache;
+           for (int64_t h = 0; h < s.nkv; ++h)
+             for (int64_t t = 0; t < s.t; ++t) {
+               std::copy_n(&k[(t * s.nkv + h) * s.hd], s.hd,
+                           &wantK[(h * s.s + s.position + t) * s.hd]);
+               std::copy_n(&v[(t * s.nkv + h) * s.hdv], s.hdv,
+                           &wantV[(h * s.s + s.position + t) * s.hdv]);
+             }
+           expectSameBits("key cache", kc, wantK);
+           expectSameBits("value cache", vc, wantV);
+
+           // Query heads split mid-group: the caches must still come out whole.
+           auto kc2 = keyCache, vc2 = valueCache;
+           auto split = nanFilled(outSize);
+           int64_t m = splitPoint(s.nh);
+           dc_k_attention_f32(q.data(), k.data(), v.data(), gatePtr, s.t, s.nh, s.nkv, s.hd, s.hdv,
+                              scale, kc2.data(), vc2.data(), s.s, s.position, 0, m, split.data());
+           expectPartOnly(split, m, s.nh, "split after the first range");
+           dc_k_attention_f32(q.data(), k.data(), v.data(), gatePtr, s.t, s.nh, s.nkv, s.hd, s.hdv,
+                              scale, kc2.data(), vc2.data(), s.s, s.position, m, s.nh,
+                              split.data());
+           expectSameBits("attention split output", split, out);
+           expectSameBits("attention split key cache", kc2, wantK);
+           expectSameBits("attention split value cache", vc2, wantV);
+
+           // The same two ranges on two threads at once, sharing the caches.
+           auto kc3 = keyCache, vc3 = valueCache;
+           auto concurrent = nanFilled(outSize);
+           auto range = [&](int64_t h0, int64_t h1) {
+             dc_k_attention_f32(q.data(), k.data(), v.data(), gatePtr, s.t, s.nh, s.nkv, s.hd,
+                                s.hdv, scale, kc3.data(), vc3.data(), s.s, s.position, h0, h1,
+                                concurrent.data());
+           };
+           std::thread first(range, 0, m), second(range, m, s.nh);
+           first.join();
+           second.join();
+           expectSameBits("attention concurrent output", concurrent, out);
+           expectSameBits("attention concurrent key cache", kc3, wantK);
+           expectSameBits("attention concurrent value cache", vc3, wantV);
+         }});
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Mixture of experts
+//===----------------------------------------------------------------------===//
+
+void addMoECases(std::vector<OpCase> &cases) {
+  struct Shape {
+    int64_t t, h, e, i, topK;
+    bool normalize;
+    int64_t shared; ///< shared expert width, 0 = none
+  };
+  struct TypedShape {
+    WType type;
+    Shape s;
+    bool tiedRouter = false; ///< every router row equal: all experts tie, the lowest k must win
+  };
+  const std::vector<TypedShape> shapes = {
+      {WType::F32, {1, 32, 4, 16, 2, true, 0}},       {WType::F32, {3, 64, 8, 32, 2, true, 32}},
+      {WType::F32, {2, 33, 5, 7, 3, false, 9}},       {WType::F32, {4, 40, 6, 24, 1, true, 0}},
+      {WType::F32, {2, 24, 4, 8, 4, true, 16}},       {WType::F16, {3, 64, 8, 32, 3, true, 32}},
+      {WType::BF16, {2, 48, 6, 20, 2, false, 12}},    {WType::Q8_0, {3, 64, 8, 32, 2, true, 64}},
+      {WType::Q4_0, {2, 96, 6, 64, 2, true, 0}},      {WType::Q4_1, {5, 64, 10, 32, 4, true, 32}},
+      {WType::F32, {3, 32, 6, 16, 3, false, 0}, true}};
+  for (const TypedShape &ts : shapes) {
+    const Shape s = ts.s;
+    const WType type = ts.type;
+    const bool tied = ts.tiedRouter;
+    std::string name =
+        std::string("moe_") + wtypeName(type) + "_T" + str(s.t) + "_H" + str(s.h) + "_E" +
+        str(s.e) + "_I" + str(s.i) + "_top" + str(s.topK) + (s.normalize ? "_norm" : "_raw") +
+        (s.shared ? "_shared" + str(s.shared) : "_noshared") + (tied ? "_tied_router" : "");
+    cases.push_back({name, [type, s, tied](const std::string &name) {
+                       Rng rng(name);
+                       const double wH = 1.0 / std::sqrt(double(s.h));
+                       const double wI = 1.0 / std::sqrt(double(s.i));
+                       auto x = rng.normals(s.t * s.h);
+                       auto router = rng.normals(s.e * s.h, 2.0 * wH); // logits of std ~2
+                       if (tied)
+                         for (int64_t e = 1; e < s.e; ++e)
+                           std::copy_n(router.begin(), s.h, router.begin() + e * s.h);
+                       Encoded gate = encode(type, rng.normals(s.e * s.i * s.h, wH), s.h);
+                       Encoded up = encode(type, rng.normals(s.e * s.i * s.h, wH), s.h);
+                       Encoded down = encode(type, rng.normals(s.e * s.h * s.i, wI), s.i);
+                       ref::MoEWeights w;
+                       w.router = toTensor(router, {s.e, s.h});
+                       w.gate = toTensor(gate.decoded, {s.e, s.i, s.h});
+                       w.up = toTensor(up.decoded, {s.e, s.i, s.h});
+                       w.down = toTensor(down.decoded, {s.e, s.h, s.i});
+                       Encoded sGate, sUp, sDown;
+                       std::vector<float> sharedExpertGate;
+                       if (s.shared) {
+                         const double wS = 1.0 / std::sqrt(double(s.shared));
+                         sGate = encode(type, rng.normals(s.shared * s.h, wH), s.h);
+                         sUp = encode(type, rng.normals(s.shared * s.h, wH), s.h);
+                         sDown = encode(type, rng.normals(s.h * s.shared, wS), s.shared);
+                         sharedExpertGate = rng.normals(s.h, wH);
+                         w.sharedGate = toTensor(sGate.decoded, {s.shared, s.h});
+                         w.sharedUp = toTensor(sUp.decoded, {s.shared, s.h});
+                         w.sharedDown = toTensor(sDown.decoded, {s.h, s.shared});
+                         w.sharedExpertGate = toTensor(sharedExpertGate, {1, s.h});
+                       }
+                       auto ptr = [&](const Encoded &e) -> const void * {
+                         return s.shared ? e.bytes.data() : nullptr;
+                       };
+                       const MoEFn moe = kernelsFor(type).moe;
+                       auto call = [&](int64_t t0, int64_t t1, std::vector<float> &out) {
+                         Scratch scratch(dc_k_moe_f32_scratch_bytes(s.h, s.e, s.i, s.shared));
+                         moe(x.data(), s.h, router.data(), s.e, gate.bytes.data(), up.bytes.data(),
+                             down.bytes.data(), s.i, s.topK, s.normalize, ptr(sGate), ptr(sUp),
+                             ptr(sDown), s.shared ? sharedExpertGate.data() : nullptr, s.shared, t0,
+                             t1, scratch.get(), out.data());
+                       };
+                       std::vector<float> out(static_cast<size_t>(s.t * s.h));
+                       call(0, s.t, out);
+                       expectClose("moe", "y", out,
+                                   ref::moe(toTensor(x, {s.t, s.h}), w, s.topK, s.normalize),
+                                   double(std::max(s.h, s.i)));
+                       auto split = nanFilled(s.t * s.h);
+                       int64_t m = splitPoint(s.t);
+                       call(0, m, split);
+                       expectPartOnly(split, m, s.t, "split after the first range");
+                       call(m, s.t, split);
+                       expectSameBits("moe split", split, out);
+                     }});
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// The suite
+//===----------------------------------------------------------------------===//
+
+std::vector<OpCase> allCases() {
+  std::vector<OpCase> cases;
+  addElementwiseCases(cases);
+  addNormCases(cases);
+  addLinearCases(cases);
+  addEmbeddingCases(cases);
+  addConvAndGateCases(cases);
+  addDeltaRuleCases(cases);
+  addRopeCases(cases);
+  addAttentionCases(cases);
+  addMoECases(cases);
+  return cases;
+}
+
+class OpSuite : public ::testing::TestWithParam<OpCase> {};
+
+TEST_P(OpSuite, MatchesReference) {
+  const OpCase &c = GetParam();
+  c.run(c.name);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernels, OpSuite, ::testing::ValuesIn(allCases()),
+                         [](const ::testing::TestParamInfo<OpCase> &info) {
+                           return info.param.name;
+                         });
+
+// The harness itself must be able to fail: NaNs, infinities and errors over a bound are caught, and
+// the ABI version the library reports is the header's.
+TEST(OpSuiteHarness, ComparisonCatchesErrors) {
+  Tensor expected({4});
+  expected.data = {1.0, -2.0, 0.5, 0.0};
+  std::vector<float> exact = {1.0f, -2.0f, 0.5f, 0.0f};
+  EXPECT_EQ(normalizedError(exact.data(), expected.data.data(), 4), 0.0);
+  std::vector<float> off = {1.0f, -2.0f, 0.5f, 2e-5f};
+  EXPECT_NEAR(normalizedError(off.data(), expected.data.data(), 4), 1e-5, 1e-9);
+  std::vector<float> nan = {1.0f, std::numeric_limits<float>::quiet_NaN(), 0.5f, 0.0f};
+  EXPECT_EQ(normalizedError(nan.data(), expected.data.data(), 4), INFINITY);
+  std::vector<float> inf = {1.0f, -INFINITY, 0.5f, 0.0f};
+  EXPECT_EQ(normalizedError(inf.data(), expected.data.data(), 4), INFINITY);
+  // Every family in the table is reachable and no bound is vacuous.
+  for (const Threshold &t : kThresholds)
+    EXPECT_LT(t.perSqrtK ? t.bound * 32 : t.bound, 1e-4) << t.family;
+}
+
+TEST(OpSuiteHarness, AbiVersion) { EXPECT_EQ(dc_k_abi_version(), DC_KERNEL_ABI_VERSION); }
+
+} // namespace

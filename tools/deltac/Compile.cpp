@@ -1,0 +1,218 @@
+//===- Compile.cpp - the `deltac compile` pipeline ------------------------===//
+//
+// Phases (ARCHITECTURE.md §1): import -> graph passes -> kernel calls over planned buffers (LLVM
+// dialect) -> LLVM IR -> object -> executable. `--emit` stops after one and writes its artifact;
+// `--dump-phases-to` keeps them all.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Compile.h"
+
+#include "Progress.h"
+
+#include "codegen/Linker.h"
+#include "codegen/ObjectEmitter.h"
+#include "codegen/ProgramEmitter.h"
+#include "codegen/TargetInfo.h"
+#include "import/Checkpoint.h"
+#include "import/FileIO.h"
+#include "import/Importer.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+
+using namespace llvm;
+
+namespace deltac {
+
+// Paths of the static libraries generated executables link, filled in by the build
+// (tools/deltac/CMakeLists.txt): {library name, path}.
+static const std::pair<const char *, const char *> kLinkLibraries[] = {
+#include "DeltacLinkPaths.inc"
+};
+static const char *const kLinkDriver = DELTAC_LINK_DRIVER;
+
+static Expected<std::string> libraryPath(StringRef name) {
+  for (const auto &[lib, path] : kLinkLibraries)
+    if (lib && name == lib)
+      return std::string(path);
+  return createStringError(inconvertibleErrorCode(),
+                           "this deltac was built without the library " + name.str());
+}
+
+namespace {
+
+class PhaseTimer {
+public:
+  void done(StringRef phase) {
+    auto now = std::chrono::steady_clock::now();
+    phases.emplace_back(phase.str(), std::chrono::duration<double>(now - last).count());
+    last = now;
+  }
+  void print(raw_ostream &os) const {
+    double total = 0;
+    for (const auto &[name, seconds] : phases) {
+      os << formatv("  {0,-10} {1,7:f2} s\n", name, seconds);
+      total += seconds;
+    }
+    os << formatv("  {0,-10} {1,7:f2} s\n", "total", total);
+  }
+
+private:
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+  std::vector<std::pair<std::string, double>> phases;
+};
+
+std::string withSuffix(StringRef path, StringRef suffix) { return (path + suffix).str(); }
+
+Error writeText(StringRef path, function_ref<void(raw_ostream &)> print) {
+  std::string text;
+  raw_string_ostream os(text);
+  print(os);
+  return writeFileAtomically(path, text);
+}
+
+} // namespace
+
+Error compileModel(const CompileOptions &options) {
+  static const char *const phases[] = {"mlir", "kernels", "llvm", "obj", "exe"};
+  if (!llvm::is_contained(phases, StringRef(options.emit)))
+    return createStringError(inconvertibleErrorCode(),
+                             "unknown --emit '" + options.emit +
+                                 "' (mlir, kernels, llvm, obj or exe)");
+  Expected<TargetInfo> target = lookupTarget(options.target);
+  if (!target)
+    return target.takeError();
+  if (options.maxTokens < 1 || options.maxTokens > options.maxContext)
+    return createStringError(inconvertibleErrorCode(),
+                             "--max-tokens must be between 1 and --max-context");
+  if (!options.dumpPhasesTo.empty())
+    if (std::error_code ec = sys::fs::create_directories(options.dumpPhasesTo))
+      return fileError(options.dumpPhasesTo, "cannot create directory: " + ec.message());
+  auto dumpPath = [&](StringRef name) {
+    SmallString<256> p(options.dumpPhasesTo);
+    sys::path::append(p, name);
+    return std::string(p);
+  };
+  bool dump = !options.dumpPhasesTo.empty();
+  PhaseTimer timer;
+
+  // 1. Import: the model's delta module and its weight store next to the output.
+  Expected<Checkpoint> checkpoint = openCheckpoint(options.input);
+  if (!checkpoint)
+    return checkpoint.takeError();
+  for (const std::string &notice : checkpoint->notices)
+    errs() << "deltac: note: " << options.input << ": " << notice << "\n";
+  std::string storePath = withSuffix(options.output, ".dcw");
+  ProgressLine progress("import", options.progress);
+  ImportOptions importOptions;
+  importOptions.storePath = storePath;
+  importOptions.storePathInIR = sys::path::filename(storePath).str();
+  importOptions.maxContext = options.maxContext;
+  importOptions.progress = [&](uint64_t done, uint64_t total, StringRef item) {
+    progress.update(done, total, item);
+  };
+  mlir::MLIRContext context;
+  Expected<ImportResult> imported = importCheckpoint(context, *checkpoint, importOptions);
+  progress.finish();
+  if (!imported)
+    return imported.takeError();
+  mlir::ModuleOp model = *imported->module;
+  timer.done("import");
+
+  // 2. Graph passes. Each addPass says why it is here.
+  mlir::PassManager passes(&context);
+  // Refuse models whose state threading the in-place lowering could not honour.
+  passes.addPass(createVerifyModel());
+  // Fold the identity reshapes the importer emits for every head split.
+  passes.addPass(mlir::createCanonicalizerPass());
+  if (failed(passes.run(model)))
+    return createStringError(inconvertibleErrorCode(),
+                             "internal error: the graph passes failed on " + options.input);
+  timer.done("passes");
+  if (dump)
+    if (Error e = writeText(dumpPath("model.mlir"), [&](raw_ostream &os) { model.print(os); }))
+      return e;
+  if (options.emit == "mlir")
+    return writeText(options.output, [&](raw_ostream &os) { model.print(os); });
+
+  // 3. Kernel calls over planned buffers.
+  ProgramOptions programOptions;
+  programOptions.target = target->name;
+  programOptions.maxTokens = options.maxTokens;
+  ProgramSummary summary;
+  auto program = emitProgram(model, programOptions, &summary);
+  if (!program)
+    return program.takeError();
+  if (failed(mlir::verify(**program)))
+    return createStringError(inconvertibleErrorCode(),
+                             "internal error: the kernel-level module does not verify");
+  timer.done("lower");
+  if (dump)
+    if (Error e = writeText(dumpPath("kernels.mlir"), [&](raw_ostream &os) { (*program)->print(os); }))
+      return e;
+  if (options.emit == "kernels")
+    return writeText(options.output, [&](raw_ostream &os) { (*program)->print(os); });
+
+  // 4. LLVM IR.
+  LLVMContext llvmContext;
+  auto llvmModule = translateProgram(**program, *target, llvmContext);
+  if (!llvmModule)
+    return llvmModule.takeError();
+  timer.done("llvm");
+  if (dump)
+    if (Error e = writeText(dumpPath("program.ll"), [&](raw_ostream &os) { (*llvmModule)->print(os, nullptr); }))
+      return e;
+  if (options.emit == "llvm")
+    return writeText(options.output, [&](raw_ostream &os) { (*llvmModule)->print(os, nullptr); });
+
+  // 5. Object.
+  std::string objectPath = options.emit == "obj" ? options.output
+                           : dump                ? dumpPath("program.o")
+                                                 : withSuffix(options.output, ".o");
+  if (Error e = emitObject(**llvmModule, *target, objectPath))
+    return e;
+  timer.done("object");
+  if (options.emit == "obj")
+    return Error::success();
+
+  // 6. Executable: program + runtime + the target's kernels.
+  LinkInputs link;
+  link.driver = kLinkDriver;
+  for (StringRef lib : {StringRef("DeltacRuntimeMain"), StringRef("DeltacRuntime"),
+                        StringRef(target->kernelLibrary)}) {
+    Expected<std::string> path = libraryPath(lib);
+    if (!path)
+      return path.takeError();
+    link.libraries.push_back(*path);
+  }
+  Error linked = linkExecutable(objectPath, *target, link, options.output);
+  if (!dump)
+    sys::fs::remove(objectPath);
+  if (linked)
+    return linked;
+  timer.done("link");
+
+  uint64_t exeBytes = 0;
+  sys::fs::file_size(options.output, exeBytes);
+  errs() << formatv("deltac: compiled {0} for {1}: {2} ({3} KiB) and {4} ({5:f1} MiB)\n",
+                    options.input, target->name, options.output, exeBytes / 1024, storePath,
+                    double(imported->storeBytes) / (1 << 20));
+  errs() << formatv("  {0} weights, {1} states ({2:f1} MiB), {3} kernel calls, arena {4:f1} MiB "
+                    "at {5} tokens\n",
+                    summary.weights, summary.states, double(summary.stateBytes) / (1 << 20),
+                    summary.kernelCalls, double(summary.arenaBytes) / (1 << 20), options.maxTokens);
+  timer.print(errs());
+  return Error::success();
+}
+
+} // namespace deltac

@@ -1,0 +1,30 @@
+//===- Compile.h - the `deltac compile` pipeline ----------------*- C++ -*-===//
+
+#ifndef DELTAC_TOOLS_COMPILE_H
+#define DELTAC_TOOLS_COMPILE_H
+
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace deltac {
+
+struct CompileOptions {
+  std::string input;        ///< HF directory or GGUF file
+  std::string output;       ///< the artifact --emit asks for
+  std::string target = "host";
+  std::string emit = "exe"; ///< mlir | kernels | llvm | obj | exe
+  std::string dumpPhasesTo; ///< keep every phase's artifact in this directory
+  int64_t maxContext = 4096;
+  int64_t maxTokens = 512;
+  bool progress = true;
+};
+
+/// Runs import, the graph passes, lowering to kernel calls, LLVM IR, object emission and linking,
+/// stopping after `emit`. The weight store is written next to the output (OUTPUT.dcw). Prints a
+/// summary with the time of each phase to stderr.
+llvm::Error compileModel(const CompileOptions &options);
+
+} // namespace deltac
+
+#endif // DELTAC_TOOLS_COMPILE_H
