@@ -8,6 +8,8 @@
 
 #include "llvm/ADT/StringMap.h"
 
+#include <cstring>
+
 using namespace llvm;
 
 namespace deltac {
@@ -22,14 +24,18 @@ public:
   TensorStreamer(WeightStoreWriter &writer, const ImportOptions &options, uint64_t total)
       : writer(writer), options(options), total(total), buffer(kChunkBytes) {}
 
-  Error copy(size_t index, const ImportTensor &t) {
+  /// Copies the source bytes, converting float elements when the store keeps another dtype.
+  Error copy(size_t index, const ImportTensor &t, dc_ws_dtype storeDType) {
     for (const TensorPiece &piece : t.pieces) {
       for (uint64_t done = 0; done < piece.bytes;) {
         uint64_t n = std::min<uint64_t>(kChunkBytes, piece.bytes - done);
         MutableArrayRef<uint8_t> chunk(buffer.data(), n);
         if (Error e = piece.file->read(piece.offset + done, chunk))
           return e;
-        if (Error e = writer.write(index, chunk))
+        ArrayRef<uint8_t> out = chunk;
+        if (storeDType != t.dtype)
+          out = convert(chunk, t.dtype, storeDType);
+        if (Error e = writer.write(index, out))
           return e;
         done += n;
         report(n, t.spec.name);
@@ -68,6 +74,35 @@ public:
   }
 
 private:
+  static float loadFloat(const uint8_t *p, dc_ws_dtype dtype) {
+    if (dtype == DC_WS_F32) {
+      float f;
+      std::memcpy(&f, p, 4);
+      return f;
+    }
+    uint16_t h;
+    std::memcpy(&h, p, 2);
+    return dtype == DC_WS_BF16 ? ggml::bf16ToFloat(h) : ggml::fp16ToFloat(h);
+  }
+
+  /// Converts a chunk of whole elements between the float dtypes (f16/bf16 -> f32 is exact; f32 ->
+  /// bf16 rounds to nearest even).
+  ArrayRef<uint8_t> convert(ArrayRef<uint8_t> in, dc_ws_dtype from, dc_ws_dtype to) {
+    size_t inBytes = from == DC_WS_F32 ? 4 : 2, outBytes = to == DC_WS_F32 ? 4 : 2;
+    size_t count = in.size() / inBytes;
+    converted.resize(count * outBytes);
+    for (size_t i = 0; i < count; ++i) {
+      float f = loadFloat(in.data() + i * inBytes, from);
+      if (to == DC_WS_F32) {
+        std::memcpy(converted.data() + 4 * i, &f, 4);
+      } else {
+        uint16_t h = to == DC_WS_BF16 ? ggml::floatToBf16(f) : ggml::floatToFp16(f);
+        std::memcpy(converted.data() + 2 * i, &h, 2);
+      }
+    }
+    return converted;
+  }
+
   void report(uint64_t bytes, StringRef name) {
     done += bytes;
     if (options.progress)
@@ -77,7 +112,7 @@ private:
   WeightStoreWriter &writer;
   const ImportOptions &options;
   uint64_t total, done = 0;
-  std::vector<uint8_t> buffer;
+  std::vector<uint8_t> buffer, converted;
 };
 
 } // namespace
@@ -86,8 +121,12 @@ Expected<ImportResult> importCheckpoint(mlir::MLIRContext &context, const Checkp
                                         const ImportOptions &options) {
   std::vector<StoredTensorSpec> specs;
   StringMap<const ImportTensor *> byName;
+  auto storeDType = [&](const ImportTensor &t) {
+    bool isFloat = t.dtype == DC_WS_F32 || t.dtype == DC_WS_F16 || t.dtype == DC_WS_BF16;
+    return isFloat && options.floatDType >= 0 ? dc_ws_dtype(options.floatDType) : t.dtype;
+  };
   for (const ImportTensor &t : checkpoint.tensors) {
-    specs.push_back({t.spec.name, t.dtype, t.spec.shape});
+    specs.push_back({t.spec.name, storeDType(t), t.spec.shape});
     byName[t.spec.name] = &t;
   }
   Expected<std::unique_ptr<WeightStoreWriter>> writer =
@@ -106,7 +145,8 @@ Expected<ImportResult> importCheckpoint(mlir::MLIRContext &context, const Checkp
   // The store orders tensors by name; stream them in that order (sources are read by position).
   for (auto [index, spec] : llvm::enumerate((*writer)->tensors())) {
     const ImportTensor &t = *byName.lookup(spec.name);
-    if (Error e = t.decodeFrom >= 0 ? streamer.decode(index, t) : streamer.copy(index, t))
+    if (Error e = t.decodeFrom >= 0 ? streamer.decode(index, t)
+                                     : streamer.copy(index, t, spec.dtype))
       return std::move(e);
     model.weights.push_back({spec.name, spec.dtype, spec.shape});
   }
@@ -117,8 +157,8 @@ Expected<ImportResult> importCheckpoint(mlir::MLIRContext &context, const Checkp
   ImportResult result;
   result.fingerprint = model.fingerprint = *fingerprint;
   result.tensorCount = model.weights.size();
-  for (const ImportTensor &t : checkpoint.tensors)
-    result.storeBytes += storedBytes(t.dtype, t.spec.shape).value_or(0);
+  for (const StoredTensorSpec &spec : (*writer)->tensors())
+    result.storeBytes += storedBytes(spec.dtype, spec.shape).value_or(0);
   result.module = buildModelModule(context, model);
   return result;
 }

@@ -89,10 +89,15 @@ Error compileModel(const CompileOptions &options) {
     return createStringError(inconvertibleErrorCode(),
                              "unknown --emit '" + options.emit +
                                  "' (mlir, kernels, llvm, obj or exe)");
+  if (options.dtype != "f32" && options.dtype != "bf16")
+    return createStringError(inconvertibleErrorCode(),
+                             "unknown --dtype '" + options.dtype + "' (f32 or bf16)");
   Expected<TargetInfo> target = lookupTarget(options.target);
   if (!target)
     return target.takeError();
-  if (options.maxTokens < 1 || options.maxTokens > options.maxContext)
+  int64_t maxTokens =
+      options.maxTokens ? options.maxTokens : std::min<int64_t>(512, options.maxContext);
+  if (maxTokens < 1 || maxTokens > options.maxContext)
     return createStringError(inconvertibleErrorCode(),
                              "--max-tokens must be between 1 and --max-context");
   if (!options.dumpPhasesTo.empty())
@@ -118,6 +123,7 @@ Error compileModel(const CompileOptions &options) {
   importOptions.storePath = storePath;
   importOptions.storePathInIR = sys::path::filename(storePath).str();
   importOptions.maxContext = options.maxContext;
+  importOptions.floatDType = options.dtype == "f32" ? DC_WS_F32 : DC_WS_BF16;
   importOptions.progress = [&](uint64_t done, uint64_t total, StringRef item) {
     progress.update(done, total, item);
   };
@@ -148,7 +154,7 @@ Error compileModel(const CompileOptions &options) {
   // 3. Kernel calls over planned buffers.
   ProgramOptions programOptions;
   programOptions.target = target->name;
-  programOptions.maxTokens = options.maxTokens;
+  programOptions.maxTokens = maxTokens;
   ProgramSummary summary;
   auto program = emitProgram(model, programOptions, &summary);
   if (!program)
@@ -210,7 +216,7 @@ Error compileModel(const CompileOptions &options) {
   errs() << formatv("  {0} weights, {1} states ({2:f1} MiB), {3} kernel calls, arena {4:f1} MiB "
                     "at {5} tokens\n",
                     summary.weights, summary.states, double(summary.stateBytes) / (1 << 20),
-                    summary.kernelCalls, double(summary.arenaBytes) / (1 << 20), options.maxTokens);
+                    summary.kernelCalls, double(summary.arenaBytes) / (1 << 20), maxTokens);
   timer.print(errs());
   return Error::success();
 }

@@ -14,9 +14,10 @@ struct CompileOptions {
   std::string output;       ///< the artifact --emit asks for
   std::string target = "host";
   std::string emit = "exe"; ///< mlir | kernels | llvm | obj | exe
+  std::string dtype = "f32"; ///< f32 | bf16: how float weights are stored (GGML blocks stay)
   std::string dumpPhasesTo; ///< keep every phase's artifact in this directory
   int64_t maxContext = 4096;
-  int64_t maxTokens = 512;
+  int64_t maxTokens = 0;    ///< largest prefill step; 0: min(512, maxContext)
   bool progress = true;
 };
 

@@ -89,12 +89,15 @@ cl::opt<std::string> compileTarget("target", cl::desc("host, x86-64-avx2 or x86-
                                    cl::init("host"), cl::sub(compileCmd), cl::cat(category));
 cl::opt<std::string> compileEmit("emit", cl::desc("Stop after a phase: mlir, kernels, llvm, obj, exe"),
                                  cl::init("exe"), cl::sub(compileCmd), cl::cat(category));
+cl::opt<std::string> compileDType("dtype", cl::desc("Float weights in the executable: f32 or bf16"),
+                                  cl::init("f32"), cl::sub(compileCmd), cl::cat(category));
 cl::opt<std::string> compileDump("dump-phases-to", cl::desc("Keep every phase's artifact here"),
                                  cl::value_desc("dir"), cl::sub(compileCmd), cl::cat(category));
 cl::opt<int64_t> compileMaxContext("max-context", cl::desc("KV cache length in tokens"),
                                    cl::init(4096), cl::sub(compileCmd), cl::cat(category));
-cl::opt<int64_t> compileMaxTokens("max-tokens", cl::desc("Largest prefill step in tokens"),
-                                  cl::init(512), cl::sub(compileCmd), cl::cat(category));
+cl::opt<int64_t> compileMaxTokens("max-tokens",
+                                  cl::desc("Largest prefill step in tokens (default 512)"),
+                                  cl::init(0), cl::sub(compileCmd), cl::cat(category));
 
 // inspect
 cl::opt<std::string> inspectInput(cl::Positional, cl::desc("<file.dcw | HF directory | file.gguf>"),
@@ -212,6 +215,7 @@ int runCompile() {
   options.output = compileOutput;
   options.target = compileTarget;
   options.emit = compileEmit;
+  options.dtype = compileDType;
   options.dumpPhasesTo = compileDump;
   options.maxContext = compileMaxContext;
   options.maxTokens = compileMaxTokens;

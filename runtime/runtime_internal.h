@@ -1,0 +1,147 @@
+/*===- runtime_internal.h - what the runtime's files share ----------------===*
+ *
+ * Private to runtime/ (and its tests): status construction, aligned and page allocations, the
+ * thread pool, the execution context dc_exec that generated code passes to every dc_op_* function,
+ * and the weight-store reader.
+ *===----------------------------------------------------------------------===*/
+
+#ifndef DELTAC_RUNTIME_INTERNAL_H
+#define DELTAC_RUNTIME_INTERNAL_H
+
+#include "deltac/program.h"
+#include "deltac/runtime.h"
+#include "deltac/weight_store.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the weight store and --dump-logits are little-endian; this runtime reads them natively"
+#endif
+
+/*---- Status ----------------------------------------------------------------------------------*/
+
+/* A new status with a printf-formatted message; never NULL (a static out-of-memory status when the
+ * allocation fails). The caller owns it. */
+dc_status *dc_status_make(dc_status_code code, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+dc_status *dc_status_vmake(dc_status_code code, const char *format, va_list args);
+
+/*---- Memory ----------------------------------------------------------------------------------*/
+
+/* `bytes` (> 0 or not) of 64-byte aligned heap memory, uninitialized; free with free(). NULL when
+ * out of memory. */
+void *dc_alloc_aligned(size_t bytes);
+
+/* `bytes` of zeroed, page-aligned anonymous memory whose pages are committed on first touch; free
+ * with dc_pages_free(p, bytes). NULL when out of memory. */
+void *dc_pages_alloc(size_t bytes);
+void dc_pages_free(void *pages, size_t bytes);
+/* Makes pages from dc_pages_alloc zero again (and returns them to the system). */
+void dc_pages_zero(void *pages, size_t bytes);
+
+/*---- Thread pool -----------------------------------------------------------------------------*/
+
+/* Runs the range [begin, end) of a task on thread `thread` (0 is the calling thread). */
+typedef void (*dc_task_fn)(void *context, int64_t begin, int64_t end, int32_t thread);
+
+typedef struct dc_pool dc_pool;
+
+/* A pool of threads - 1 workers; the thread calling dc_pool_run is the threads-th. Workers spin
+ * briefly for work, then sleep on a condition variable; they never spin when the pool has more
+ * threads than the machine has online CPUs. */
+dc_status *dc_pool_create(int32_t threads, dc_pool **out_pool);
+void dc_pool_destroy(dc_pool *pool);
+int32_t dc_pool_threads(const dc_pool *pool);
+
+/* Cuts [0, n) into `parts` (1 .. threads) ranges as even as whole granules allow and runs range i
+ * on thread i, the caller running range 0; returns when every range is done. Not reentrant: one
+ * caller at a time, and `fn` must not call dc_pool_run. */
+void dc_pool_run(dc_pool *pool, int32_t parts, int64_t n, int64_t granule, dc_task_fn fn,
+                 void *context);
+
+/* The range of part `part` of `parts` of [0, n) in whole granules (the last part takes the rest).
+ */
+void dc_split_range(int64_t n, int64_t granule, int32_t parts, int32_t part, int64_t *begin,
+                    int64_t *end);
+
+/*---- Execution context -----------------------------------------------------------------------*/
+
+/* Cost units (about one multiply-add or one float moved) a part of a split op gets at least; an op
+ * with less work than this in total runs on the calling thread alone. */
+#define DC_EXEC_DEFAULT_MIN_WORK 32768
+
+struct dc_exec {
+  dc_pool *pool;
+  int32_t threads;
+  int64_t min_work;
+  void **scratch; /* threads buffers of scratch_bytes, DC_K_SCRATCH_ALIGNMENT aligned */
+  int64_t scratch_bytes;
+  dc_status *error; /* the first failure of an op since the last dc_exec_take_error */
+};
+
+/* A context with a pool of `threads` threads (>= 1) and no scratch yet. Owned by the caller. */
+dc_status *dc_exec_create(int32_t threads, dc_exec **out_exec);
+void dc_exec_destroy(dc_exec *exec);
+
+/* Tests set 0 so that every op is split across all threads however small. */
+void dc_exec_set_min_work(dc_exec *exec, int64_t min_work);
+
+/* Records an op's failure (the first one wins); the op then returns without writing its outputs.
+ * The session reports it after the entry point returns. */
+void dc_exec_fail(dc_exec *exec, dc_status_code code, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Hands the recorded failure (or NULL) to the caller and clears it. */
+dc_status *dc_exec_take_error(dc_exec *exec);
+
+/* Makes every thread's scratch at least `bytes`; called on the calling thread before a split.
+ * Returns 0 (and records a failure) when out of memory. */
+int dc_exec_reserve_scratch(dc_exec *exec, int64_t bytes);
+
+/* Runs fn over [0, n): split into as many parts as the pool has threads, or fewer so that each part
+ * has at least min_work of n * cost_per_unit; granule keeps the cuts on multiples of it. */
+void dc_exec_parallel(dc_exec *exec, int64_t n, int64_t granule, double cost_per_unit,
+                      dc_task_fn fn, void *context);
+
+/*---- Model ---------------------------------------------------------------------------------*/
+
+/* The weight pointers in program order, as the entry points take them. Owned by the model. */
+void *const *dc_model_weight_table(const dc_model *model);
+
+/*---- Weight store ----------------------------------------------------------------------------*/
+
+/* A mapped, validated weight store. */
+typedef struct dc_ws_file {
+  const uint8_t *base; /* the read-only mapping of the whole file */
+  size_t size;
+  dc_ws_header header;
+  dc_ws_tensor *tensors; /* owned copy of the table (the file's table need not be aligned) */
+  const char *strings;   /* into the mapping */
+} dc_ws_file;
+
+/* Maps `path` read-only and validates it as import/WeightStore.cpp does; on failure nothing stays
+ * mapped and the message names the file. */
+dc_status *dc_ws_open(const char *path, dc_ws_file *out_file);
+void dc_ws_close(dc_ws_file *file);
+
+/* The entry named `name` (binary search), or NULL. */
+const dc_ws_tensor *dc_ws_find(const dc_ws_file *file, const char *name);
+
+/* Name of a dtype ("f32", "bf16", ...; "unknown" past the enum). */
+const char *dc_ws_dtype_name(uint32_t dtype);
+
+/* Stored bytes of a tensor of `rank` dims in `dtype`; 0 when the shape does not fit the dtype (a
+ * block-quantized row that is not a multiple of 32, a zero dim) or the size overflows. */
+uint64_t dc_ws_stored_bytes(uint32_t dtype, const uint64_t *dims, uint32_t rank);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* DELTAC_RUNTIME_INTERNAL_H */

@@ -1,0 +1,483 @@
+//===- RuntimeOpsTest.cpp - every dc_op_* against its kernel on one range -===//
+//
+// Each dc_op_* splits its kernel's range across the session's threads. Run on 1, 2 and 3 threads
+// (with the small-work shortcut off, so even these small shapes are split), every output, state and
+// cache must equal bit for bit what the kernel writes when called once on the whole range.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime_internal.h"
+
+#include "deltac/kernel_abi.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Rng {
+  uint64_t state;
+  explicit Rng(uint64_t seed) : state(seed) {}
+  uint64_t next() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  float uniform(float lo, float hi) { return lo + (hi - lo) * float(next() >> 40) * 0x1p-24f; }
+};
+
+std::vector<float> floats(Rng &rng, size_t n, float lo = -1.0f, float hi = 1.0f) {
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = rng.uniform(lo, hi);
+  return v;
+}
+
+uint16_t randomF16(Rng &rng) {
+  uint64_t r = rng.next();
+  uint16_t sign = uint16_t((r & 1) << 15);
+  uint16_t exponent = uint16_t(9 + (r >> 1) % 7); // 2^-6 .. 2^0
+  uint16_t mantissa = uint16_t((r >> 8) & 0x3FF);
+  return uint16_t(sign | exponent << 10 | mantissa);
+}
+
+/// `rows` x `K` weights in `dtype`, as bytes.
+std::vector<uint8_t> weights(Rng &rng, uint32_t dtype, int64_t rows, int64_t K) {
+  std::vector<uint8_t> out;
+  auto put16 = [&](uint16_t h) {
+    out.push_back(uint8_t(h));
+    out.push_back(uint8_t(h >> 8));
+  };
+  for (int64_t r = 0; r < rows; ++r) {
+    switch (dtype) {
+    case DC_WS_F32:
+      for (int64_t k = 0; k < K; ++k) {
+        float f = rng.uniform(-0.5f, 0.5f);
+        uint8_t b[4];
+        std::memcpy(b, &f, 4);
+        out.insert(out.end(), b, b + 4);
+      }
+      break;
+    case DC_WS_F16:
+      for (int64_t k = 0; k < K; ++k)
+        put16(randomF16(rng));
+      break;
+    case DC_WS_BF16:
+      for (int64_t k = 0; k < K; ++k) {
+        float f = rng.uniform(-0.5f, 0.5f);
+        uint32_t u;
+        std::memcpy(&u, &f, 4);
+        put16(uint16_t(u >> 16));
+      }
+      break;
+    default:
+      for (int64_t b = 0; b < K / 32; ++b) {
+        put16(randomF16(rng)); // scale
+        if (dtype == DC_WS_Q4_1)
+          put16(randomF16(rng)); // min
+        int codes = dtype == DC_WS_Q8_0 ? 32 : 16;
+        for (int i = 0; i < codes; ++i)
+          out.push_back(uint8_t(rng.next()));
+      }
+    }
+  }
+  return out;
+}
+
+const uint32_t kAllDTypes[] = {DC_WS_F32,  DC_WS_F16,  DC_WS_BF16,
+                               DC_WS_Q8_0, DC_WS_Q4_0, DC_WS_Q4_1};
+
+/// Runs `kernel` once, then `op` on 1, 2 and 3 threads, each time from the initial contents of
+/// `buffers` (outputs and in-place states), and compares every buffer bit for bit.
+void checkOp(const std::string &what, std::vector<std::vector<float> *> buffers,
+             const std::function<void()> &kernel, const std::function<void(dc_exec *)> &op) {
+  std::vector<std::vector<float>> initial;
+  for (auto *b : buffers)
+    initial.push_back(*b);
+  kernel();
+  std::vector<std::vector<float>> expected;
+  for (auto *b : buffers)
+    expected.push_back(*b);
+  for (int32_t threads = 1; threads <= 3; ++threads) {
+    for (size_t i = 0; i < buffers.size(); ++i)
+      *buffers[i] = initial[i];
+    dc_exec *exec = nullptr;
+    ASSERT_EQ(dc_exec_create(threads, &exec), nullptr);
+    dc_exec_set_min_work(exec, 0);
+    op(exec);
+    dc_status *error = dc_exec_take_error(exec);
+    EXPECT_EQ(error, nullptr) << what << ": " << dc_status_message(error);
+    dc_status_free(error);
+    dc_exec_destroy(exec);
+    for (size_t i = 0; i < buffers.size(); ++i) {
+      ASSERT_EQ(buffers[i]->size(), expected[i].size());
+      EXPECT_EQ(std::memcmp(buffers[i]->data(), expected[i].data(), expected[i].size() * 4), 0)
+          << what << ": buffer " << i << " differs with " << threads << " threads";
+    }
+  }
+}
+
+TEST(RuntimeOps, Elementwise) {
+  Rng rng(1);
+  const int64_t n = 1000;
+  auto a = floats(rng, n), b = floats(rng, n);
+  std::vector<float> y(n, NAN);
+  checkOp(
+      "add", {&y}, [&] { dc_k_add_f32(a.data(), b.data(), 0, n, y.data()); },
+      [&](dc_exec *e) { dc_op_add(e, a.data(), b.data(), n, y.data()); });
+  checkOp(
+      "swiglu", {&y}, [&] { dc_k_swiglu_f32(a.data(), b.data(), 0, n, y.data()); },
+      [&](dc_exec *e) { dc_op_swiglu(e, a.data(), b.data(), n, y.data()); });
+}
+
+TEST(RuntimeOps, Norms) {
+  Rng rng(2);
+  const int64_t rows = 7, d = 100;
+  auto x = floats(rng, rows * d), z = floats(rng, rows * d), w = floats(rng, d);
+  std::vector<float> y(rows * d, NAN);
+  for (int32_t mode : {DC_K_NORM_PLAIN, DC_K_NORM_ONE_PLUS})
+    checkOp(
+        "rms_norm", {&y},
+        [&] { dc_k_rms_norm_f32(x.data(), w.data(), d, mode, 1e-6f, 0, rows, y.data()); },
+        [&](dc_exec *e) { dc_op_rms_norm(e, x.data(), w.data(), rows, d, mode, 1e-6f, y.data()); });
+  checkOp(
+      "l2_norm", {&y}, [&] { dc_k_l2_norm_f32(x.data(), d, 1e-6f, 0, rows, y.data()); },
+      [&](dc_exec *e) { dc_op_l2_norm(e, x.data(), rows, d, 1e-6f, y.data()); });
+  checkOp(
+      "gated_rms_norm", {&y},
+      [&] { dc_k_gated_rms_norm_f32(x.data(), z.data(), w.data(), d, 1e-6f, 0, rows, y.data()); },
+      [&](dc_exec *e) {
+        dc_op_gated_rms_norm(e, x.data(), z.data(), w.data(), rows, d, 1e-6f, y.data());
+      });
+}
+
+TEST(RuntimeOps, Columns) {
+  Rng rng(3);
+  const int64_t rows = 5, wide = 20, offset = 3, width = 7;
+  auto x = floats(rng, rows * wide);
+  std::vector<float> slice(rows * width, NAN);
+  checkOp(
+      "slice_columns", {&slice},
+      [&] {
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t c = 0; c < width; ++c)
+            slice[r * width + c] = x[r * wide + offset + c];
+      },
+      [&](dc_exec *e) {
+        dc_op_slice_columns(e, x.data(), rows, wide, offset, width, slice.data());
+      });
+  auto narrow = floats(rng, rows * width);
+  auto placed = floats(rng, rows * wide); // columns outside the window keep their values
+  checkOp(
+      "place_columns", {&placed},
+      [&] {
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t c = 0; c < width; ++c)
+            placed[r * wide + offset + c] = narrow[r * width + c];
+      },
+      [&](dc_exec *e) {
+        dc_op_place_columns(e, narrow.data(), rows, width, offset, wide, placed.data());
+      });
+}
+
+TEST(RuntimeOps, EmbeddingEveryDType) {
+  Rng rng(4);
+  const int64_t V = 50, H = 64, T = 9;
+  std::vector<int32_t> ids = {0, 49, 7, 7, -1, 50, 13, 1, 30}; // out-of-range ids: zero rows
+  for (uint32_t dtype : kAllDTypes) {
+    auto table = weights(rng, dtype, V, H);
+    std::vector<float> y(T * H, NAN);
+    auto kernel = [&] {
+      const void *t = table.data();
+      switch (dtype) {
+      case DC_WS_F32:
+        dc_k_embedding_f32_f32((const float *)t, V, H, ids.data(), 0, T, y.data());
+        break;
+      case DC_WS_F16:
+        dc_k_embedding_f32_f16((const uint16_t *)t, V, H, ids.data(), 0, T, y.data());
+        break;
+      case DC_WS_BF16:
+        dc_k_embedding_f32_bf16((const uint16_t *)t, V, H, ids.data(), 0, T, y.data());
+        break;
+      case DC_WS_Q8_0:
+        dc_k_embedding_f32_q8_0((const uint8_t *)t, V, H, ids.data(), 0, T, y.data());
+        break;
+      case DC_WS_Q4_0:
+        dc_k_embedding_f32_q4_0((const uint8_t *)t, V, H, ids.data(), 0, T, y.data());
+        break;
+      case DC_WS_Q4_1:
+        dc_k_embedding_f32_q4_1((const uint8_t *)t, V, H, ids.data(), 0, T, y.data());
+        break;
+      }
+    };
+    checkOp("embedding " + std::string(dc_ws_dtype_name(dtype)), {&y}, kernel, [&](dc_exec *e) {
+      dc_op_embedding(e, dtype, table.data(), V, H, ids.data(), T, y.data());
+    });
+  }
+}
+
+TEST(RuntimeOps, LinearAndLmHeadEveryDType) {
+  Rng rng(5);
+  const int64_t T = 5, K = 64, N = 50;
+  auto x = floats(rng, T * K);
+  for (uint32_t dtype : kAllDTypes) {
+    auto w = weights(rng, dtype, N, K);
+    std::vector<float> y(T * N, NAN);
+    auto linear = [&] {
+      const void *p = w.data();
+      switch (dtype) {
+      case DC_WS_F32:
+        dc_k_linear_f32_f32(x.data(), T, K, (const float *)p, N, 0, N, y.data());
+        break;
+      case DC_WS_F16:
+        dc_k_linear_f32_f16(x.data(), T, K, (const uint16_t *)p, N, 0, N, y.data());
+        break;
+      case DC_WS_BF16:
+        dc_k_linear_f32_bf16(x.data(), T, K, (const uint16_t *)p, N, 0, N, y.data());
+        break;
+      case DC_WS_Q8_0:
+        dc_k_linear_f32_q8_0(x.data(), T, K, (const uint8_t *)p, N, 0, N, y.data());
+        break;
+      case DC_WS_Q4_0:
+        dc_k_linear_f32_q4_0(x.data(), T, K, (const uint8_t *)p, N, 0, N, y.data());
+        break;
+      case DC_WS_Q4_1:
+        dc_k_linear_f32_q4_1(x.data(), T, K, (const uint8_t *)p, N, 0, N, y.data());
+        break;
+      }
+    };
+    checkOp("linear " + std::string(dc_ws_dtype_name(dtype)), {&y}, linear,
+            [&](dc_exec *e) { dc_op_linear(e, dtype, x.data(), T, K, w.data(), N, y.data()); });
+    auto lmHead = [&] {
+      const void *p = w.data();
+      switch (dtype) {
+      case DC_WS_F32:
+        dc_k_lm_head_f32_f32(x.data(), T, K, (const float *)p, N, 0, N, y.data());
+        break;
+      case DC_WS_F16:
+        dc_k_lm_head_f32_f16(x.data(), T, K, (const uint16_t *)p, N, 0, N, y.data());
+        break;
+      case DC_WS_BF16:
+        dc_k_lm_head_f32_bf16(x.data(), T, K, (const uint16_t *)p, N, 0, N, y.data());
+        break;
+      case DC_WS_Q8_0:
+        dc_k_lm_head_f32_q8_0(x.data(), T, K, (const uint8_t *)p, N, 0, N, y.data());
+        break;
+      case DC_WS_Q4_0:
+        dc_k_lm_head_f32_q4_0(x.data(), T, K, (const uint8_t *)p, N, 0, N, y.data());
+        break;
+      case DC_WS_Q4_1:
+        dc_k_lm_head_f32_q4_1(x.data(), T, K, (const uint8_t *)p, N, 0, N, y.data());
+        break;
+      }
+    };
+    checkOp("lm_head " + std::string(dc_ws_dtype_name(dtype)), {&y}, lmHead,
+            [&](dc_exec *e) { dc_op_lm_head(e, dtype, x.data(), T, K, w.data(), N, y.data()); });
+  }
+}
+
+TEST(RuntimeOps, CausalConv1dUpdatesTheStateInPlace) {
+  Rng rng(6);
+  const int64_t T = 6, C = 40, K = 4;
+  auto x = floats(rng, T * C), w = floats(rng, C * K);
+  for (int32_t act : {DC_K_ACT_NONE, DC_K_ACT_SILU}) {
+    auto state = floats(rng, (K - 1) * C);
+    std::vector<float> y(T * C, NAN);
+    checkOp(
+        "causal_conv1d", {&y, &state},
+        [&] {
+          dc_k_causal_conv1d_f32(x.data(), T, C, w.data(), K, state.data(), act, 0, C, y.data(),
+                                 state.data());
+        },
+        [&](dc_exec *e) {
+          dc_op_causal_conv1d(e, x.data(), T, C, w.data(), K, act, state.data(), y.data());
+        });
+  }
+}
+
+TEST(RuntimeOps, GdnGates) {
+  Rng rng(7);
+  const int64_t T = 7, nv = 6;
+  auto a = floats(rng, T * nv, -3, 3), b = floats(rng, T * nv, -3, 3);
+  auto decay = floats(rng, nv, -1, 1), bias = floats(rng, nv);
+  for (int32_t form : {DC_K_DECAY_A_LOG, DC_K_DECAY_NEG_EXP}) {
+    std::vector<float> g(T * nv, NAN), beta(T * nv, NAN);
+    checkOp(
+        "gdn_gates", {&g, &beta},
+        [&] {
+          dc_k_gdn_gates_f32(a.data(), b.data(), decay.data(), bias.data(), nv, form, 0, T,
+                             g.data(), beta.data());
+        },
+        [&](dc_exec *e) {
+          dc_op_gdn_gates(e, a.data(), b.data(), decay.data(), bias.data(), T, nv, form, g.data(),
+                          beta.data());
+        });
+  }
+}
+
+TEST(RuntimeOps, GatedDeltaRuleRecurrentForOneTokenChunkedForMore) {
+  Rng rng(8);
+  const int64_t nk = 2, nv = 4, dk = 16, dv = 8;
+  for (int64_t T : {1, 70}) {
+    for (int32_t mapping : {DC_K_HEADS_GROUPED, DC_K_HEADS_TILED}) {
+      auto q = floats(rng, T * nk * dk, -0.25f, 0.25f), k = floats(rng, T * nk * dk, -0.25f, 0.25f);
+      auto v = floats(rng, T * nv * dv), g = floats(rng, T * nv, -1.0f, 0.0f);
+      auto beta = floats(rng, T * nv, 0.0f, 1.0f);
+      auto state = floats(rng, nv * dk * dv, -0.1f, 0.1f);
+      std::vector<float> out(T * nv * dv, NAN);
+      std::vector<uint8_t> scratchBytes;
+      auto kernel = [&] {
+        if (T == 1) {
+          dc_k_gated_delta_rule_recurrent_f32(q.data(), k.data(), v.data(), g.data(), beta.data(),
+                                              T, nk, nv, dk, dv, mapping, 0.25f, state.data(), 0,
+                                              nv, out.data(), state.data());
+          return;
+        }
+        void *scratch =
+            dc_alloc_aligned(size_t(dc_k_gated_delta_rule_chunked_f32_scratch_bytes(dk, dv)));
+        dc_k_gated_delta_rule_chunked_f32(q.data(), k.data(), v.data(), g.data(), beta.data(), T,
+                                          nk, nv, dk, dv, mapping, 0.25f, state.data(), 0, nv,
+                                          scratch, out.data(), state.data());
+        free(scratch);
+      };
+      checkOp("gated_delta_rule T=" + std::to_string(T), {&out, &state}, kernel, [&](dc_exec *e) {
+        dc_op_gated_delta_rule(e, q.data(), k.data(), v.data(), g.data(), beta.data(), T, nk, nv,
+                               dk, dv, mapping, 0.25f, state.data(), out.data());
+        if (T > 1) {
+          EXPECT_GE(e->scratch_bytes, dc_k_gated_delta_rule_chunked_f32_scratch_bytes(dk, dv));
+        }
+      });
+    }
+  }
+}
+
+TEST(RuntimeOps, Rope) {
+  Rng rng(9);
+  const int64_t T = 5, n = 3, hd = 16, rotary = 8;
+  auto x = floats(rng, T * n * hd);
+  std::vector<int32_t> positions = {0, 1, 17, 4096, 262143};
+  std::vector<float> y(T * n * hd, NAN);
+  checkOp(
+      "rope", {&y},
+      [&] { dc_k_rope_f32(x.data(), n, hd, positions.data(), rotary, 1e7, 0, T, y.data()); },
+      [&](dc_exec *e) {
+        dc_op_rope(e, x.data(), T, n, hd, positions.data(), rotary, 1e7, y.data());
+      });
+}
+
+TEST(RuntimeOps, AttentionAppendsToTheCaches) {
+  Rng rng(10);
+  const int64_t T = 3, nh = 6, nkv = 2, hd = 16, hdv = 8, S = 20, position = 5;
+  auto q = floats(rng, T * nh * hd), k = floats(rng, T * nkv * hd), v = floats(rng, T * nkv * hdv);
+  auto gate = floats(rng, T * nh * hdv);
+  for (bool gated : {false, true}) {
+    std::vector<float> keys(nkv * S * hd, NAN), values(nkv * S * hdv, NAN);
+    for (int64_t h = 0; h < nkv; ++h)
+      for (int64_t j = 0; j < position; ++j) {
+        for (int64_t i = 0; i < hd; ++i)
+          keys[(h * S + j) * hd + i] = rng.uniform(-1, 1);
+        for (int64_t i = 0; i < hdv; ++i)
+          values[(h * S + j) * hdv + i] = rng.uniform(-1, 1);
+      }
+    std::vector<float> out(T * nh * hdv, NAN);
+    const float *g = gated ? gate.data() : nullptr;
+    checkOp(
+        "attention", {&out, &keys, &values},
+        [&] {
+          dc_k_attention_f32(q.data(), k.data(), v.data(), g, T, nh, nkv, hd, hdv, 0.25f,
+                             keys.data(), values.data(), S, position, 0, nh, out.data());
+        },
+        [&](dc_exec *e) {
+          dc_op_attention(e, q.data(), k.data(), v.data(), g, T, nh, nkv, hd, hdv, 0.25f,
+                          keys.data(), values.data(), S, position, out.data());
+        });
+  }
+}
+
+TEST(RuntimeOps, MoeEveryDType) {
+  Rng rng(11);
+  const int64_t T = 5, H = 64, E = 4, I = 32, topK = 2;
+  auto x = floats(rng, T * H), router = floats(rng, E * H), sharedGate = floats(rng, H);
+  for (uint32_t dtype : kAllDTypes) {
+    auto gate = weights(rng, dtype, E * I, H), up = weights(rng, dtype, E * I, H);
+    auto down = weights(rng, dtype, E * H, I);
+    auto sGate = weights(rng, dtype, I, H), sUp = weights(rng, dtype, I, H);
+    auto sDown = weights(rng, dtype, H, I);
+    for (bool shared : {false, true}) {
+      const int64_t Is = shared ? I : 0;
+      const void *sg = shared ? sGate.data() : nullptr, *su = shared ? sUp.data() : nullptr,
+                 *sd = shared ? sDown.data() : nullptr;
+      const float *seg = shared ? sharedGate.data() : nullptr;
+      std::vector<float> out(T * H, NAN);
+      auto kernel = [&] {
+        void *scratch = dc_alloc_aligned(size_t(dc_k_moe_f32_scratch_bytes(H, E, I, Is)));
+#define MOE(fn, type)                                                                              \
+  fn(x.data(), H, router.data(), E, (const type *)gate.data(), (const type *)up.data(),            \
+     (const type *)down.data(), I, topK, 1, (const type *)sg, (const type *)su, (const type *)sd,  \
+     seg, Is, 0, T, scratch, out.data())
+        switch (dtype) {
+        case DC_WS_F32:
+          MOE(dc_k_moe_f32_f32, float);
+          break;
+        case DC_WS_F16:
+          MOE(dc_k_moe_f32_f16, uint16_t);
+          break;
+        case DC_WS_BF16:
+          MOE(dc_k_moe_f32_bf16, uint16_t);
+          break;
+        case DC_WS_Q8_0:
+          MOE(dc_k_moe_f32_q8_0, uint8_t);
+          break;
+        case DC_WS_Q4_0:
+          MOE(dc_k_moe_f32_q4_0, uint8_t);
+          break;
+        case DC_WS_Q4_1:
+          MOE(dc_k_moe_f32_q4_1, uint8_t);
+          break;
+        }
+#undef MOE
+        free(scratch);
+      };
+      checkOp("moe " + std::string(dc_ws_dtype_name(dtype)) + (shared ? " shared" : ""), {&out},
+              kernel, [&](dc_exec *e) {
+                dc_op_moe(e, dtype, x.data(), T, H, router.data(), E, gate.data(), up.data(),
+                          down.data(), I, topK, 1, sg, su, sd, seg, Is, out.data());
+              });
+    }
+  }
+}
+
+TEST(RuntimeOps, RefusedOpsRecordAnErrorAndWriteNothing) {
+  dc_exec *exec = nullptr;
+  ASSERT_EQ(dc_exec_create(2, &exec), nullptr);
+  std::vector<float> x(33, 1.0f), y(4, 7.0f);
+  std::vector<uint8_t> w(1024, 0);
+  dc_op_linear(exec, DC_WS_Q8_0, x.data(), 1, 33, w.data(), 1, y.data());
+  dc_status *error = dc_exec_take_error(exec);
+  ASSERT_NE(error, nullptr);
+  EXPECT_NE(std::string(dc_status_message(error)).find("multiple of 32"), std::string::npos)
+      << dc_status_message(error);
+  dc_status_free(error);
+  dc_op_linear(exec, 9, x.data(), 1, 32, w.data(), 1, y.data());
+  error = dc_exec_take_error(exec);
+  ASSERT_NE(error, nullptr);
+  EXPECT_NE(std::string(dc_status_message(error)).find("dtype 9"), std::string::npos);
+  dc_status_free(error);
+  EXPECT_EQ(y[0], 7.0f);
+  // The first failure is kept until taken.
+  dc_op_rope(exec, x.data(), 1, 1, 4, nullptr, 3, 1e4, y.data());
+  dc_op_linear(exec, 9, x.data(), 1, 32, w.data(), 1, y.data());
+  error = dc_exec_take_error(exec);
+  EXPECT_NE(std::string(dc_status_message(error)).find("rope"), std::string::npos);
+  dc_status_free(error);
+  EXPECT_EQ(dc_exec_take_error(exec), nullptr);
+  dc_exec_destroy(exec);
+}
+
+} // namespace

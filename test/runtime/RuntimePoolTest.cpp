@@ -1,0 +1,159 @@
+//===- RuntimePoolTest.cpp - the thread pool and the range split ----------===//
+//
+// Every part of a split runs exactly once, on the thread its index names; the parts tile [0, n) in
+// whole granules; thousands of back-to-back jobs neither lose a wake-up nor deadlock, whether the
+// workers spin (threads <= CPUs) or sleep (more threads than CPUs).
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime_internal.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+namespace {
+
+TEST(RuntimePool, SplitTilesTheRange) {
+  for (int64_t n : {0, 1, 5, 16, 17, 100, 1023}) {
+    for (int64_t granule : {1, 4, 16}) {
+      for (int32_t parts = 1; parts <= 7; ++parts) {
+        int64_t expected = 0;
+        for (int32_t p = 0; p < parts; ++p) {
+          int64_t b, e;
+          dc_split_range(n, granule, parts, p, &b, &e);
+          EXPECT_EQ(b, expected) << n << " " << granule << " " << parts << " " << p;
+          EXPECT_LE(b, e);
+          if (e < n)
+            EXPECT_EQ(e % granule, 0);
+          expected = e;
+        }
+        EXPECT_EQ(expected, n);
+      }
+    }
+  }
+}
+
+struct Record {
+  std::mutex mutex;
+  std::vector<std::tuple<int64_t, int64_t, int32_t>> calls;
+  std::set<std::thread::id> threadIds;
+};
+
+void record(void *context, int64_t begin, int64_t end, int32_t thread) {
+  auto *r = static_cast<Record *>(context);
+  std::lock_guard<std::mutex> lock(r->mutex);
+  r->calls.emplace_back(begin, end, thread);
+  r->threadIds.insert(std::this_thread::get_id());
+}
+
+TEST(RuntimePool, EveryPartRunsOnceOnItsThread) {
+  for (int32_t threads : {1, 2, 3, 5}) {
+    dc_exec *exec = nullptr;
+    ASSERT_EQ(dc_exec_create(threads, &exec), nullptr);
+    dc_exec_set_min_work(exec, 0);
+    Record r;
+    dc_exec_parallel(exec, 100, 1, 1.0, record, &r);
+    ASSERT_EQ(int32_t(r.calls.size()), threads);
+    EXPECT_EQ(int32_t(r.threadIds.size()), threads);
+    std::sort(r.calls.begin(), r.calls.end());
+    int64_t next = 0;
+    for (int32_t i = 0; i < threads; ++i) {
+      auto [b, e, t] = r.calls[i];
+      EXPECT_EQ(b, next);
+      EXPECT_EQ(t, i);
+      next = e;
+    }
+    EXPECT_EQ(next, 100);
+    dc_exec_destroy(exec);
+  }
+}
+
+TEST(RuntimePool, SmallWorkStaysOnTheCaller) {
+  dc_exec *exec = nullptr;
+  ASSERT_EQ(dc_exec_create(4, &exec), nullptr);
+  Record r;
+  dc_exec_parallel(exec, 1000, 1, 1.0, record, &r); // 1000 units < DC_EXEC_DEFAULT_MIN_WORK
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(*r.threadIds.begin(), std::this_thread::get_id());
+  EXPECT_EQ(r.calls[0], std::make_tuple(int64_t(0), int64_t(1000), int32_t(0)));
+  // Fewer parts than threads when the work covers only a few.
+  Record r2;
+  dc_exec_parallel(exec, 1000, 1, 2.0 * DC_EXEC_DEFAULT_MIN_WORK / 1000.0, record, &r2);
+  EXPECT_EQ(r2.calls.size(), 2u);
+  // Never more parts than units.
+  dc_exec_set_min_work(exec, 0);
+  Record r3;
+  dc_exec_parallel(exec, 2, 1, 1.0, record, &r3);
+  EXPECT_EQ(r3.calls.size(), 2u);
+  dc_exec_destroy(exec);
+}
+
+void sum(void *context, int64_t begin, int64_t end, int32_t thread) {
+  auto *total = static_cast<std::atomic<int64_t> *>(context);
+  int64_t s = 0;
+  for (int64_t i = begin; i < end; ++i)
+    s += i;
+  total->fetch_add(s);
+}
+
+TEST(RuntimePool, ManyJobsBackToBack) {
+  unsigned cpus = std::thread::hardware_concurrency();
+  // Spinning workers (threads <= CPUs) and sleeping ones (more threads than CPUs).
+  for (int32_t threads : {2, int32_t(cpus ? cpus : 2), int32_t(cpus + 3)}) {
+    dc_exec *exec = nullptr;
+    ASSERT_EQ(dc_exec_create(threads, &exec), nullptr);
+    dc_exec_set_min_work(exec, 0);
+    for (int job = 0; job < 5000; ++job) {
+      std::atomic<int64_t> total{0};
+      int64_t n = 1 + job % 97;
+      dc_exec_parallel(exec, n, 1, 1.0, sum, &total);
+      ASSERT_EQ(total.load(), n * (n - 1) / 2) << "threads " << threads << " job " << job;
+      if (job % 1000 == 999)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20)); // let the workers sleep
+    }
+    dc_exec_destroy(exec);
+  }
+}
+
+TEST(RuntimePool, ScratchGrowsAndAligns) {
+  dc_exec *exec = nullptr;
+  ASSERT_EQ(dc_exec_create(3, &exec), nullptr);
+  EXPECT_EQ(exec->scratch_bytes, 0);
+  ASSERT_TRUE(dc_exec_reserve_scratch(exec, 1000));
+  EXPECT_GE(exec->scratch_bytes, 1000);
+  ASSERT_TRUE(dc_exec_reserve_scratch(exec, 100)); // never shrinks
+  EXPECT_GE(exec->scratch_bytes, 1000);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_NE(exec->scratch[i], nullptr);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(exec->scratch[i]) % 64, 0u);
+  }
+  EXPECT_EQ(dc_exec_take_error(exec), nullptr);
+  dc_exec_destroy(exec);
+}
+
+TEST(RuntimePool, RefusesBadThreadCounts) {
+  dc_exec *exec = nullptr;
+  dc_status *s = dc_exec_create(0, &exec);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(dc_status_get_code(s), DC_STATUS_INVALID_ARGUMENT);
+  dc_status_free(s);
+  EXPECT_EQ(exec, nullptr);
+}
+
+TEST(RuntimeStatus, CodesAndMessages) {
+  EXPECT_EQ(dc_status_get_code(DC_OK), DC_STATUS_OK);
+  EXPECT_STREQ(dc_status_message(DC_OK), "ok");
+  dc_status *s = dc_status_make(DC_STATUS_NOT_FOUND, "file %s\nmissing", "x");
+  EXPECT_EQ(dc_status_get_code(s), DC_STATUS_NOT_FOUND);
+  EXPECT_STREQ(dc_status_message(s), "file x missing"); // kept on one line
+  dc_status_free(s);
+  dc_status_free(nullptr);
+  EXPECT_STREQ(dc_status_code_name(DC_STATUS_MISMATCH), "mismatch");
+}
+
+} // namespace
