@@ -75,7 +75,10 @@ Expected readExpected(StringRef path) {
 
 class OracleTest : public ::testing::TestWithParam<std::string> {
 protected:
-  void SetUp() override {
+  void SetUp() override { load(-1); }
+
+  /// Imports the fixture, storing float weights as `floatDType` (-1: as the checkpoint has them).
+  void load(int floatDType) {
     fixture = std::string(DELTAC_FIXTURES) + "/" + GetParam();
     ASSERT_FALSE(sys::fs::createUniqueDirectory("deltac-oracle", dir));
     expected = readExpected(fixture + "/expected.safetensors");
@@ -88,6 +91,7 @@ protected:
     options.storePath = (dir + "/model.dcw").str();
     options.storePathInIR = "model.dcw";
     options.maxContext = 256;
+    options.floatDType = floatDType;
     auto imported = importCheckpoint(context, *ckpt, options);
     ASSERT_TRUE(bool(imported)) << toString(imported.takeError());
     module = std::move(imported->module);
@@ -187,6 +191,23 @@ TEST_P(OracleTest, ChunkedPrefillEqualsRecurrence) {
               1e-10)
         << entry.getKey().str();
   }
+}
+
+// What bf16 weights alone cost on these models: the reference (double arithmetic) run on the weights
+// rounded to bf16. The bf16 build's error (test/Compile/compile-fixtures.test) should be of this size;
+// the bound only catches a broken bf16 import.
+TEST_P(OracleTest, Bf16WeightsErrorOfTheReference) {
+  module = nullptr;
+  store = nullptr;
+  sys::fs::remove_directories(dir);
+  load(DC_WS_BF16);
+  ref::Interpreter interp(*module, *store);
+  interp.setDeltaRuleChunk(64);
+  std::vector<double> logits = runSequence(interp, /*tokenByToken=*/false);
+  double error = relativeError(logits, expected.tensors["logits"].data);
+  std::printf("[ measured ] %s: bf16 weights, logits relative error %.2e\n", GetParam().c_str(),
+              error);
+  EXPECT_LT(error, 2.0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, OracleTest,

@@ -42,6 +42,9 @@ def main():
     parser.add_argument("fixture")
     parser.add_argument("workdir")
     parser.add_argument("--tolerance", type=float, default=1e-4)
+    parser.add_argument("--report-only", action="store_true",
+                        help="reduced-precision builds: report the error and token agreement, fail "
+                             "only above the tolerance")
     args = parser.parse_args()
 
     expected = read_safetensors(os.path.join(args.fixture, "expected.safetensors"))
@@ -74,8 +77,11 @@ def main():
     error = max_diff / max_ref
     print("measured: %s logits relative error %.3e over %d positions" %
           (os.path.basename(args.fixture.rstrip("/")), error, compared // vocab))
-    if out_tokens != tokens[prompt_length:]:
-        print("FAIL: generated %s, transformers generated %s" % (out_tokens, tokens[prompt_length:]))
+    expected_tokens = tokens[prompt_length:]
+    agree = sum(a == b for a, b in zip(out_tokens, expected_tokens))
+    print("measured: %d of %d greedy tokens equal transformers'" % (agree, len(expected_tokens)))
+    if out_tokens != expected_tokens and not args.report_only:
+        print("FAIL: generated %s, transformers generated %s" % (out_tokens, expected_tokens))
         return 1
     if error > args.tolerance:
         print("FAIL: relative error %.3e above %.1e" % (error, args.tolerance))
