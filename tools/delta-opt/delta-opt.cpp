@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/DeltaDialect.h"
+#include "codegen/Passes.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -18,9 +19,10 @@
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   registry.insert<deltac::delta::DeltaDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
-                  mlir::tensor::TensorDialect>();
+                  mlir::tensor::TensorDialect, mlir::LLVM::LLVMDialect>();
 
   deltac::registerDeltacPasses();
+  deltac::registerDeltacCodegenPasses();
   // Upstream passes used by deltac's pipelines.
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();

@@ -1,0 +1,78 @@
+// RUN: delta-opt %s --delta-lower-to-kernels="max-tokens=8" | FileCheck %s
+
+// The lowering of a small model (embedding, norm, conv with state, residual add, tied LM head; a
+// block-quantized linear in decode), at 8 tokens per prefill step: one dc_op_* call per op, weights
+// and states loaded from the runtime's pointer tables, arena offsets reused once a value is dead,
+// the conv state updated in place, the logits written to the caller's buffer, and the program table.
+
+// CHECK-LABEL: llvm.func @dc_entry_prefill(
+// CHECK-SAME: %[[EXEC:.+]]: !llvm.ptr, %[[WEIGHTS:.+]]: !llvm.ptr, %[[STATES:.+]]: !llvm.ptr, %[[ARENA:.+]]: !llvm.ptr, %[[TOKENS:.+]]: !llvm.ptr, %{{.+}}: !llvm.ptr, %[[T:.+]]: i64, %{{.+}}: i64, %[[LOGITS:.+]]: !llvm.ptr)
+// The embedding table is weight 0, stored bf16 (dc_ws_dtype 2); x goes to arena offset 0.
+// CHECK: %[[BF16:.+]] = llvm.mlir.constant(2 : i32)
+// CHECK: %[[E_SLOT:.+]] = llvm.getelementptr %[[WEIGHTS]][0]
+// CHECK: %[[E:.+]] = llvm.load %[[E_SLOT]]
+// CHECK: %[[X:.+]] = llvm.getelementptr %[[ARENA]][0] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK: llvm.call @dc_op_embedding(%[[EXEC]], %[[BF16]], %[[E]], %{{.+}}, %{{.+}}, %[[TOKENS]], %[[T]], %[[X]])
+// x stays live until the add, so the norm's result takes the next 1024 bytes (8 x 32 floats).
+// CHECK: llvm.getelementptr %[[ARENA]][1024]
+// CHECK: llvm.call @dc_op_rms_norm(
+// The conv reads and updates state 0 in place.
+// CHECK: %[[S_SLOT:.+]] = llvm.getelementptr %[[STATES]][0]
+// CHECK: %[[S:.+]] = llvm.load %[[S_SLOT]]
+// CHECK: %[[C:.+]] = llvm.getelementptr %[[ARENA]][2048]
+// CHECK: llvm.call @dc_op_causal_conv1d(%[[EXEC]], %{{.+}}, %[[T]], %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %[[S]], %[[C]])
+// The norm's result is dead after the conv: the add reuses its offset.
+// CHECK: %[[R:.+]] = llvm.getelementptr %[[ARENA]][1024]
+// CHECK: llvm.call @dc_op_add(%[[EXEC]], %{{.+}}, %{{.+}}, %{{.+}}, %[[R]])
+// CHECK: llvm.call @dc_op_lm_head(%[[EXEC]], %{{.+}}, %{{.+}}, %[[T]], %{{.+}}, %{{.+}}, %{{.+}}, %[[LOGITS]])
+// CHECK: llvm.return
+
+// CHECK-LABEL: llvm.func @dc_entry_decode(
+// The Q8_0 projection (weight 3) is passed with dc_ws_dtype 3; decode's token count is the constant 1.
+// CHECK: %[[Q8:.+]] = llvm.mlir.constant(3 : i32)
+// CHECK: llvm.getelementptr %{{.+}}[3] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr
+// CHECK: llvm.call @dc_op_linear(%{{.+}}, %[[Q8]],
+// Writing back the unchanged state costs nothing.
+// CHECK-NOT: llvm.call
+// CHECK: llvm.call @dc_op_lm_head(
+
+// The table: the fingerprint 0xab, vocab 48, context 64, 8 tokens, 4 weights, 1 state.
+// CHECK: llvm.mlir.global internal constant @dc_weight_names()
+// CHECK: llvm.mlir.global internal constant @dc_weight_dtypes()
+// CHECK: llvm.mlir.global external constant @dc_model_program()
+// CHECK-DAG: llvm.mlir.constant(171 : i64)
+// CHECK-DAG: llvm.mlir.constant(48 : i64)
+// CHECK-DAG: llvm.mlir.constant(64 : i64)
+// CHECK: llvm.mlir.addressof @dc_entry_prefill
+// CHECK: llvm.mlir.addressof @dc_entry_decode
+
+module attributes {delta.architecture = "qwen3_5", delta.max_context = 64 : i64, delta.weight_store = {fingerprint = "0x00000000000000ab", path = "m.dcw"}} {
+  delta.weight private @embed : tensor<48x32xbf16>
+  delta.weight private @norm : tensor<32xbf16>
+  delta.weight private @conv_w : tensor<32x4xf32>
+  delta.weight private @proj : !delta.qweight<32x32, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks>
+  delta.state @conv : tensor<3x32xf32>
+  func.func @prefill(%tokens: tensor<?xi32>, %positions: tensor<?xi32>, %start: index) -> tensor<?x48xf32> {
+    %e = delta.weight_ref @embed : tensor<48x32xbf16>
+    %x = delta.embedding %e[%tokens] : tensor<48x32xbf16>, tensor<?xi32> -> tensor<?x32xf32>
+    %n = delta.weight_ref @norm : tensor<32xbf16>
+    %h = delta.rms_norm %x, %n one_plus eps(1.0e-06) : tensor<?x32xf32>, tensor<32xbf16>
+    %cw = delta.weight_ref @conv_w : tensor<32x4xf32>
+    %s = delta.state_read @conv : tensor<3x32xf32>
+    %c, %s1 = delta.causal_conv1d %h, %cw, %s activation(silu) : tensor<?x32xf32>, tensor<32x4xf32>, tensor<3x32xf32>
+    delta.state_write %s1, @conv : tensor<3x32xf32>
+    %r = delta.add %x, %c : tensor<?x32xf32>
+    %l = delta.lm_head %r, %e : tensor<?x32xf32>, tensor<48x32xbf16> -> tensor<?x48xf32>
+    return %l : tensor<?x48xf32>
+  }
+  func.func @decode(%tokens: tensor<1xi32>, %positions: tensor<1xi32>, %start: index) -> tensor<1x48xf32> {
+    %e = delta.weight_ref @embed : tensor<48x32xbf16>
+    %x = delta.embedding %e[%tokens] : tensor<48x32xbf16>, tensor<1xi32> -> tensor<1x32xf32>
+    %p = delta.weight_ref @proj : !delta.qweight<32x32, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks>
+    %y = delta.linear %x, %p : tensor<1x32xf32>, !delta.qweight<32x32, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks> -> tensor<1x32xf32>
+    %s = delta.state_read @conv : tensor<3x32xf32>
+    delta.state_write %s, @conv : tensor<3x32xf32>
+    %l = delta.lm_head %y, %e : tensor<1x32xf32>, tensor<48x32xbf16> -> tensor<1x48xf32>
+    return %l : tensor<1x48xf32>
+  }
+}
