@@ -15,11 +15,17 @@ struct LinkInputs {
   std::vector<std::string> libraries;  ///< static libraries, in link order (runtime, kernels)
 };
 
-/// Links `object` with the runtime and the target's kernels into an executable at `output`
+/// Links `objects` with the runtime and the target's kernels into an executable at `output`
 /// (written under a temporary name, then renamed). The executable needs only libc, libm and
 /// libpthread.
-llvm::Error linkExecutable(llvm::StringRef object, const TargetInfo &target,
+llvm::Error linkExecutable(llvm::ArrayRef<std::string> objects, const TargetInfo &target,
                            const LinkInputs &inputs, llvm::StringRef output);
+
+/// Assembles an object that carries the weight store at `storePath` in read-only data, between the
+/// symbols dc_embedded_weights and dc_embedded_weights_end (64-byte aligned), for
+/// --embed-weights.
+llvm::Error assembleEmbeddedWeights(llvm::StringRef storePath, const TargetInfo &target,
+                                    const LinkInputs &inputs, llvm::StringRef objectPath);
 
 } // namespace deltac
 

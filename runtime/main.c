@@ -23,6 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The weight store of an executable compiled with --embed-weights (Compile.cpp emits them with
+ * .incbin); null in every other executable. --weights still overrides it. */
+extern const uint8_t dc_embedded_weights[] __attribute__((weak));
+extern const uint8_t dc_embedded_weights_end[] __attribute__((weak));
+
 #define DC_EXIT_ERROR 1
 #define DC_EXIT_USAGE 2
 
@@ -518,7 +523,8 @@ int main(int argc, char **argv) {
 
   char *default_weights = NULL;
   const char *weights = o.weights;
-  if (!weights) {
+  int embedded = !weights && dc_embedded_weights;
+  if (!weights && !embedded) {
     default_weights = dc_default_weights();
     if (!default_weights) {
       dc_error("cannot find this executable's path to locate its weights; pass --weights");
@@ -530,7 +536,11 @@ int main(int argc, char **argv) {
 
   dc_run r;
   memset(&r, 0, sizeof(r));
-  dc_status *status = dc_model_open(&dc_model_program, weights, &r.model);
+  dc_status *status =
+      embedded ? dc_model_open_embedded(&dc_model_program, dc_embedded_weights,
+                                        (size_t)(dc_embedded_weights_end - dc_embedded_weights),
+                                        &r.model)
+               : dc_model_open(&dc_model_program, weights, &r.model);
   if (!status)
     status = dc_session_create(r.model, o.threads, &r.session);
   if (!status)

@@ -132,8 +132,10 @@ static dc_status *dc_model_bind_weight(dc_model *model, int64_t i) {
                         dc_ws_dtype_name(t->dtype), dc_ws_dtype_name(want));
 }
 
-dc_status *dc_model_open(const dc_program *program, const char *weights_path,
-                         dc_model **out_model) {
+/* Opens a model whose store is `path` (a file) or, with `data`, the `size` bytes at `data` (embedded
+ * in the executable; `path` is then only the label in messages). */
+static dc_status *dc_model_open_store(const dc_program *program, const char *weights_path,
+                                      const void *data, size_t size, dc_model **out_model) {
   dc_status *status = dc_program_check(program);
   if (status)
     return status;
@@ -151,7 +153,8 @@ dc_status *dc_model_open(const dc_program *program, const char *weights_path,
     dc_model_close(model);
     return dc_status_make(DC_STATUS_OUT_OF_MEMORY, "out of memory opening a model");
   }
-  status = dc_ws_open(weights_path, &model->file);
+  status = data ? dc_ws_open_memory(weights_path, data, size, &model->file)
+                : dc_ws_open(weights_path, &model->file);
   if (status) {
     dc_model_close(model);
     return status;
@@ -175,6 +178,18 @@ dc_status *dc_model_open(const dc_program *program, const char *weights_path,
   }
   *out_model = model;
   return DC_OK;
+}
+
+dc_status *dc_model_open(const dc_program *program, const char *weights_path,
+                         dc_model **out_model) {
+  return dc_model_open_store(program, weights_path, NULL, 0, out_model);
+}
+
+dc_status *dc_model_open_embedded(const dc_program *program, const void *data, size_t size,
+                                  dc_model **out_model) {
+  if (!data)
+    return dc_status_make(DC_STATUS_INVALID_ARGUMENT, "no embedded weight store");
+  return dc_model_open_store(program, "<embedded weights>", data, size, out_model);
 }
 
 void dc_model_close(dc_model *model) {

@@ -187,6 +187,7 @@ dc_status *dc_ws_open(const char *path, dc_ws_file *out_file) {
     return dc_status_make(DC_STATUS_IO_ERROR, "%s: cannot map the weight store: %s", path,
                           strerror(err));
   f.base = base;
+  f.mapped = 1;
   dc_status *status = dc_ws_validate(path, &f);
   if (status) {
     dc_ws_close(&f);
@@ -196,8 +197,25 @@ dc_status *dc_ws_open(const char *path, dc_ws_file *out_file) {
   return DC_OK;
 }
 
+dc_status *dc_ws_open_memory(const char *label, const void *data, size_t size,
+                             dc_ws_file *out_file) {
+  dc_ws_file f;
+  memset(&f, 0, sizeof(f));
+  if (!data || size < sizeof(dc_ws_header))
+    return DC_BAD("%s: not a valid weight store: shorter than its header", label);
+  f.base = (const uint8_t *)data;
+  f.size = size;
+  dc_status *status = dc_ws_validate(label, &f);
+  if (status) {
+    dc_ws_close(&f);
+    return status;
+  }
+  *out_file = f;
+  return DC_OK;
+}
+
 void dc_ws_close(dc_ws_file *file) {
-  if (file->base)
+  if (file->base && file->mapped)
     munmap((void *)file->base, file->size);
   free(file->tensors);
   memset(file, 0, sizeof(*file));

@@ -201,17 +201,29 @@ Error compileModel(const CompileOptions &options) {
       return path.takeError();
     link.libraries.push_back(*path);
   }
-  Error linked = linkExecutable(objectPath, *target, link, options.output);
+  std::vector<std::string> objects = {objectPath};
+  std::string weightsObject = withSuffix(options.output, ".weights.o");
+  if (options.embedWeights) {
+    if (Error e = assembleEmbeddedWeights(storePath, *target, link, weightsObject))
+      return e;
+    objects.push_back(weightsObject);
+  }
+  Error linked = linkExecutable(objects, *target, link, options.output);
   if (!dump)
     sys::fs::remove(objectPath);
+  if (options.embedWeights)
+    sys::fs::remove(weightsObject);
   if (linked)
     return linked;
+  if (options.embedWeights)
+    sys::fs::remove(storePath); // it lives in the executable now
   timer.done("link");
 
   uint64_t exeBytes = 0;
   sys::fs::file_size(options.output, exeBytes);
+  std::string weightsWhere = options.embedWeights ? std::string("embedded weights") : storePath;
   errs() << formatv("deltac: compiled {0} for {1}: {2} ({3} KiB) and {4} ({5:f1} MiB)\n",
-                    options.input, target->name, options.output, exeBytes / 1024, storePath,
+                    options.input, target->name, options.output, exeBytes / 1024, weightsWhere,
                     double(imported->storeBytes) / (1 << 20));
   errs() << formatv("  {0} weights, {1} states ({2:f1} MiB), {3} kernel calls, arena {4:f1} MiB "
                     "at {5} tokens\n",

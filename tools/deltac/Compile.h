@@ -18,6 +18,7 @@ struct CompileOptions {
   std::string dumpPhasesTo; ///< keep every phase's artifact in this directory
   int64_t maxContext = 4096;
   int64_t maxTokens = 0;    ///< largest prefill step; 0: min(512, maxContext)
+  bool embedWeights = false; ///< carry the weight store inside the executable
   bool progress = true;
 };
 

@@ -91,6 +91,9 @@ cl::opt<std::string> compileEmit("emit", cl::desc("Stop after a phase: mlir, ker
                                  cl::init("exe"), cl::sub(compileCmd), cl::cat(category));
 cl::opt<std::string> compileDType("dtype", cl::desc("Float weights in the executable: f32 or bf16"),
                                   cl::init("f32"), cl::sub(compileCmd), cl::cat(category));
+cl::opt<bool> compileEmbed("embed-weights",
+                           cl::desc("Put the weights inside the executable (no .dcw file)"),
+                           cl::sub(compileCmd), cl::cat(category));
 cl::opt<std::string> compileDump("dump-phases-to", cl::desc("Keep every phase's artifact here"),
                                  cl::value_desc("dir"), cl::sub(compileCmd), cl::cat(category));
 cl::opt<int64_t> compileMaxContext("max-context", cl::desc("KV cache length in tokens"),
@@ -216,6 +219,7 @@ int runCompile() {
   options.target = compileTarget;
   options.emit = compileEmit;
   options.dtype = compileDType;
+  options.embedWeights = compileEmbed;
   options.dumpPhasesTo = compileDump;
   options.maxContext = compileMaxContext;
   options.maxTokens = compileMaxTokens;

@@ -95,6 +95,12 @@ typedef struct dc_model dc_model;
 dc_status *dc_model_open(const struct dc_program *program, const char *weights_path,
                          dc_model **out_model);
 
+/* The same as dc_model_open for a weight store embedded in the executable (`deltac compile
+ * --embed-weights`): the `size` bytes at `data`, which must stay valid and unchanged until the model
+ * is closed and are never freed by the runtime. Errors name the store "<embedded weights>". */
+dc_status *dc_model_open_embedded(const struct dc_program *program, const void *data, size_t size,
+                                  dc_model **out_model);
+
 /* Unmaps the store and frees the model (NULL is fine). Every session of the model must have been
  * destroyed first. */
 void dc_model_close(dc_model *model);
