@@ -16,26 +16,36 @@ namespace deltac {
 
 static constexpr uint64_t kChunkBytes = 16u << 20;
 
+/// The GGML type id of a weight-store dtype.
+static uint32_t ggmlTypeOf(dc_ws_dtype dtype) {
+  switch (dtype) {
+  case DC_WS_F32: return uint32_t(ggml::GGMLType::F32);
+  case DC_WS_F16: return uint32_t(ggml::GGMLType::F16);
+  case DC_WS_BF16: return uint32_t(ggml::GGMLType::BF16);
+  case DC_WS_Q8_0: return uint32_t(ggml::GGMLType::Q8_0);
+  case DC_WS_Q4_0: return uint32_t(ggml::GGMLType::Q4_0);
+  case DC_WS_Q4_1: return uint32_t(ggml::GGMLType::Q4_1);
+  }
+  return uint32_t(ggml::GGMLType::F32);
+}
+
 namespace {
 
-/// Copies (or decodes) one tensor's pieces into the store through a reused buffer.
+/// Copies (or re-encodes) one tensor's pieces into the store through a reused buffer.
 class TensorStreamer {
 public:
   TensorStreamer(WeightStoreWriter &writer, const ImportOptions &options, uint64_t total)
       : writer(writer), options(options), total(total), buffer(kChunkBytes) {}
 
-  /// Copies the source bytes, converting float elements when the store keeps another dtype.
-  Error copy(size_t index, const ImportTensor &t, dc_ws_dtype storeDType) {
+  /// Copies the source bytes: the store keeps the tensor as it arrives.
+  Error copy(size_t index, const ImportTensor &t) {
     for (const TensorPiece &piece : t.pieces) {
       for (uint64_t done = 0; done < piece.bytes;) {
         uint64_t n = std::min<uint64_t>(kChunkBytes, piece.bytes - done);
         MutableArrayRef<uint8_t> chunk(buffer.data(), n);
         if (Error e = piece.file->read(piece.offset + done, chunk))
           return e;
-        ArrayRef<uint8_t> out = chunk;
-        if (storeDType != t.dtype)
-          out = convert(chunk, t.dtype, storeDType);
-        if (Error e = writer.write(index, out))
+        if (Error e = writer.write(index, chunk))
           return e;
         done += n;
         report(n, t.spec.name);
@@ -44,14 +54,16 @@ public:
     return Error::success();
   }
 
-  /// Decodes GGML blocks row by row to f32 (the K-quants); rows never straddle a chunk.
-  Error decode(size_t index, const ImportTensor &t) {
-    auto type = static_cast<ggml::GGMLType>(t.decodeFrom);
+  /// Re-encodes a tensor row by row: decodes each source row (any GGML type: f32, f16, bf16, blocks,
+  /// K-quants) to f32, then encodes it as the store keeps it (a float type or Q8_0/Q4_0/Q4_1 blocks).
+  Error transcode(size_t index, const ImportTensor &t, uint32_t sourceType, dc_ws_dtype storeDType) {
     int64_t rowLength = t.spec.shape.back();
-    uint64_t rowBytes = *ggml::rowBytes(uint32_t(t.decodeFrom), rowLength);
+    uint64_t rowBytes = *ggml::rowBytes(sourceType, rowLength);
+    uint32_t targetType = ggmlTypeOf(storeDType);
+    uint64_t outRowBytes = *ggml::rowBytes(targetType, rowLength);
     uint64_t rowsPerChunk = std::max<uint64_t>(1, kChunkBytes / (rowLength * 4));
     std::vector<float> decoded(rowsPerChunk * rowLength);
-    std::vector<uint8_t> encoded(rowsPerChunk * rowBytes);
+    std::vector<uint8_t> encoded(rowsPerChunk * rowBytes), out(rowsPerChunk * outRowBytes);
     for (const TensorPiece &piece : t.pieces) {
       uint64_t rows = piece.bytes / rowBytes;
       for (uint64_t row = 0; row < rows;) {
@@ -59,12 +71,13 @@ public:
         MutableArrayRef<uint8_t> in(encoded.data(), n * rowBytes);
         if (Error e = piece.file->read(piece.offset + row * rowBytes, in))
           return e;
-        for (uint64_t i = 0; i < n; ++i)
-          ggml::dequantizeRow(type, in.data() + i * rowBytes, decoded.data() + i * rowLength,
+        for (uint64_t i = 0; i < n; ++i) {
+          float *values = decoded.data() + i * rowLength;
+          ggml::dequantizeRow(ggml::GGMLType(sourceType), in.data() + i * rowBytes, values,
                               rowLength);
-        if (Error e = writer.write(index, ArrayRef<uint8_t>(
-                                              reinterpret_cast<const uint8_t *>(decoded.data()),
-                                              n * rowLength * 4)))
+          encodeRow(ggml::GGMLType(targetType), values, out.data() + i * outRowBytes, rowLength);
+        }
+        if (Error e = writer.write(index, ArrayRef<uint8_t>(out.data(), n * outRowBytes)))
           return e;
         row += n;
         report(n * rowBytes, t.spec.name);
@@ -74,33 +87,22 @@ public:
   }
 
 private:
-  static float loadFloat(const uint8_t *p, dc_ws_dtype dtype) {
-    if (dtype == DC_WS_F32) {
-      float f;
-      std::memcpy(&f, p, 4);
-      return f;
-    }
-    uint16_t h;
-    std::memcpy(&h, p, 2);
-    return dtype == DC_WS_BF16 ? ggml::bf16ToFloat(h) : ggml::fp16ToFloat(h);
-  }
-
-  /// Converts a chunk of whole elements between the float dtypes (f16/bf16 -> f32 is exact; f32 ->
-  /// bf16 rounds to nearest even).
-  ArrayRef<uint8_t> convert(ArrayRef<uint8_t> in, dc_ws_dtype from, dc_ws_dtype to) {
-    size_t inBytes = from == DC_WS_F32 ? 4 : 2, outBytes = to == DC_WS_F32 ? 4 : 2;
-    size_t count = in.size() / inBytes;
-    converted.resize(count * outBytes);
-    for (size_t i = 0; i < count; ++i) {
-      float f = loadFloat(in.data() + i * inBytes, from);
-      if (to == DC_WS_F32) {
-        std::memcpy(converted.data() + 4 * i, &f, 4);
-      } else {
-        uint16_t h = to == DC_WS_BF16 ? ggml::floatToBf16(f) : ggml::floatToFp16(f);
-        std::memcpy(converted.data() + 2 * i, &h, 2);
+  static void encodeRow(ggml::GGMLType type, const float *values, uint8_t *out, int64_t n) {
+    switch (type) {
+    case ggml::GGMLType::F32:
+      std::memcpy(out, values, size_t(n) * 4);
+      return;
+    case ggml::GGMLType::F16:
+    case ggml::GGMLType::BF16:
+      for (int64_t i = 0; i < n; ++i) {
+        uint16_t h = type == ggml::GGMLType::BF16 ? ggml::floatToBf16(values[i])
+                                                  : ggml::floatToFp16(values[i]);
+        std::memcpy(out + 2 * i, &h, 2);
       }
+      return;
+    default:
+      ggml::quantizeRow(type, values, out, n);
     }
-    return converted;
   }
 
   void report(uint64_t bytes, StringRef name) {
@@ -112,7 +114,7 @@ private:
   WeightStoreWriter &writer;
   const ImportOptions &options;
   uint64_t total, done = 0;
-  std::vector<uint8_t> buffer, converted;
+  std::vector<uint8_t> buffer;
 };
 
 } // namespace
@@ -121,9 +123,9 @@ Expected<ImportResult> importCheckpoint(mlir::MLIRContext &context, const Checkp
                                         const ImportOptions &options) {
   std::vector<StoredTensorSpec> specs;
   StringMap<const ImportTensor *> byName;
+  bool tied = checkpoint.config.tieWordEmbeddings;
   auto storeDType = [&](const ImportTensor &t) {
-    bool isFloat = t.dtype == DC_WS_F32 || t.dtype == DC_WS_F16 || t.dtype == DC_WS_BF16;
-    return isFloat && options.floatDType >= 0 ? dc_ws_dtype(options.floatDType) : t.dtype;
+    return options.quant.storeDType(t.spec, t.dtype, tied && t.spec.role == TensorRole::Embedding);
   };
   for (const ImportTensor &t : checkpoint.tensors) {
     specs.push_back({t.spec.name, storeDType(t), t.spec.shape});
@@ -145,8 +147,12 @@ Expected<ImportResult> importCheckpoint(mlir::MLIRContext &context, const Checkp
   // The store orders tensors by name; stream them in that order (sources are read by position).
   for (auto [index, spec] : llvm::enumerate((*writer)->tensors())) {
     const ImportTensor &t = *byName.lookup(spec.name);
-    if (Error e = t.decodeFrom >= 0 ? streamer.decode(index, t)
-                                     : streamer.copy(index, t, spec.dtype))
+    // K-quant sources arrive as blocks the store never keeps; everything else is copied unless the
+    // policy asks for another encoding.
+    uint32_t sourceType = t.decodeFrom >= 0 ? uint32_t(t.decodeFrom) : ggmlTypeOf(t.dtype);
+    bool same = t.decodeFrom < 0 && spec.dtype == t.dtype;
+    if (Error e = same ? streamer.copy(index, t)
+                       : streamer.transcode(index, t, sourceType, spec.dtype))
       return std::move(e);
     model.weights.push_back({spec.name, spec.dtype, spec.shape});
   }

@@ -4,6 +4,7 @@
 #define DELTAC_IMPORT_IMPORTER_H
 
 #include "import/Checkpoint.h"
+#include "import/QuantPolicy.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -16,9 +17,9 @@ struct ImportOptions {
   std::string storePath;       ///< where the weight store goes
   std::string storePathInIR;   ///< how the IR refers to it (normally the file name next to the IR)
   int64_t maxContext = 4096;   ///< KV cache length
-  /// Store every f32/f16/bf16 tensor in this dtype (DC_WS_F32 or DC_WS_BF16); -1 keeps the source's.
-  /// GGML block tensors are never converted.
-  int floatDType = -1;
+  /// How each weight is stored (float type, quantization scheme per class); the default keeps the
+  /// checkpoint's encodings.
+  QuantPolicy quant;
   /// Called as bytes are copied: (bytes done, bytes total, current tensor).
   std::function<void(uint64_t, uint64_t, llvm::StringRef)> progress;
 };

@@ -11,6 +11,7 @@
 #include "import/GGMLQuants.h"
 #include "import/GGUF.h"
 #include "import/Importer.h"
+#include "import/QuantPolicy.h"
 #include "import/Synth.h"
 #include "import/WeightStore.h"
 
@@ -56,8 +57,8 @@ protected:
     ASSERT_FALSE(bool(e)) << toString(std::move(e));
   }
 
-  /// Imports `input` and returns the opened store.
-  std::unique_ptr<WeightStore> import(StringRef input, StringRef store) {
+  /// Imports `input` (with `policy`) and returns the opened store.
+  std::unique_ptr<WeightStore> import(StringRef input, StringRef store, QuantPolicy policy = {}) {
     Expected<Checkpoint> ckpt = openCheckpoint(input);
     if (!ckpt) {
       ADD_FAILURE() << toString(ckpt.takeError());
@@ -67,6 +68,7 @@ protected:
     ImportOptions options;
     options.storePath = store.str();
     options.storePathInIR = store.str();
+    options.quant = policy;
     Expected<ImportResult> result = importCheckpoint(context, *ckpt, options);
     if (!result) {
       ADD_FAILURE() << toString(result.takeError());
@@ -200,14 +202,17 @@ TEST_F(ImportTest, ShardedCheckpointImportsIdentically) {
   EXPECT_EQ(a->fingerprint(), b->fingerprint());
 }
 
-// GGUF Q8_0 and Q4_0 tensors are carried byte for byte: no second rounding.
+// GGUF Q8_0 and Q4_0 tensors are carried byte for byte: no second rounding, also when the
+// quantization policy asks for the scheme they already have (int8 -> Q8_0, int4-g32 -> Q4_0).
 TEST_F(ImportTest, GGMLBlockTensorsKeepTheirBytes) {
   Expected<ModelConfig> config = syntheticConfig("tiny", ModelArch::Qwen35, 0, 0);
   ASSERT_TRUE(bool(config));
   for (StringRef dtype : {"q8_0", "q4_0"}) {
     std::string file = path(dtype.str() + ".gguf");
     synth(*config, true, file, dtype);
-    std::unique_ptr<WeightStore> store = import(file, path(dtype.str() + ".dcw"));
+    QuantPolicy policy;
+    policy.projections = dtype == "q8_0" ? WeightScheme::Int8 : WeightScheme::Int4;
+    std::unique_ptr<WeightStore> store = import(file, path(dtype.str() + ".dcw"), policy);
     ASSERT_TRUE(store);
     Expected<std::unique_ptr<InputFile>> in = InputFile::open(file);
     ASSERT_TRUE(bool(in));
@@ -298,6 +303,40 @@ TEST_F(ImportTest, KQuantTensorsAreDecodedToF32) {
       std::memcpy(got.data(), t->data.data() + r * rowLength * 4, rowLength * 4);
       ASSERT_EQ(0, std::memcmp(want.data(), got.data(), rowLength * 4)) << name << " row " << r;
     }
+  }
+}
+
+// A bf16 checkpoint quantized on import: projections become Q8_0 blocks equal to quantizing the
+// bf16 values (the import's own quantizer is the GGML reference one, checked against gguf-py), norms
+// and the MoE-free vectors stay float, and class overrides win over --quant.
+TEST_F(ImportTest, QuantPolicyQuantizesProjectionsOnly) {
+  Expected<ModelConfig> config = syntheticConfig("tiny", ModelArch::Qwen35, 0, 0);
+  ASSERT_TRUE(bool(config));
+  synth(*config, false, path("hf"));
+  std::unique_ptr<WeightStore> plain = import(path("hf"), path("plain.dcw"));
+  QuantPolicy policy;
+  policy.projections = WeightScheme::Int8;
+  policy.overrides[size_t(WeightClass::Attention)] = WeightScheme::Int4;
+  std::unique_ptr<WeightStore> quant = import(path("hf"), path("quant.dcw"), policy);
+  ASSERT_TRUE(plain && quant);
+  const WeightStore::Tensor *qkv = quant->find("layers.0.linear_attn.in_proj_qkv.weight");
+  const WeightStore::Tensor *q = quant->find("layers.3.self_attn.q_proj.weight");
+  const WeightStore::Tensor *norm = quant->find("layers.0.input_layernorm.weight");
+  const WeightStore::Tensor *embed = quant->find("embed_tokens.weight");
+  ASSERT_TRUE(qkv && q && norm && embed);
+  EXPECT_EQ(qkv->dtype, DC_WS_Q8_0);
+  EXPECT_EQ(q->dtype, DC_WS_Q4_0);
+  EXPECT_EQ(embed->dtype, DC_WS_Q8_0);
+  EXPECT_EQ(norm->dtype, DC_WS_BF16);
+  // The blocks are exactly the reference quantizer's output for the bf16 values.
+  const WeightStore::Tensor *source = plain->find(qkv->name);
+  std::vector<float> row = toFloats(*source);
+  int64_t k = qkv->shape.back();
+  std::vector<uint8_t> want(*ggml::rowBytes(uint32_t(ggml::GGMLType::Q8_0), k));
+  for (int64_t r = 0; r < qkv->shape[0]; ++r) {
+    ASSERT_TRUE(ggml::quantizeRow(ggml::GGMLType::Q8_0, row.data() + r * k, want.data(), k));
+    ASSERT_EQ(0, std::memcmp(want.data(), qkv->data.data() + r * want.size(), want.size()))
+        << "row " << r;
   }
 }
 

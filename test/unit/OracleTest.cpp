@@ -75,10 +75,10 @@ Expected readExpected(StringRef path) {
 
 class OracleTest : public ::testing::TestWithParam<std::string> {
 protected:
-  void SetUp() override { load(-1); }
+  void SetUp() override { load(std::nullopt); }
 
-  /// Imports the fixture, storing float weights as `floatDType` (-1: as the checkpoint has them).
-  void load(int floatDType) {
+  /// Imports the fixture, storing float weights as `floats` (unset: as the checkpoint has them).
+  void load(std::optional<WeightScheme> floats) {
     fixture = std::string(DELTAC_FIXTURES) + "/" + GetParam();
     ASSERT_FALSE(sys::fs::createUniqueDirectory("deltac-oracle", dir));
     expected = readExpected(fixture + "/expected.safetensors");
@@ -91,7 +91,7 @@ protected:
     options.storePath = (dir + "/model.dcw").str();
     options.storePathInIR = "model.dcw";
     options.maxContext = 256;
-    options.floatDType = floatDType;
+    options.quant.floats = floats;
     auto imported = importCheckpoint(context, *ckpt, options);
     ASSERT_TRUE(bool(imported)) << toString(imported.takeError());
     module = std::move(imported->module);
@@ -200,7 +200,7 @@ TEST_P(OracleTest, Bf16WeightsErrorOfTheReference) {
   module = nullptr;
   store = nullptr;
   sys::fs::remove_directories(dir);
-  load(DC_WS_BF16);
+  load(WeightScheme::BF16);
   ref::Interpreter interp(*module, *store);
   interp.setDeltaRuleChunk(64);
   std::vector<double> logits = runSequence(interp, /*tokenByToken=*/false);

@@ -83,6 +83,29 @@ Error writeText(StringRef path, function_ref<void(raw_ostream &)> print) {
 
 } // namespace
 
+Expected<QuantPolicy> quantPolicy(const CompileOptions &options) {
+  QuantPolicy policy;
+  policy.floats = options.dtype == "bf16" ? WeightScheme::BF16 : WeightScheme::F32;
+  policy.asymmetric = options.quantAsym;
+  if (!options.quant.empty()) {
+    Expected<WeightScheme> scheme = parseWeightScheme(options.quant, "--quant");
+    if (!scheme)
+      return scheme.takeError();
+    policy.projections = *scheme;
+  }
+  static const char *const flags[] = {"--quant-embedding", "--quant-lm-head", "--quant-deltanet",
+                                      "--quant-attention", "--quant-mlp"};
+  for (size_t i = 0; i < kWeightClassCount; ++i) {
+    if (options.quantClass[i].empty())
+      continue;
+    Expected<WeightScheme> scheme = parseWeightScheme(options.quantClass[i], flags[i]);
+    if (!scheme)
+      return scheme.takeError();
+    policy.overrides[i] = *scheme;
+  }
+  return policy;
+}
+
 Error compileModel(const CompileOptions &options) {
   static const char *const phases[] = {"mlir", "kernels", "llvm", "obj", "exe"};
   if (!llvm::is_contained(phases, StringRef(options.emit)))
@@ -92,6 +115,8 @@ Error compileModel(const CompileOptions &options) {
   if (options.dtype != "f32" && options.dtype != "bf16")
     return createStringError(inconvertibleErrorCode(),
                              "unknown --dtype '" + options.dtype + "' (f32 or bf16)");
+  if (Expected<QuantPolicy> policy = quantPolicy(options); !policy)
+    return policy.takeError();
   Expected<TargetInfo> target = lookupTarget(options.target);
   if (!target)
     return target.takeError();
@@ -123,7 +148,10 @@ Error compileModel(const CompileOptions &options) {
   importOptions.storePath = storePath;
   importOptions.storePathInIR = sys::path::filename(storePath).str();
   importOptions.maxContext = options.maxContext;
-  importOptions.floatDType = options.dtype == "f32" ? DC_WS_F32 : DC_WS_BF16;
+  Expected<QuantPolicy> policy = quantPolicy(options);
+  if (!policy)
+    return policy.takeError();
+  importOptions.quant = *policy;
   importOptions.progress = [&](uint64_t done, uint64_t total, StringRef item) {
     progress.update(done, total, item);
   };

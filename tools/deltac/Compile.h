@@ -3,6 +3,8 @@
 #ifndef DELTAC_TOOLS_COMPILE_H
 #define DELTAC_TOOLS_COMPILE_H
 
+#include "import/QuantPolicy.h"
+
 #include "llvm/Support/Error.h"
 
 #include <string>
@@ -15,12 +17,19 @@ struct CompileOptions {
   std::string target = "host";
   std::string emit = "exe"; ///< mlir | kernels | llvm | obj | exe
   std::string dtype = "f32"; ///< f32 | bf16: how float weights are stored (GGML blocks stay)
+  std::string quant;         ///< --quant: scheme of every projection (import/QuantPolicy.h)
+  bool quantAsym = false;    ///< int4 with a per-group min
+  /// --quant-embedding, --quant-lm-head, --quant-deltanet, --quant-attention, --quant-mlp
+  std::string quantClass[5];
   std::string dumpPhasesTo; ///< keep every phase's artifact in this directory
   int64_t maxContext = 4096;
   int64_t maxTokens = 0;    ///< largest prefill step; 0: min(512, maxContext)
   bool embedWeights = false; ///< carry the weight store inside the executable
   bool progress = true;
 };
+
+/// The weight-encoding policy the options ask for.
+llvm::Expected<QuantPolicy> quantPolicy(const CompileOptions &options);
 
 /// Runs import, the graph passes, lowering to kernel calls, LLVM IR, object emission and linking,
 /// stopping after `emit`. The weight store is written next to the output (OUTPUT.dcw). Prints a

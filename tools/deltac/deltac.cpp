@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Compile.h"
+#include "Eval.h"
 #include "Progress.h"
 
 #include "dialect/DeltaDialect.h"
@@ -41,6 +42,7 @@ cl::SubCommand importCmd("import", "Import a Hugging Face directory or GGUF file
 cl::SubCommand synthCmd("synth", "Synthesize a random-weight checkpoint at real shapes");
 cl::SubCommand inspectCmd("inspect", "Summarize a weight store (.dcw) or a checkpoint");
 cl::SubCommand compileCmd("compile", "Compile a checkpoint into an executable for a target");
+cl::SubCommand evalCmd("eval", "Compare a quantized build of a model with its f32 build");
 
 cl::OptionCategory category("deltac options");
 
@@ -86,21 +88,51 @@ cl::opt<std::string> compileOutput("o", cl::desc("Output file (the executable, o
                                    cl::Required, cl::value_desc("file"), cl::sub(compileCmd),
                                    cl::cat(category));
 cl::opt<std::string> compileTarget("target", cl::desc("host, x86-64-avx2 or x86-64-avx512"),
-                                   cl::init("host"), cl::sub(compileCmd), cl::cat(category));
+                                   cl::init("host"), cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
 cl::opt<std::string> compileEmit("emit", cl::desc("Stop after a phase: mlir, kernels, llvm, obj, exe"),
                                  cl::init("exe"), cl::sub(compileCmd), cl::cat(category));
 cl::opt<std::string> compileDType("dtype", cl::desc("Float weights in the executable: f32 or bf16"),
-                                  cl::init("f32"), cl::sub(compileCmd), cl::cat(category));
+                                  cl::init("f32"), cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
+cl::opt<std::string> compileQuant("quant",
+                                  cl::desc("Projection weights: f32, bf16, int8 or int4-g32"),
+                                  cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
+cl::opt<bool> compileQuantAsym("quant-asym", cl::desc("int4 with a per-group minimum"),
+                               cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
+cl::opt<std::string> quantEmbedding("quant-embedding", cl::desc("Scheme of the token embedding"),
+                                    cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
+cl::opt<std::string> quantLMHead("quant-lm-head",
+                                 cl::desc("Scheme of the LM head (of the embedding when tied)"),
+                                 cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
+cl::opt<std::string> quantDeltaNet("quant-deltanet",
+                                   cl::desc("Scheme of the Gated DeltaNet projections"),
+                                   cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
+cl::opt<std::string> quantAttention("quant-attention",
+                                    cl::desc("Scheme of the attention projections"),
+                                    cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
+cl::opt<std::string> quantMLP("quant-mlp", cl::desc("Scheme of the MLP and expert projections"),
+                              cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
 cl::opt<bool> compileEmbed("embed-weights",
                            cl::desc("Put the weights inside the executable (no .dcw file)"),
                            cl::sub(compileCmd), cl::cat(category));
 cl::opt<std::string> compileDump("dump-phases-to", cl::desc("Keep every phase's artifact here"),
                                  cl::value_desc("dir"), cl::sub(compileCmd), cl::cat(category));
 cl::opt<int64_t> compileMaxContext("max-context", cl::desc("KV cache length in tokens"),
-                                   cl::init(4096), cl::sub(compileCmd), cl::cat(category));
+                                   cl::init(4096), cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
 cl::opt<int64_t> compileMaxTokens("max-tokens",
                                   cl::desc("Largest prefill step in tokens (default 512)"),
-                                  cl::init(0), cl::sub(compileCmd), cl::cat(category));
+                                  cl::init(0), cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
+
+// eval (plus the compile options it shares)
+cl::opt<std::string> evalInput(cl::Positional, cl::desc("<HF directory | file.gguf>"), cl::Required,
+                               cl::sub(evalCmd), cl::cat(category));
+cl::opt<std::string> evalDir("o", cl::desc("Directory for the two builds"), cl::Required,
+                             cl::value_desc("dir"), cl::sub(evalCmd), cl::cat(category));
+cl::opt<int64_t> evalPrompts("prompts", cl::desc("Number of prompts"), cl::init(4),
+                             cl::sub(evalCmd), cl::cat(category));
+cl::opt<int64_t> evalPromptTokens("prompt-tokens", cl::desc("Tokens per prompt"), cl::init(64),
+                                  cl::sub(evalCmd), cl::cat(category));
+cl::opt<bool> evalJson("json", cl::desc("Print one JSON object"), cl::sub(evalCmd),
+                       cl::cat(category));
 
 // inspect
 cl::opt<std::string> inspectInput(cl::Positional, cl::desc("<file.dcw | HF directory | file.gguf>"),
@@ -212,19 +244,46 @@ int runSynth() {
   return 0;
 }
 
-int runCompile() {
+CompileOptions compileOptionsFromFlags(StringRef input, StringRef output) {
   CompileOptions options;
-  options.input = compileInput;
-  options.output = compileOutput;
+  options.input = input.str();
+  options.output = output.str();
   options.target = compileTarget;
   options.emit = compileEmit;
   options.dtype = compileDType;
   options.embedWeights = compileEmbed;
+  options.quant = compileQuant;
+  options.quantAsym = compileQuantAsym;
+  // In WeightClass order (import/QuantPolicy.h).
+  const std::string classes[] = {quantEmbedding, quantLMHead, quantDeltaNet, quantAttention,
+                                 quantMLP};
+  for (size_t i = 0; i < kWeightClassCount; ++i)
+    options.quantClass[i] = classes[i];
   options.dumpPhasesTo = compileDump;
   options.maxContext = compileMaxContext;
   options.maxTokens = compileMaxTokens;
   options.progress = !noProgress;
-  if (Error e = compileModel(options))
+  return options;
+}
+
+int runCompile() {
+  if (Error e = compileModel(compileOptionsFromFlags(compileInput, compileOutput)))
+    return fail(std::move(e));
+  return 0;
+}
+
+int runEval() {
+  EvalOptions options;
+  options.compile = compileOptionsFromFlags(evalInput, "");
+  options.compile.progress = false;
+  options.workDir = evalDir;
+  options.prompts = evalPrompts;
+  options.promptTokens = evalPromptTokens;
+  options.json = evalJson;
+  if (options.prompts < 1 || options.promptTokens < 1)
+    return fail(createStringError(inconvertibleErrorCode(),
+                                  "--prompts and --prompt-tokens must be positive"));
+  if (Error e = evaluateQuantization(options))
     return fail(std::move(e));
   return 0;
 }
@@ -276,6 +335,8 @@ int main(int argc, char **argv) {
     return runInspect();
   if (compileCmd)
     return runCompile();
-  errs() << "deltac: error: no command given (compile, import, synth or inspect); see deltac --help\n";
+  if (evalCmd)
+    return runEval();
+  errs() << "deltac: error: no command given (compile, eval, import, synth or inspect); see deltac --help\n";
   return 1;
 }
