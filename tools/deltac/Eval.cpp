@@ -26,11 +26,16 @@ Expected<std::vector<float>> promptLogits(StringRef binary, const std::vector<in
   for (int32_t t : tokens)
     list += (list.empty() ? "" : ",") + std::to_string(t);
   std::vector<StringRef> argv = {binary, "--tokens", list, "-n", "0", "--dump-logits", dumpPath};
-  std::optional<StringRef> redirects[] = {StringRef(""), StringRef(""), std::nullopt};
+  // The binary's statistics and errors go to a log next to the dump; an error quotes its last line.
+  std::string log = (dumpPath + ".log").str();
+  std::optional<StringRef> redirects[] = {StringRef(""), StringRef(""), StringRef(log)};
   std::string message;
   int status = sys::ExecuteAndWait(binary, argv, std::nullopt, redirects, 0, 0, &message);
-  if (status != 0)
+  if (status != 0) {
+    if (ErrorOr<std::unique_ptr<MemoryBuffer>> text = MemoryBuffer::getFile(log))
+      message = (*text)->getBuffer().trim().rsplit('\n').second.str();
     return fileError(binary, "exited with " + Twine(status) + (message.empty() ? "" : ": " + message));
+  }
   ErrorOr<std::unique_ptr<MemoryBuffer>> dump = MemoryBuffer::getFile(dumpPath);
   if (!dump)
     return fileError(dumpPath, "cannot read the logits: " + dump.getError().message());
