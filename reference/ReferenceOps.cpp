@@ -37,14 +37,18 @@ Tensor swiglu(const Tensor &gate, const Tensor &up) {
   return out;
 }
 
+static double sumOfSquares(const double *row, int64_t d) {
+  double sum = 0;
+  for (int64_t i = 0; i < d; ++i)
+    sum += row[i] * row[i];
+  return sum;
+}
+
 Tensor rmsNorm(const Tensor &x, const Tensor &weight, bool onePlus, double eps) {
   Tensor out(x.shape);
   int64_t d = x.rowLength();
   for (int64_t r = 0; r < x.rows(); ++r) {
-    double sumSquares = 0;
-    for (int64_t i = 0; i < d; ++i)
-      sumSquares += x.row(r)[i] * x.row(r)[i];
-    double inv = 1.0 / std::sqrt(sumSquares / double(d) + eps);
+    double inv = 1.0 / std::sqrt(sumOfSquares(x.row(r), d) / double(d) + eps);
     for (int64_t i = 0; i < d; ++i) {
       double w = onePlus ? 1.0 + weight.data[i] : weight.data[i];
       out.row(r)[i] = x.row(r)[i] * inv * w;
@@ -57,10 +61,7 @@ Tensor l2Norm(const Tensor &x, double eps) {
   Tensor out(x.shape);
   int64_t d = x.rowLength();
   for (int64_t r = 0; r < x.rows(); ++r) {
-    double sumSquares = 0;
-    for (int64_t i = 0; i < d; ++i)
-      sumSquares += x.row(r)[i] * x.row(r)[i];
-    double inv = 1.0 / std::sqrt(sumSquares + eps);
+    double inv = 1.0 / std::sqrt(sumOfSquares(x.row(r), d) + eps);
     for (int64_t i = 0; i < d; ++i)
       out.row(r)[i] = x.row(r)[i] * inv;
   }
