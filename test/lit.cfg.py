@@ -17,3 +17,14 @@ config.substitutions.append(("%python", sys.executable))
 config.environment["PATH"] = os.pathsep.join(
     [config.deltac_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")]
 )
+
+# Instruction sets this machine can run, for tests of the x86-64 targets' executables.
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        flags = set(cpuinfo.read().split())
+except OSError:
+    flags = set()
+if {"avx2", "fma"} <= flags:
+    config.available_features.add("avx2")
+if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:
+    config.available_features.add("avx512")
