@@ -15,11 +15,11 @@ const std::vector<TargetInfo> &allTargets() {
     for (const auto &[feature, enabled] : llvm::sys::getHostCPUFeatures())
       features += (features.empty() ? "" : ",") + std::string(enabled ? "+" : "-") + feature.str();
     t.push_back({"host", llvm::sys::getDefaultTargetTriple(), llvm::sys::getHostCPUName().str(),
-                 features, 512, "DeltacKernels_host", "the machine running deltac"});
+                 features, 512, "DeltacKernels_host", "-march=native", "the machine running deltac"});
     t.push_back({"x86-64-avx2", "x86_64-pc-linux-gnu", "x86-64-v3", "", 256,
-                 "DeltacKernels_x86_64_v3", "x86-64 with AVX2 and FMA (x86-64-v3)"});
+                 "DeltacKernels_x86_64_v3", "-march=x86-64-v3", "x86-64 with AVX2 and FMA (x86-64-v3)"});
     t.push_back({"x86-64-avx512", "x86_64-pc-linux-gnu", "x86-64-v4", "", 512,
-                 "DeltacKernels_x86_64_v4", "x86-64 with AVX-512 (x86-64-v4)"});
+                 "DeltacKernels_x86_64_v4", "-march=x86-64-v4", "x86-64 with AVX-512 (x86-64-v4)"});
     return t;
   }();
   return targets;

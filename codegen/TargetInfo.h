@@ -23,7 +23,8 @@ struct TargetInfo {
   std::string cpu;           ///< LLVM CPU name for the generated program
   std::string features;      ///< LLVM feature string
   int vectorBits = 128;      ///< widest vector register the kernels use
-  std::string kernelLibrary; ///< CMake name of the kernel library linked into executables
+  std::string kernelLibrary; ///< CMake name of the prebuilt kernel library (unspecialized)
+  std::string kernelFlags;   ///< C compiler flags that build the kernels for this target
   std::string description;
 };
 

@@ -10,6 +10,7 @@
 
 #include "Progress.h"
 
+#include "codegen/KernelSpecializer.h"
 #include "codegen/Linker.h"
 #include "codegen/ObjectEmitter.h"
 #include "codegen/ProgramEmitter.h"
@@ -23,6 +24,7 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
@@ -219,17 +221,38 @@ Error compileModel(const CompileOptions &options) {
   if (options.emit == "obj")
     return Error::success();
 
-  // 6. Executable: program + runtime + the target's kernels.
+  // 6. The kernels, rebuilt with the model's sizes as compile-time constants (or the prebuilt,
+  // generic library with --no-specialize-kernels).
   LinkInputs link;
   link.driver = kLinkDriver;
-  for (StringRef lib : {StringRef("DeltacRuntimeMain"), StringRef("DeltacRuntime"),
-                        StringRef(target->kernelLibrary)}) {
+  std::vector<std::string> objects = {objectPath};
+  std::string kernelDir = dump ? dumpPath("kernels") : withSuffix(options.output, ".kernels");
+  auto removeKernelDir = make_scope_exit([&] {
+    if (!dump)
+      sys::fs::remove_directories(kernelDir);
+  });
+  std::vector<StringRef> libraries = {"DeltacRuntimeMain", "DeltacRuntime"};
+  if (options.specializeKernels) {
+    if (std::error_code ec = sys::fs::create_directories(kernelDir))
+      return fileError(kernelDir, "cannot create directory: " + ec.message());
+    KernelSources sources{DELTAC_KERNEL_SOURCE_DIR, DELTAC_KERNEL_INCLUDE_DIR};
+    auto kernels = compileSpecializedKernels(specializationHeader(specializationDims(model)),
+                                             *target, link, sources, kernelDir);
+    if (!kernels)
+      return kernels.takeError();
+    objects.insert(objects.end(), kernels->begin(), kernels->end());
+    timer.done("kernels");
+  } else {
+    libraries.push_back(target->kernelLibrary);
+  }
+
+  // 7. Executable: program + kernels + runtime.
+  for (StringRef lib : libraries) {
     Expected<std::string> path = libraryPath(lib);
     if (!path)
       return path.takeError();
     link.libraries.push_back(*path);
   }
-  std::vector<std::string> objects = {objectPath};
   std::string weightsObject = withSuffix(options.output, ".weights.o");
   if (options.embedWeights) {
     if (Error e = assembleEmbeddedWeights(storePath, *target, link, weightsObject))

@@ -25,6 +25,7 @@ struct CompileOptions {
   int64_t maxContext = 4096;
   int64_t maxTokens = 0;    ///< largest prefill step; 0: min(512, maxContext)
   bool embedWeights = false; ///< carry the weight store inside the executable
+  bool specializeKernels = true; ///< rebuild the kernels with the model's sizes as constants
   bool progress = true;
 };
 

@@ -111,6 +111,10 @@ cl::opt<std::string> quantAttention("quant-attention",
                                     cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
 cl::opt<std::string> quantMLP("quant-mlp", cl::desc("Scheme of the MLP and expert projections"),
                               cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
+cl::opt<bool> compileNoSpecialize(
+    "no-specialize-kernels",
+    cl::desc("Link the prebuilt generic kernels instead of rebuilding them for the model's sizes"),
+    cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
 cl::opt<bool> compileEmbed("embed-weights",
                            cl::desc("Put the weights inside the executable (no .dcw file)"),
                            cl::sub(compileCmd), cl::cat(category));
@@ -252,6 +256,7 @@ CompileOptions compileOptionsFromFlags(StringRef input, StringRef output) {
   options.emit = compileEmit;
   options.dtype = compileDType;
   options.embedWeights = compileEmbed;
+  options.specializeKernels = !compileNoSpecialize;
   options.quant = compileQuant;
   options.quantAsym = compileQuantAsym;
   // In WeightClass order (import/QuantPolicy.h).

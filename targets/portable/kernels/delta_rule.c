@@ -23,11 +23,11 @@ DC_INLINE void copy_state(const float *in, float *out, int64_t n) {
  * q and v[j]), so a tile's dot products live in stack arrays and dv needs no scratch. */
 #define DC_COLUMN_TILE 64
 
-void dc_k_gated_delta_rule_recurrent_f32(const float *q, const float *k, const float *v,
-                                         const float *g, const float *beta, int64_t T, int64_t nk,
-                                         int64_t nv, int64_t dk, int64_t dv, int32_t mapping,
-                                         float scale, const float *state_in, int64_t head_begin,
-                                         int64_t head_end, float *restrict out, float *state_out) {
+DC_INLINE void recurrent_impl(const float *q, const float *k, const float *v, const float *g,
+                              const float *beta, int64_t T, int64_t nk, int64_t nv, int64_t dk,
+                              int64_t dv, int32_t mapping, float scale, const float *state_in,
+                              int64_t head_begin, int64_t head_end, float *restrict out,
+                              float *state_out) {
   for (int64_t h = head_begin; h < head_end; ++h) {
     const int64_t kh = key_head(h, nk, nv, mapping);
     float *S = state_out + h * dk * dv;
@@ -64,6 +64,17 @@ void dc_k_gated_delta_rule_recurrent_f32(const float *q, const float *k, const f
       }
     }
   }
+}
+
+/* The decode kernel with dk and dv specialized to the model's (kernel_internal.h). */
+void dc_k_gated_delta_rule_recurrent_f32(const float *q, const float *k, const float *v,
+                                         const float *g, const float *beta, int64_t T, int64_t nk,
+                                         int64_t nv, int64_t dk, int64_t dv, int32_t mapping,
+                                         float scale, const float *state_in, int64_t head_begin,
+                                         int64_t head_end, float *restrict out, float *state_out) {
+  DC_SPECIALIZE(dk, DC_SPECIALIZE_2(dv, recurrent_impl(q, k, v, g, beta, T, nk, nv, DC_DIM, DC_DIM2,
+                                                       mapping, scale, state_in, head_begin,
+                                                       head_end, out, state_out)));
 }
 
 /*---- Chunked (WY / UT) -----------------------------------------------------------------------*/

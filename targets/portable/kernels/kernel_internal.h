@@ -25,6 +25,43 @@
 #define dc_cosf(x) __builtin_cosf(x)
 #define dc_pow(x, y) __builtin_pow(x, y)
 
+/*---- Compile-time shape specialization -------------------------------------------------------*
+ * `deltac compile` rebuilds these kernels for each model with `-include` of a generated header
+ * that defines DC_MODEL_DIMS(X, s) as X(s, d0) X(s, d1) ... over the model's row lengths and head
+ * dimensions. DC_SPECIALIZE(dim, stmt) then runs `stmt` with DC_DIM bound to a compile-time constant
+ * when `dim` equals one of them, so the inlined loops get constant trip counts; any other value (and
+ * every call in the prebuilt libraries, which have no header) runs `stmt` with DC_DIM = dim.
+ * DC_SPECIALIZE_2 does the same with DC_DIM2 for a second dimension inside the first. */
+#ifndef DC_MODEL_DIMS
+#define DC_MODEL_DIMS(X, s)
+#endif
+#define DC_SPECIALIZE_IF(s, value)                                                                 \
+  if (dc_spec_dim == (value)) {                                                                    \
+    const int64_t DC_DIM = (value);                                                                \
+    s;                                                                                             \
+  } else
+#define DC_SPECIALIZE(dim, s)                                                                      \
+  do {                                                                                             \
+    const int64_t dc_spec_dim = (dim);                                                             \
+    DC_MODEL_DIMS(DC_SPECIALIZE_IF, s) {                                                           \
+      const int64_t DC_DIM = dc_spec_dim;                                                          \
+      s;                                                                                           \
+    }                                                                                              \
+  } while (0)
+#define DC_SPECIALIZE_IF_2(s, value)                                                               \
+  if (dc_spec_dim2 == (value)) {                                                                   \
+    const int64_t DC_DIM2 = (value);                                                               \
+    s;                                                                                             \
+  } else
+#define DC_SPECIALIZE_2(dim, s)                                                                    \
+  do {                                                                                             \
+    const int64_t dc_spec_dim2 = (dim);                                                            \
+    DC_MODEL_DIMS(DC_SPECIALIZE_IF_2, s) {                                                         \
+      const int64_t DC_DIM2 = dc_spec_dim2;                                                        \
+      s;                                                                                           \
+    }                                                                                              \
+  } while (0)
+
 DC_INLINE int64_t dc_min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 DC_INLINE float dc_sigmoidf(float x) { return 1.0f / (1.0f + dc_expf(-x)); }
@@ -179,9 +216,9 @@ DC_INLINE float dc_sum_squares(const float *a, int64_t n) { return dc_dot(a, a, 
 /* y[t, n] = x[t, :] . weight[n, :] for t < T and n in [n_begin, n_end); weight [N, K] in `fmt`.
  * Each weight span is decoded once per tile of DC_TOKEN_TILE tokens; every output accumulates in
  * DC_SPAN lanes combined by a fixed tree, so its bits depend only on x and its weight row. */
-DC_INLINE void dc_linear_rows(enum dc_weight_format fmt, const float *restrict x, int64_t T,
-                              int64_t K, const void *restrict weight, int64_t N, int64_t n_begin,
-                              int64_t n_end, float *restrict y) {
+DC_INLINE void dc_linear_rows_impl(enum dc_weight_format fmt, const float *restrict x, int64_t T,
+                                   int64_t K, const void *restrict weight, int64_t N,
+                                   int64_t n_begin, int64_t n_end, float *restrict y) {
   const int64_t row_bytes = dc_row_bytes(fmt, K);
   for (int64_t n = n_begin; n < n_end; ++n) {
     const uint8_t *row = (const uint8_t *)weight + n * row_bytes;
@@ -202,6 +239,13 @@ DC_INLINE void dc_linear_rows(enum dc_weight_format fmt, const float *restrict x
         y[(t0 + tt) * N + n] = dc_reduce_lanes(acc[tt], DC_SPAN);
     }
   }
+}
+
+/* The linear driver with the row length specialized to the model's (see DC_SPECIALIZE). */
+DC_INLINE void dc_linear_rows(enum dc_weight_format fmt, const float *restrict x, int64_t T,
+                              int64_t K, const void *restrict weight, int64_t N, int64_t n_begin,
+                              int64_t n_end, float *restrict y) {
+  DC_SPECIALIZE(K, dc_linear_rows_impl(fmt, x, T, DC_DIM, weight, N, n_begin, n_end, y));
 }
 
 #endif /* DELTAC_TARGETS_PORTABLE_KERNEL_INTERNAL_H */

@@ -6,8 +6,8 @@
 
 #include "kernel_internal.h"
 
-void dc_k_rms_norm_f32(const float *x, const float *weight, int64_t d, int32_t scale_mode,
-                       float eps, int64_t row_begin, int64_t row_end, float *y) {
+DC_INLINE void rms_norm_impl(const float *x, const float *weight, int64_t d, int32_t scale_mode,
+                             float eps, int64_t row_begin, int64_t row_end, float *y) {
   const float offset = scale_mode == DC_K_NORM_ONE_PLUS ? 1.0f : 0.0f;
   for (int64_t r = row_begin; r < row_end; ++r) {
     const float *xr = x + r * d;
@@ -18,8 +18,8 @@ void dc_k_rms_norm_f32(const float *x, const float *weight, int64_t d, int32_t s
   }
 }
 
-void dc_k_l2_norm_f32(const float *x, int64_t d, float eps, int64_t row_begin, int64_t row_end,
-                      float *y) {
+DC_INLINE void l2_norm_impl(const float *x, int64_t d, float eps, int64_t row_begin,
+                            int64_t row_end, float *y) {
   for (int64_t r = row_begin; r < row_end; ++r) {
     const float *xr = x + r * d;
     float *yr = y + r * d;
@@ -29,8 +29,8 @@ void dc_k_l2_norm_f32(const float *x, int64_t d, float eps, int64_t row_begin, i
   }
 }
 
-void dc_k_gated_rms_norm_f32(const float *x, const float *z, const float *weight, int64_t d,
-                             float eps, int64_t row_begin, int64_t row_end, float *y) {
+DC_INLINE void gated_rms_norm_impl(const float *x, const float *z, const float *weight, int64_t d,
+                                   float eps, int64_t row_begin, int64_t row_end, float *y) {
   for (int64_t r = row_begin; r < row_end; ++r) {
     const float *xr = x + r * d, *zr = z + r * d;
     float *yr = y + r * d;
@@ -38,4 +38,21 @@ void dc_k_gated_rms_norm_f32(const float *x, const float *z, const float *weight
     for (int64_t i = 0; i < d; ++i)
       yr[i] = xr[i] * inv * weight[i] * dc_siluf(zr[i]);
   }
+}
+
+/* The entry points: the row length specialized to the model's (kernel_internal.h, DC_SPECIALIZE). */
+
+void dc_k_rms_norm_f32(const float *x, const float *weight, int64_t d, int32_t scale_mode,
+                       float eps, int64_t row_begin, int64_t row_end, float *y) {
+  DC_SPECIALIZE(d, rms_norm_impl(x, weight, DC_DIM, scale_mode, eps, row_begin, row_end, y));
+}
+
+void dc_k_l2_norm_f32(const float *x, int64_t d, float eps, int64_t row_begin, int64_t row_end,
+                      float *y) {
+  DC_SPECIALIZE(d, l2_norm_impl(x, DC_DIM, eps, row_begin, row_end, y));
+}
+
+void dc_k_gated_rms_norm_f32(const float *x, const float *z, const float *weight, int64_t d,
+                             float eps, int64_t row_begin, int64_t row_end, float *y) {
+  DC_SPECIALIZE(d, gated_rms_norm_impl(x, z, weight, DC_DIM, eps, row_begin, row_end, y));
 }
