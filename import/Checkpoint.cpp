@@ -222,6 +222,18 @@ Error HFResolver::resolve(ImportTensor &t) {
   return whole(t, hfTensorName(this->prefix, name));
 }
 
+/// Opens one safetensors file and reads its validated header.
+Expected<std::pair<std::unique_ptr<InputFile>, std::vector<SafetensorsTensor>>>
+openSafetensors(StringRef path) {
+  Expected<std::unique_ptr<InputFile>> file = InputFile::open(path);
+  if (!file)
+    return file.takeError();
+  Expected<std::vector<SafetensorsTensor>> tensors = readSafetensorsHeader(**file);
+  if (!tensors)
+    return tensors.takeError();
+  return std::make_pair(std::move(*file), std::move(*tensors));
+}
+
 Error readShards(Checkpoint &ckpt, StringMap<HFSource> &sources) {
   SmallString<256> single(ckpt.path), index(ckpt.path);
   sys::path::append(single, "model.safetensors");
@@ -252,16 +264,14 @@ Error readShards(Checkpoint &ckpt, StringMap<HFSource> &sources) {
           for (const std::string &shard : shardNames) {
             SmallString<256> shardPath(ckpt.path);
             sys::path::append(shardPath, shard);
-            Expected<std::unique_ptr<InputFile>> file = InputFile::open(shardPath);
-            if (!file)
-              return file.takeError();
-            Expected<std::vector<SafetensorsTensor>> tensors = readSafetensorsHeader(**file);
-            if (!tensors)
-              return tensors.takeError();
-            for (SafetensorsTensor &t : *tensors) {
+            auto opened = openSafetensors(shardPath);
+            if (!opened)
+              return opened.takeError();
+            auto &[file, tensors] = *opened;
+            for (SafetensorsTensor &t : tensors) {
               // A tensor in two shards is listed for at most one of them: report the duplicate
               // first, which is the actual problem.
-              auto [seen, inserted] = sources.try_emplace(t.name, HFSource{file->get(), t});
+              auto [seen, inserted] = sources.try_emplace(t.name, HFSource{file.get(), t});
               if (!inserted)
                 return fileError(shardPath, "duplicate tensor '" + t.name + "' (also in " +
                                                 sys::path::filename(seen->second.file->path()) +
@@ -272,7 +282,7 @@ Error readShards(Checkpoint &ckpt, StringMap<HFSource> &sources) {
                                                 "' is not listed for this shard in "
                                                 "model.safetensors.index.json");
             }
-            ckpt.files.push_back(std::move(*file));
+            ckpt.files.push_back(std::move(file));
           }
           for (const auto &entry : expectedShard)
             if (!sources.count(entry.getKey()))
@@ -285,15 +295,12 @@ Error readShards(Checkpoint &ckpt, StringMap<HFSource> &sources) {
   }
   if (!sys::fs::exists(single))
     return fileError(ckpt.path, "no model.safetensors or model.safetensors.index.json");
-  Expected<std::unique_ptr<InputFile>> file = InputFile::open(single);
-  if (!file)
-    return file.takeError();
-  Expected<std::vector<SafetensorsTensor>> tensors = readSafetensorsHeader(**file);
-  if (!tensors)
-    return tensors.takeError();
-  for (SafetensorsTensor &t : *tensors)
-    sources.try_emplace(t.name, HFSource{file->get(), t});
-  ckpt.files.push_back(std::move(*file));
+  auto opened = openSafetensors(single);
+  if (!opened)
+    return opened.takeError();
+  for (SafetensorsTensor &t : opened->second)
+    sources.try_emplace(t.name, HFSource{opened->first.get(), t});
+  ckpt.files.push_back(std::move(opened->first));
   return Error::success();
 }
 
