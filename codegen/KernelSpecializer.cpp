@@ -32,6 +32,11 @@ std::set<int64_t> specializationDims(ModuleOp model) {
     else if (auto d = dyn_cast<GatedDeltaRuleOp>(op)) {
       dims.insert(lastDim(d.getQuery()));
       dims.insert(lastDim(d.getValue()));
+    } else if (auto n = dyn_cast<GatedDeltaNetOp>(op)) {
+      // dk and dv, the state's trailing dimensions.
+      ArrayRef<int64_t> state = cast<RankedTensorType>(n.getState().getType()).getShape();
+      dims.insert(state[1]);
+      dims.insert(state[2]);
     } else if (auto a = dyn_cast<AttentionOp>(op)) {
       dims.insert(lastDim(a.getQuery()));
     } else if (auto m = dyn_cast<MoEOp>(op)) {

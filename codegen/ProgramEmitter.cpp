@@ -11,6 +11,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -20,7 +21,9 @@ namespace deltac {
 namespace {
 
 constexpr int kKernelAbiVersion = 1; // DC_KERNEL_ABI_VERSION of codegen/include/deltac/kernel_abi.h
-constexpr int kProgramAbiVersion = 1; // DC_PROGRAM_ABI_VERSION of runtime/include/deltac/program.h
+constexpr int kProgramAbiVersion = 2; // DC_PROGRAM_ABI_VERSION of runtime/include/deltac/program.h
+// The epilogue flags of dc_op_linear_epilogue (DC_K_EPILOGUE_* of kernel_abi.h).
+constexpr int32_t kEpilogueNone = 0, kEpilogueSwiglu = 1;
 
 llvm::Error error(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
@@ -31,7 +34,12 @@ uint32_t storedDType(Type type) {
   if (auto q = dyn_cast<QuantizedWeightType>(type)) {
     if (q.getScheme().getStorage().getWidth() == 8)
       return DC_WS_Q8_0;
-    return q.getScheme().isAsymmetric() ? DC_WS_Q4_1 : DC_WS_Q4_0;
+    bool asym = q.getScheme().isAsymmetric();
+    switch (q.getScheme().getGroupSize()) {
+    case 64: return asym ? DC_WS_Q4_1_G64 : DC_WS_Q4_0_G64;
+    case 128: return asym ? DC_WS_Q4_1_G128 : DC_WS_Q4_0_G128;
+    default: return asym ? DC_WS_Q4_1 : DC_WS_Q4_0;
+    }
   }
   Type element = cast<RankedTensorType>(type).getElementType();
   if (element.isF16())
@@ -106,6 +114,13 @@ private:
   }
   Value null() { return LLVM::ZeroOp::create(b, loc, ptrTy); }
   Value dtype(Value weight) { return i32(int32_t(wantedDType[weightName(weight)])); }
+  /// `name`, or its int8-activation form (`name`_q8act) when the module asks for int8 activations
+  /// (delta.act_quant = "int8") and the weight is block-quantized; float weights ignore it.
+  std::string withActQuant(StringRef name, Value weight) {
+    uint32_t stored = wantedDType[weightName(weight)];
+    bool blocks = stored != DC_WS_F32 && stored != DC_WS_F16 && stored != DC_WS_BF16;
+    return (name + (actQuantInt8 && blocks ? "_q8act" : "")).str();
+  }
   StringRef weightName(Value weight) { return weight.getDefiningOp<WeightRefOp>().getName(); }
 
   void call(StringRef name, ArrayRef<Value> args) {
@@ -147,6 +162,7 @@ private:
   BufferPlan plan;
   Value exec, weights, states, arena, tokenIds, positions, tokens, start, logits;
   int64_t kernelCalls = 0, arenaBytes = 0;
+  bool actQuantInt8 = false; ///< the module's delta.act_quant is "int8"
   unsigned stringCount = 0;
 };
 
@@ -181,8 +197,13 @@ llvm::Error Emitter::collectSymbols() {
       }
     }
   });
+  llvm::StringSet<> referenced;
+  model.walk([&](WeightRefOp ref) { referenced.insert(ref.getName()); });
   for (WeightOp weight : model.getOps<WeightOp>()) {
     StringRef name = weight.getSymName();
+    // A weight only a derived weight names is not in the store (import/WeightMaterializer.h).
+    if (!referenced.contains(name))
+      continue;
     uint32_t stored = storedDType(weight.getType());
     bool matrix = asMatrix.lookup(name);
     if (!matrix && stored != DC_WS_F32 && stored != DC_WS_F16 && stored != DC_WS_BF16)
@@ -211,12 +232,22 @@ llvm::Error Emitter::lowerOp(Operation &op) {
                                  ptr(e.getResult())});
       })
       .Case([&](LinearOp l) {
-        call("dc_op_linear", {dtype(l.getWeight()), ptr(l.getInput()), rows(l.getInput()),
-                              i64(last(l.getInput())), ptr(l.getWeight()), i64(last(l.getResult())),
-                              ptr(l.getResult())});
+        if (l.hasNoEpilogue()) {
+          call(withActQuant("dc_op_linear", l.getWeight()),
+               {dtype(l.getWeight()), ptr(l.getInput()), rows(l.getInput()),
+                                i64(last(l.getInput())), ptr(l.getWeight()),
+                                i64(last(l.getResult())), ptr(l.getResult())});
+          return;
+        }
+        // N is the result's width; a swiglu weight has 2N rows.
+        call(withActQuant("dc_op_linear_epilogue", l.getWeight()),
+             {dtype(l.getWeight()), ptr(l.getInput()), rows(l.getInput()), i64(last(l.getInput())),
+              ptr(l.getWeight()), i64(last(l.getResult())), i32(l.getSwiglu() ? kEpilogueSwiglu : kEpilogueNone),
+              l.getResidual() ? ptr(l.getResidual()) : null(), ptr(l.getResult())});
       })
       .Case([&](LMHeadOp h) {
-        call("dc_op_lm_head", {dtype(h.getWeight()), ptr(h.getInput()), dim(h.getInput(), 0),
+        call(withActQuant("dc_op_lm_head", h.getWeight()),
+             {dtype(h.getWeight()), ptr(h.getInput()), dim(h.getInput(), 0),
                                i64(last(h.getInput())), ptr(h.getWeight()), i64(last(h.getResult())),
                                ptr(h.getResult())});
       })
@@ -227,7 +258,8 @@ llvm::Error Emitter::lowerOp(Operation &op) {
         call("dc_op_swiglu", {ptr(s.getGate()), ptr(s.getUp()), numel(s.getResult()), ptr(s.getResult())});
       })
       .Case([&](RMSNormOp n) {
-        call("dc_op_rms_norm", {ptr(n.getInput()), ptr(n.getWeight()), rows(n.getInput()),
+        call("dc_op_rms_norm", {ptr(n.getInput()), n.getWeight() ? ptr(n.getWeight()) : null(),
+                                rows(n.getInput()),
                                 i64(last(n.getInput())), i32(int32_t(n.getScale())),
                                 f32(n.getEps().convertToDouble()), ptr(n.getResult())});
       })
@@ -247,6 +279,10 @@ llvm::Error Emitter::lowerOp(Operation &op) {
                                        i64(offset), i64(last(result)), ptr(result)});
           offset += last(result);
         }
+      })
+      .Case([&](LastRowOp l) {
+        call("dc_op_last_row", {ptr(l.getInput()), dim(l.getInput(), 0), numel(l.getResult()),
+                                ptr(l.getResult())});
       })
       .Case([&](ConcatOp c) {
         int64_t offset = 0;
@@ -275,6 +311,17 @@ llvm::Error Emitter::lowerOp(Operation &op) {
               dim(d.getQuery(), 0), i64(q.getDimSize(1)), i64(v.getDimSize(1)), i64(q.getDimSize(2)),
               i64(v.getDimSize(2)), i32(int32_t(d.getHeadMapping())),
               f32(d.getScale().convertToDouble()), ptr(d.getState()), ptr(d.getOutput())});
+      })
+      .Case([&](GatedDeltaNetOp d) {
+        auto state = cast<RankedTensorType>(d.getState().getType());
+        call("dc_op_gated_delta_net",
+             {ptr(d.getQkv()), ptr(d.getA()), ptr(d.getB()), dim(d.getQkv(), 0),
+              i64(d.getNumKeyHeads()), i64(state.getDimSize(0)), i64(state.getDimSize(1)),
+              i64(state.getDimSize(2)), ptr(d.getConvWeight()), i64(last(d.getConvWeight())),
+              ptr(d.getDecay()), ptr(d.getDtBias()), i32(int32_t(d.getDecayForm())),
+              i32(int32_t(d.getHeadMapping())), f32(d.getScale().convertToDouble()),
+              f32(d.getL2Eps().convertToDouble()), ptr(d.getConvState()), ptr(d.getState()),
+              ptr(d.getOutput())});
       })
       .Case([&](RoPEOp r) {
         if (cast<RankedTensorType>(r.getPositions().getType()).getRank() != 1) {
@@ -384,17 +431,22 @@ void Emitter::emitTable(StringRef prefill, StringRef decode) {
   globalArray("dc_state_names", ptrTy, snames, true);
   globalArray("dc_state_bytes", i64Ty, sbytes, false);
 
+  // run() checked that the attribute is there.
   auto fingerprintText = model->getAttrOfType<DictionaryAttr>("delta.weight_store")
                              .getAs<StringAttr>("fingerprint").getValue();
   uint64_t fingerprint = 0;
   fingerprintText.drop_front(2).getAsInteger(16, fingerprint);
   int64_t vocab = 0;
   model.walk([&](LMHeadOp h) { vocab = last(h.getResult()); });
+  // delta-remove-dead-work{prefill-logits=last} leaves @prefill returning one row.
+  auto prefillType = model.lookupSymbol<func::FuncOp>("prefill").getFunctionType();
+  bool prefillLastOnly = prefillType.getNumResults() == 1 &&
+                         cast<RankedTensorType>(prefillType.getResult(0)).getDimSize(0) == 1;
   auto maxContext = model->getAttrOfType<IntegerAttr>("delta.max_context").getInt();
 
   // Field order and types of struct dc_program.
   SmallVector<Type> fields = {i32Ty, i32Ty, i64Ty, ptrTy, ptrTy, i64Ty, i64Ty, i64Ty, i64Ty,
-                              ptrTy, ptrTy, i64Ty, ptrTy, ptrTy, i64Ty, ptrTy, ptrTy};
+                              ptrTy, ptrTy, i64Ty, ptrTy, ptrTy, i64Ty, ptrTy, ptrTy, i64Ty};
   auto structTy = LLVM::LLVMStructType::getLiteral(ctx, fields);
   b.setInsertionPointToEnd(out.getBody());
   auto table = LLVM::GlobalOp::create(b, loc, structTy, /*isConstant=*/true,
@@ -412,13 +464,25 @@ void Emitter::emitTable(StringRef prefill, StringRef decode) {
       globalString(archAttr ? archAttr.getValue() : "unknown"), globalString(options.target),
       i64(vocab), i64(maxContext), i64(options.maxTokens), i64(int64_t(weightNames.size())),
       addr("dc_weight_names"), addr("dc_weight_dtypes"), i64(int64_t(stateNames.size())),
-      addr("dc_state_names"), addr("dc_state_bytes"), i64(arenaBytes), addr(prefill), addr(decode)};
+      addr("dc_state_names"), addr("dc_state_bytes"), i64(arenaBytes), addr(prefill), addr(decode),
+      i64(prefillLastOnly ? 1 : 0)};
   for (auto [i, v] : llvm::enumerate(values))
     value = LLVM::InsertValueOp::create(b, loc, value, v, ArrayRef<int64_t>{int64_t(i)});
   LLVM::ReturnOp::create(b, loc, value);
 }
 
 llvm::Error Emitter::run(ProgramSummary &summary) {
+  // delta.act_quant (deltac compile --act-quant): "int8" selects the integer dot-product kernels
+  // for block-quantized linear and lm_head weights.
+  if (Attribute actQuant = model->getAttr("delta.act_quant")) {
+    auto text = dyn_cast<StringAttr>(actQuant);
+    if (!text || (text.getValue() != "int8" && text.getValue() != "none"))
+      return error("delta.act_quant must be \"int8\" or \"none\"");
+    actQuantInt8 = text.getValue() == "int8";
+  }
+  auto store = model->getAttrOfType<DictionaryAttr>("delta.weight_store");
+  if (!store || !store.getAs<StringAttr>("fingerprint"))
+    return error("the module names no weight store (delta.weight_store with a fingerprint)");
   if (llvm::Error e = collectSymbols())
     return e;
   auto prefill = model.lookupSymbol<func::FuncOp>("prefill");

@@ -18,15 +18,35 @@ class Delta_Attr<string name, string attrMnemonic, list<Trait> traits = []>
 
 def Delta_NormScale : I32Enum<"NormScale", "how an RMSNorm applies its weight", [
     I32EnumCase<"plain", 0>,
-    I32EnumCase<"one_plus", 1>
+    I32EnumCase<"one_plus", 1>,
+    I32EnumCase<"none", 2>
   ]> {
   let cppNamespace = "::deltac::delta";
   let description = [{
     `plain`: y = n * w. `one_plus`: y = n * (1 + w), the zero-centred form of Qwen3.5's layer norms,
-    final norm, q_norm and k_norm (their stored weights are centred on 0).
+    final norm, q_norm and k_norm (their stored weights are centred on 0). `none`: y = n, no weight;
+    what is left after `delta-fold-norm-scales` moved the scale into the consuming linears.
   }];
 }
 def Delta_NormScaleAttr : EnumAttr<Delta_Dialect, Delta_NormScale, "norm_scale"> {
+}
+
+def Delta_WeightDerivation : I32Enum<"WeightDerivation",
+    "how a derived weight is computed from its source weights", [
+    I32EnumCase<"concat_rows", 0>,
+    I32EnumCase<"scale_columns", 1>,
+    I32EnumCase<"scale_columns_one_plus", 2>
+  ]> {
+  let cppNamespace = "::deltac::delta";
+  let description = [{
+    `concat_rows(@a, @b, ...)`: the rows of the sources one after another (all [*, K]).
+    `scale_columns(@w, @s)`: w[n, k] * s[k]; `scale_columns_one_plus(@w, @s)`: w[n, k] * (1 + s[k]),
+    with w [N, K] and s [K]. Graph passes create derived weights; the weight store is written after the
+    passes and computes them (docs/design/weights.md).
+  }];
+}
+def Delta_WeightDerivationAttr : EnumAttr<Delta_Dialect, Delta_WeightDerivation,
+                                          "weight_derivation"> {
 }
 
 def Delta_HeadMapping : I32Enum<"HeadMapping",
@@ -70,14 +90,18 @@ def Delta_DecayFormAttr : EnumAttr<Delta_Dialect, Delta_DecayForm, "decay_form">
 def Delta_WeightLayout : I32Enum<"WeightLayout",
     "byte layout of a quantized weight in the weight store", [
     I32EnumCase<"row_major", 0>,
-    I32EnumCase<"ggml_blocks", 1>
+    I32EnumCase<"ggml_blocks", 1>,
+    I32EnumCase<"blocks", 2>
   ]> {
   let cppNamespace = "::deltac::delta";
   let description = [{
     `row_major`: the codes form one row-major [.., N, K] array (int4: two codes a byte, the even column in
     the low nibble), followed by the scales as a row-major [.., N, K / group] array, then the offsets if the
     scheme has them. `ggml_blocks`: GGUF's interleaved blocks of 32 (Q8_0, Q4_0, Q4_1), each holding its
-    scale (and min) next to its codes, so a GGUF file's bytes are used as they are.
+    scale (and min) next to its codes, so a GGUF file's bytes are used as they are. `blocks`: deltac's own
+    interleaved int4 blocks over groups of 64 or 128 (import/DeltacQuants.h): per group the f16 scale, the
+    f16 offset if the scheme has one, then group / 2 bytes of codes in Q4_0's nibble order (value i of the
+    first half in the low nibble of byte i, value i of the second half in its high nibble).
   }];
 }
 def Delta_WeightLayoutAttr : EnumAttr<Delta_Dialect, Delta_WeightLayout, "layout"> {

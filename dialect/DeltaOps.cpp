@@ -89,6 +89,148 @@ static FailureOr<OpTy> lookupDeclaration(Operation *user, SymbolTableCollection 
   return declaration;
 }
 
+/// `[visibility] @name : type [verbatim] [= derivation(@source, ...)] attr-dict`
+ParseResult WeightOp::parse(OpAsmParser &parser, OperationState &result) {
+  Builder &b = parser.getBuilder();
+  Properties &props = result.getOrAddProperties<Properties>();
+  Type type;
+  if (parseVisibilityAndName(parser, props.sym_visibility, props.sym_name) || parser.parseColon() ||
+      parser.parseType(type))
+    return failure();
+  props.type = TypeAttr::get(type);
+  if (succeeded(parser.parseOptionalKeyword("verbatim")))
+    props.verbatim = b.getUnitAttr();
+  if (succeeded(parser.parseOptionalEqual())) {
+    if (parseKeywordAttr(parser, props.derivation))
+      return failure();
+    SmallVector<Attribute> names;
+    auto parseOne = [&]() -> ParseResult {
+      StringAttr name;
+      if (parser.parseSymbolName(name))
+        return failure();
+      names.push_back(FlatSymbolRefAttr::get(name));
+      return success();
+    };
+    if (parser.parseCommaSeparatedList(OpAsmParser::Delimiter::Paren, parseOne))
+      return failure();
+    props.sources = b.getArrayAttr(names);
+  }
+  return parser.parseOptionalAttrDict(result.attributes);
+}
+
+void WeightOp::print(OpAsmPrinter &printer) {
+  printer << ' ';
+  printVisibilityAndName(printer, *this, getSymVisibilityAttr(), getSymNameAttr());
+  printer << " : " << getType();
+  if (getVerbatim())
+    printer << " verbatim";
+  if (WeightDerivationAttr derivation = getDerivationAttr()) {
+    printer << " = ";
+    printKeywordAttr(printer, *this, derivation);
+    printer << '(';
+    ArrayRef<Attribute> sources;
+    if (ArrayAttr attr = getSourcesAttr())
+      sources = attr.getValue();
+    llvm::interleaveComma(sources, printer, [&](Attribute a) { printer.printAttributeWithoutType(a); });
+    printer << ')';
+  }
+  printer.printOptionalAttrDict((*this)->getAttrs(),
+                                {getSymNameAttrName(), getSymVisibilityAttrName(), getTypeAttrName(),
+                                 getVerbatimAttrName(), getDerivationAttrName(), getSourcesAttrName()});
+}
+
+LogicalResult WeightOp::verify() {
+  if (getDerivation().has_value() != (getSources().has_value()))
+    return emitOpError("needs both a derivation and its sources, or neither");
+  if (isDerived() && getVerbatim())
+    return emitOpError("a derived weight cannot be verbatim: its bytes are computed, not copied");
+  return success();
+}
+
+/// The weights `weight` is derived from, directly or not (each once), in depth-first order.
+static SmallVector<WeightOp> transitiveSources(WeightOp weight, SymbolTableCollection &symbolTable) {
+  SmallVector<WeightOp> found, stack = {weight};
+  llvm::SmallPtrSet<Operation *, 8> seen;
+  while (!stack.empty()) {
+    WeightOp w = stack.pop_back_val();
+    if (!w.isDerived())
+      continue;
+    for (Attribute a : w.getSourcesAttr()) {
+      auto source = symbolTable.lookupNearestSymbolFrom<WeightOp>(w, cast<FlatSymbolRefAttr>(a));
+      if (source && seen.insert(source).second) {
+        found.push_back(source);
+        stack.push_back(source);
+      }
+    }
+  }
+  return found;
+}
+
+/// The name of a verbatim weight `weight` is or is derived from, if any.
+static std::optional<StringRef> verbatimSource(WeightOp weight, SymbolTableCollection &symbolTable) {
+  if (weight.getVerbatim())
+    return weight.getSymName();
+  for (WeightOp source : transitiveSources(weight, symbolTable))
+    if (source.getVerbatim())
+      return source.getSymName();
+  return std::nullopt;
+}
+
+LogicalResult WeightOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  if (!isDerived())
+    return success();
+  SmallVector<WeightOp> sources;
+  for (Attribute a : getSourcesAttr()) {
+    auto name = cast<FlatSymbolRefAttr>(a);
+    FailureOr<WeightOp> source = lookupDeclaration<WeightOp>(*this, symbolTable, name, "delta.weight");
+    if (failed(source))
+      return failure();
+    sources.push_back(*source);
+  }
+  if (llvm::is_contained(transitiveSources(*this, symbolTable), *this))
+    return emitOpError() << "is derived from itself";
+  ArrayRef<int64_t> shape = verify::shapeOf(getType());
+  if (shape.size() != 2)
+    return emitOpError() << "a derived weight must be a matrix, got " << getType();
+  switch (*getDerivation()) {
+  case WeightDerivation::concat_rows: {
+    int64_t rows = 0;
+    for (WeightOp source : sources) {
+      ArrayRef<int64_t> s = verify::shapeOf(source.getType());
+      if (s.size() != 2 || s[1] != shape[1])
+        return emitOpError() << "concat_rows source @" << source.getSymName() << " of type "
+                             << source.getType() << " is not a matrix with " << shape[1]
+                             << " columns";
+      rows += s[0];
+    }
+    if (rows != shape[0])
+      return emitOpError() << "concat_rows sources have " << rows << " rows in all, the type has "
+                           << shape[0];
+    return success();
+  }
+  case WeightDerivation::scale_columns:
+  case WeightDerivation::scale_columns_one_plus: {
+    if (sources.size() != 2)
+      return emitOpError() << "scale_columns takes a matrix and a scale vector, got "
+                           << sources.size() << " sources";
+    if (verify::shapeOf(sources[0].getType()) != shape)
+      return emitOpError() << "scale_columns matrix @" << sources[0].getSymName() << " has type "
+                           << sources[0].getType() << ", expected the shape of " << getType();
+    ArrayRef<int64_t> scale = verify::shapeOf(sources[1].getType());
+    if (scale.size() != 1 || scale[0] != shape[1])
+      return emitOpError() << "scale_columns scale @" << sources[1].getSymName()
+                           << " must be a vector of " << shape[1] << " values, got "
+                           << sources[1].getType();
+    // The scale is read exactly; the matrix is re-encoded, so none of its bytes may be verbatim.
+    if (std::optional<StringRef> verbatim = verbatimSource(sources[0], symbolTable))
+      return emitOpError() << "cannot compute new values from verbatim weight @" << *verbatim
+                           << " (it would be rounded a second time)";
+    return success();
+  }
+  }
+  return success();
+}
+
 LogicalResult WeightRefOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   FailureOr<WeightOp> weight =
       lookupDeclaration<WeightOp>(*this, symbolTable, getNameAttr(), "delta.weight");
@@ -182,6 +324,22 @@ LogicalResult SplitOp::verify() {
   if (!in.isDynamicDim(in.getRank() - 1) && total != in.getShape().back())
     return emitOpError() << "result widths add up to " << total
                          << ", but the input's last dimension is " << in.getShape().back();
+  return success();
+}
+
+LogicalResult LastRowOp::verify() {
+  auto in = getInput().getType();
+  auto out = getResult().getType();
+  if (in.getRank() < 2)
+    return emitOpError() << "input must have a token dimension and a row, got " << in;
+  if (out.getRank() != in.getRank() || out.getElementType() != in.getElementType())
+    return emitOpError() << "result must have the input's rank and element type, got " << out;
+  if (out.getDimSize(0) != 1)
+    return emitOpError() << "result must have one row, got " << out;
+  for (int64_t d = 1; d < in.getRank(); ++d)
+    if (out.getDimSize(d) != in.getDimSize(d))
+      return emitOpError() << "result dimension " << d << " must equal the input's ("
+                           << in.getDimSize(d) << "), got " << out.getDimSize(d);
   return success();
 }
 

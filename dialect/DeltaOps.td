@@ -41,28 +41,52 @@ def Delta_Positions : TensorRankOf<[I32], [1, 2]>;
 // Module structure: weights and state
 //===----------------------------------------------------------------------===//
 
-def Delta_WeightOp : Delta_Op<"weight", [Symbol, HasParent<"::mlir::ModuleOp">]> {
+def Delta_WeightOp : Delta_Op<"weight", [Symbol, HasParent<"::mlir::ModuleOp">,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "Declares a weight held in the external weight store";
   let description = [{
-    Declares a module-level weight. The symbol name is the weight's key in the weight store written by
-    `deltac import`; the IR never holds the weight's values, so a 9B model's IR stays a few hundred
-    kilobytes. The type is a statically shaped float tensor or a `!delta.qweight`.
+    Declares a module-level weight. The IR never holds the weight's values, so a 9B model's IR stays a
+    few hundred kilobytes. The type is a statically shaped float tensor or a `!delta.qweight`; it is the
+    encoding the weight store will keep.
 
-    Weights are normally private, so `symbol-dce` drops the ones no function references (MTP weights in a
-    build without MTP, for instance).
+    A weight without a derivation is the checkpoint tensor of the same (canonical) name. A derived
+    weight is computed from other weights when the store is written, after the graph passes
+    (`WeightDerivation`): passes that change weights (folding a norm scale into a linear, merging
+    linears) declare new weights this way instead of touching values.
+
+    `verbatim` marks a weight whose stored bytes are the checkpoint's bytes in an encoding that would
+    round again if recomputed (a GGUF Q8_0 tensor compiled to int8, a bf16 tensor compiled to bf16).
+    No derivation may compute new values from a verbatim weight; `concat_rows` may copy its rows when
+    the result has the same type.
+
+    Weights are normally private, so `symbol-dce` drops the ones no function and no derived weight
+    references (MTP weights in a build without MTP, a weight folded into another). The store holds only
+    the weights functions reference.
 
     Example:
 
     ```mlir
-    delta.weight private @"model.layers.0.mlp.up_proj.weight" : tensor<3584x1024xbf16>
+    delta.weight private @"layers.0.mlp.gate_proj.weight" : tensor<3584x1024xbf16> verbatim
+    delta.weight private @"layers.0.mlp.up_proj.weight" : tensor<3584x1024xbf16> verbatim
+    delta.weight private @"layers.0.mlp.gate_up_proj.weight" : tensor<7168x1024xbf16>
+        = concat_rows(@"layers.0.mlp.gate_proj.weight", @"layers.0.mlp.up_proj.weight")
     ```
   }];
   let arguments = (ins
     SymbolNameAttr:$sym_name,
     OptionalAttr<StrAttr>:$sym_visibility,
-    TypeAttrOf<Delta_Weight>:$type
+    TypeAttrOf<Delta_Weight>:$type,
+    OptionalAttr<Delta_WeightDerivationAttr>:$derivation,
+    OptionalAttr<FlatSymbolRefArrayAttr>:$sources,
+    UnitAttr:$verbatim
   );
-  let assemblyFormat = "custom<VisibilityAndName>($sym_visibility, $sym_name) `:` $type attr-dict";
+  // [visibility] @name : type [verbatim] [= derivation(@source, ...)] attr-dict
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// True for a weight computed from other weights rather than read from the checkpoint.
+    bool isDerived() { return getDerivation().has_value(); }
+  }];
 }
 
 def Delta_WeightRefOp : Delta_Op<"weight_ref",
@@ -166,6 +190,23 @@ def Delta_SplitOp : Delta_Op<"split", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Delta_LastRowOp : Delta_Op<"last_row", [Pure]> {
+  let summary = "Takes the last token's row of a [T, ...] tensor";
+  let description = [{
+    The result is the input's last row along the first (token) dimension, kept as a dimension of 1;
+    the other dimensions are unchanged. `delta-remove-dead-work{prefill-logits=last}` puts it in front of
+    the final norm and the LM head, so a prefill computes the next-token logits only.
+
+    ```mlir
+    %l = delta.last_row %h : tensor<?x1024xf32> -> tensor<1x1024xf32>
+    ```
+  }];
+  let arguments = (ins Delta_FloatTensor:$input);
+  let results = (outs Delta_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 def Delta_ConcatOp : Delta_Op<"concat", [Pure]> {
   let summary = "Concatenates tensors along their last dimension";
   let description = [{
@@ -204,23 +245,53 @@ def Delta_EmbeddingOp : Delta_Op<"embedding", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Delta_LinearOp : Delta_Op<"linear", [Pure]> {
-  let summary = "Multiplies activations by a (possibly quantized) weight matrix";
+def Delta_LinearOp : Delta_Op<"linear", [Pure,
+    OptionalTypesMatchWith<"residual has the result's type", "result", "residual", "$_self">]> {
+  let summary = "Multiplies activations by a (possibly quantized) weight matrix, with an optional epilogue";
   let description = [{
-    `result[.., n] = sum_k input[.., k] * weight[n, k]`: input `[.., K]`, weight `[N, K]` (PyTorch layout,
-    float or `!delta.qweight`), result `[.., N]` with the input's element type; accumulation in f32. No bias
-    (no Qwen3.5 text linear has one).
+    `p[.., n] = sum_k input[.., k] * weight[n, k]`: input `[.., K]`, weight `[M, K]` (PyTorch layout,
+    float or `!delta.qweight`), accumulation in f32. No bias (no Qwen3.5 text linear has one). The result
+    `[.., N]` has the input's element type and is, elementwise, in f32:
+
+    * no epilogue: N = M and result = p;
+    * `swiglu`: the weight is one merged `[gate; up]` matrix, M = 2 * N (rows 0 .. N-1 the gate
+      projection, rows N .. 2N-1 the up projection), and
+      result[.., n] = silu(p[.., n]) * p[.., N + n], i.e. `delta.swiglu` of the two halves of p;
+    * `residual(r)`: r has the result's type and is added last: result = r + (p, or the swiglu of p).
+
+    The epilogues are what `delta-fuse-elementwise` folds into a linear (`linear` + `split` + `swiglu`,
+    and `linear` + `add`), so the kernel writes the final value once instead of a temporary that a
+    second kernel reads back (docs/design/fusion.md).
 
     ```mlir
     %y = delta.linear %x, %w : tensor<?x1024xf32>, tensor<6144x1024xbf16> -> tensor<?x6144xf32>
+    %a = delta.linear %n, %wgu swiglu : tensor<?x1024xf32>, tensor<7168x1024xbf16> -> tensor<?x3584xf32>
+    %h = delta.linear %a, %wd residual(%x) : tensor<?x3584xf32>, tensor<1024x3584xbf16> -> tensor<?x1024xf32>
     ```
   }];
-  let arguments = (ins Delta_FloatTensor:$input, Delta_Weight:$weight);
+  let arguments = (ins
+    Delta_FloatTensor:$input,
+    Delta_Weight:$weight,
+    Optional<Delta_FloatTensor>:$residual,
+    UnitAttr:$swiglu
+  );
   let results = (outs Delta_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $weight attr-dict `:` type($input) `,` type($weight) `->` type($result)
+    $input `,` $weight (`swiglu` $swiglu^)? (`residual` `(` $residual^ `)`)? attr-dict
+      `:` type($input) `,` type($weight) `->` type($result)
   }];
+  let builders = [
+    // The plain projection, as the importer builds it.
+    OpBuilder<(ins "::mlir::Type":$result, "::mlir::Value":$input, "::mlir::Value":$weight), [{
+      build($_builder, $_state, result, input, weight, /*residual=*/::mlir::Value(),
+            /*swiglu=*/false);
+    }]>
+  ];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// True when the op is a plain projection (no swiglu, no residual).
+    bool hasNoEpilogue() { return !getSwiglu() && !getResidual(); }
+  }];
 }
 
 def Delta_LMHeadOp : Delta_Op<"lm_head", [Pure]> {
@@ -283,21 +354,24 @@ def Delta_RMSNormOp : Delta_Op<"rms_norm", [Pure, AllTypesMatch<["input", "resul
     n = x * rsqrt(mean(x^2) + eps);  `plain`: y = n * w;  `one_plus`: y = n * (1 + w)
 
     with weight w of shape `[D]`. Qwen3.5 uses `one_plus` for input_layernorm, post_attention_layernorm,
-    the final norm, the MTP norms, and (per head, D = head_dim) for q_norm and k_norm.
+    the final norm, the MTP norms, and (per head, D = head_dim) for q_norm and k_norm. `none` takes no
+    weight (y = n): `delta-fold-norm-scales` leaves it when it moves the scale into the consumers.
 
     ```mlir
     %n = delta.rms_norm %x, %w one_plus eps(1.0e-06) : tensor<?x1024xf32>, tensor<1024xbf16>
+    %m = delta.rms_norm %x none eps(1.0e-06) : tensor<?x1024xf32>
     ```
   }];
   let arguments = (ins
     Delta_FloatTensor:$input,
-    Delta_StaticFloatTensor:$weight,
+    Optional<Delta_StaticFloatTensor>:$weight,
     Delta_NormScaleAttr:$scale,
     F32Attr:$eps
   );
   let results = (outs Delta_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $weight custom<KeywordAttr>($scale) `eps` `(` $eps `)` attr-dict `:` type($input) `,` type($weight)
+    $input (`,` $weight^)? custom<KeywordAttr>($scale) `eps` `(` $eps `)` attr-dict `:` type($input)
+    (`,` type($weight)^)?
   }];
   let hasVerifier = 1;
 }
@@ -457,6 +531,76 @@ def Delta_GatedDeltaRuleOp : Delta_Op<"gated_delta_rule", [Pure,
       `:` type($query) `,` type($value) `,` type($g) `,` type($state)
   }];
   let hasVerifier = 1;
+}
+
+def Delta_GatedDeltaNetOp : Delta_Op<"gated_delta_net", [Pure,
+    AllTypesMatch<["a", "b"]>, AllTypesMatch<["decay", "dt_bias"]>,
+    AllTypesMatch<["conv_state", "new_conv_state"]>, AllTypesMatch<["state", "new_state"]>,
+    DeclareOpInterfaceMethods<Delta_StateUpdateOpInterface>]> {
+  let summary = "The Gated DeltaNet core fused: conv, SiLU, q/k/v split, L2 norms, gates, delta rule";
+  let description = [{
+    The delta-rule prologue and the recurrence of one Gated DeltaNet layer as one op, what
+    `delta-fuse-elementwise` makes of the chain the importer emits. Operands: `qkv` `[T, C]`, the
+    *pre-conv* mixed projection with C = 2 * nk * dk + nv * dv; the conv weight `[C, K]` and conv state
+    `[K-1, C]` of `delta.causal_conv1d`; `a` and `b` `[T, nv]` (the `in_proj_a` and `in_proj_b`
+    projections); `decay` and `dt_bias` `[nv]` of `delta.gdn_gates`; the delta-rule state
+    `[nv, dk, dv]` (f32). nv, dk and dv are the state's dimensions; nk = (C - nv * dv) / (2 * dk) and
+    nv must be a multiple of it. The result is exactly, in f32:
+
+    ```
+    m, new_conv_state = causal_conv1d(qkv, conv_weight, conv_state) activation(silu)
+    q, k, v           = split(m) into widths nk*dk, nk*dk, nv*dv, viewed as [T, nk, dk], [T, nk, dk], [T, nv, dv]
+    q, k              = l2_norm(q) eps(l2_eps), l2_norm(k) eps(l2_eps)      (per head, over dk)
+    g, beta           = gdn_gates(a, b, decay, dt_bias) decay_form
+    output, new_state = gated_delta_rule(q, k, v, g, beta, state) head_mapping scale(scale)
+    ```
+
+    with every op's meaning as documented on that op (spec §2.4 steps 2 to 7). `output` is `[T, nv, dv]`
+    with the element type of `qkv`. Like the unfused ops it updates two states, the conv state and the
+    delta-rule state (`StateUpdateOpInterface`, in that order), so buffer planning updates both in place.
+
+    A decode step evaluates the whole chain per head with no intermediate tensor; prefill may stage
+    q, k, v, g and beta per head and use the chunked delta rule (docs/design/fusion.md).
+
+    ```mlir
+    %o, %cs1, %s1 = delta.gated_delta_net %qkv, %a, %b conv(%w, %cs0) gates(%A_log, %dt_bias) a_log
+        state(%s0) grouped scale(0.0883883461) l2_eps(9.99999997E-7)
+        : tensor<?x6144xf32>, tensor<?x16xf32>, tensor<6144x4xf32>, tensor<3x6144xf32>, tensor<16xf32>,
+          tensor<16x128x128xf32> -> tensor<?x16x128xf32>
+    ```
+  }];
+  let arguments = (ins
+    Delta_FloatTensor:$qkv,
+    Delta_FloatTensor:$a,
+    Delta_FloatTensor:$b,
+    Delta_StaticFloatTensor:$conv_weight,
+    Delta_StaticFloatTensor:$decay,
+    Delta_StaticFloatTensor:$dt_bias,
+    Delta_StaticFloatTensor:$conv_state,
+    Delta_StaticF32Tensor:$state,
+    Delta_DecayFormAttr:$decay_form,
+    Delta_HeadMappingAttr:$head_mapping,
+    F32Attr:$scale,
+    F32Attr:$l2_eps
+  );
+  let results = (outs
+    Delta_FloatTensor:$output,
+    Delta_StaticFloatTensor:$new_conv_state,
+    Delta_StaticF32Tensor:$new_state
+  );
+  let assemblyFormat = [{
+    $qkv `,` $a `,` $b `conv` `(` $conv_weight `,` $conv_state `)`
+      `gates` `(` $decay `,` $dt_bias `)` custom<KeywordAttr>($decay_form)
+      `state` `(` $state `)` custom<KeywordAttr>($head_mapping) `scale` `(` $scale `)`
+      `l2_eps` `(` $l2_eps `)` attr-dict
+      `:` type($qkv) `,` type($a) `,` type($conv_weight) `,` type($conv_state) `,` type($decay) `,`
+      type($state) `->` type($output)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Key heads: nk = (C - nv * dv) / (2 * dk) for a verified op.
+    int64_t getNumKeyHeads();
+  }];
 }
 
 //===----------------------------------------------------------------------===//

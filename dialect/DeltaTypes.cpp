@@ -60,6 +60,14 @@ LogicalResult QuantizedWeightType::verify(function_ref<InFlightDiagnostic()> emi
                             "(group_size 32, f16 scale, f16 offset for Q4_1), got "
                          << scheme;
   }
+  if (layout == WeightLayout::blocks) {
+    bool groups = scheme.getGroupSize() == 64 || scheme.getGroupSize() == 128;
+    bool offset = !scheme.isAsymmetric() || scheme.getOffsetType().isF16();
+    if (scheme.getStorage().getWidth() != 4 || !groups || !scheme.getScaleType().isF16() || !offset)
+      return emitError() << "blocks layout holds only int4 groups of 64 or 128 with an f16 scale "
+                            "(and an f16 offset), got "
+                         << scheme;
+  }
   return success();
 }
 

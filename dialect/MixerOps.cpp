@@ -94,6 +94,76 @@ LogicalResult GatedDeltaRuleOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// gated_delta_net
+//===----------------------------------------------------------------------===//
+
+OperandRange GatedDeltaNetOp::getStateOperands() {
+  // conv_state and state are adjacent operands, in the order of the updated states.
+  return getOperation()->getOperands().slice(getConvStateMutable().getOperandNumber(), 2);
+}
+ResultRange GatedDeltaNetOp::getUpdatedStates() {
+  return getOperation()->getResults().slice(1, 2);
+}
+
+int64_t GatedDeltaNetOp::getNumKeyHeads() {
+  ArrayRef<int64_t> state = cast<RankedTensorType>(getState().getType()).getShape();
+  int64_t channels = cast<RankedTensorType>(getConvWeight().getType()).getDimSize(0);
+  return (channels - state[0] * state[2]) / (2 * state[1]);
+}
+
+LogicalResult GatedDeltaNetOp::verify() {
+  auto qkv = getQkv().getType(), a = getA().getType(), out = getOutput().getType();
+  Type weight = getConvWeight().getType(), convState = getConvState().getType();
+  Type decay = getDecay().getType(), state = getState().getType();
+  if (failed(verify::rank(*this, "qkv", qkv, 2)) || failed(verify::rank(*this, "a", a, 2)) ||
+      failed(verify::rank(*this, "conv weight", weight, 2)) ||
+      failed(verify::rank(*this, "conv state", convState, 2)) ||
+      failed(verify::rank(*this, "decay", decay, 1)) ||
+      failed(verify::rank(*this, "state", state, 3)) ||
+      failed(verify::rank(*this, "output", out, 3)))
+    return failure();
+  if (failed(verify::sameElementType(*this, "qkv", qkv, "output", out)) ||
+      failed(verify::sameElementType(*this, "qkv", qkv, "conv state", convState)))
+    return failure();
+
+  // The state fixes the value heads and both head dimensions; the conv channels then fix nk.
+  ArrayRef<int64_t> s = verify::shapeOf(state);
+  int64_t valueHeads = s[0], keyDim = s[1], valueDim = s[2];
+  int64_t channels = verify::shapeOf(weight)[0], kernel = verify::shapeOf(weight)[1];
+  if (failed(verify::dim(*this, "qkv", qkv, 1, channels, "the conv weight's channel count")))
+    return failure();
+  if (kernel < 2)
+    return emitOpError() << "kernel size must be at least 2, got " << kernel;
+  if (failed(verify::dim(*this, "conv state", convState, 0, kernel - 1,
+                         "the kernel size minus one")) ||
+      failed(verify::dim(*this, "conv state", convState, 1, channels,
+                         "the conv weight's channel count")))
+    return failure();
+  int64_t keyChannels = channels - valueHeads * valueDim;
+  if (keyChannels <= 0 || keyChannels % (2 * keyDim) != 0)
+    return emitOpError() << "the " << channels << " conv channels must be 2 * nk * dk + nv * dv "
+                         << "with nv = " << valueHeads << ", dk = " << keyDim
+                         << ", dv = " << valueDim << " (from the state) and nk >= 1";
+  int64_t keyHeads = keyChannels / (2 * keyDim);
+  if (failed(verify::divides(*this, keyHeads, valueHeads,
+                             "value heads must be a multiple of key heads")))
+    return failure();
+
+  int64_t tokens = qkv.getDimSize(0);
+  if (failed(verify::dim(*this, "a", a, 0, tokens, "the qkv token count")) ||
+      failed(verify::dim(*this, "a", a, 1, valueHeads, "the value head count")) ||
+      failed(verify::dim(*this, "decay", decay, 0, valueHeads, "the value head count")) ||
+      failed(verify::dim(*this, "output", out, 0, tokens, "the qkv token count")) ||
+      failed(verify::dim(*this, "output", out, 1, valueHeads, "the value head count")) ||
+      failed(verify::dim(*this, "output", out, 2, valueDim, "the value head dimension")))
+    return failure();
+  APFloat scale = getScale();
+  if (!scale.isFiniteNonZero() || scale.isNegative())
+    return emitOpError() << "scale must be positive and finite, got " << scale.convertToDouble();
+  return verify::epsilon(*this, getL2Eps());
+}
+
+//===----------------------------------------------------------------------===//
 // rope
 //===----------------------------------------------------------------------===//
 

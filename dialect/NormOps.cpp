@@ -22,7 +22,12 @@ static LogicalResult verifyRowNorm(Operation *op, RankedTensorType input, Type w
 }
 
 LogicalResult RMSNormOp::verify() {
-  return verifyRowNorm(*this, getInput().getType(), getWeight().getType(), getEps());
+  bool wantsWeight = getScale() != NormScale::none;
+  if (wantsWeight != bool(getWeight()))
+    return emitOpError() << (wantsWeight ? "needs a weight for scale '" : "takes no weight with scale '")
+                         << stringifyEnum(getScale()) << "'";
+  return verifyRowNorm(*this, getInput().getType(), getWeight() ? getWeight().getType() : Type(),
+                       getEps());
 }
 
 LogicalResult L2NormOp::verify() {

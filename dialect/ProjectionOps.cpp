@@ -19,12 +19,21 @@ LogicalResult EmbeddingOp::verify() {
   return success();
 }
 
-/// Shared by linear and lm_head: input [.., K] times weight [N, K] gives result [.., N].
+/// Shared by linear and lm_head: input [.., K] times weight [N, K] gives result [.., N]. With
+/// `mergedHalves` (a swiglu linear) the weight is [2N, K] and the result [.., N].
 static LogicalResult verifyMatmul(Operation *op, RankedTensorType input, Type weight,
-                                  RankedTensorType result) {
+                                  RankedTensorType result, bool mergedHalves = false) {
   if (failed(verify::rank(op, "weight", weight, 2)))
     return failure();
   ArrayRef<int64_t> w = verify::shapeOf(weight);
+  int64_t outputs = w[0];
+  if (mergedHalves) {
+    if (w[0] % 2 != 0)
+      return op->emitOpError() << "a swiglu weight stacks [gate; up] rows and needs an even row "
+                                  "count, got "
+                               << w[0];
+    outputs = w[0] / 2;
+  }
   if (input.getRank() < 1)
     return op->emitOpError() << "input must have at least one dimension, got " << input;
   if (result.getRank() != input.getRank())
@@ -33,7 +42,8 @@ static LogicalResult verifyMatmul(Operation *op, RankedTensorType input, Type we
   int64_t last = input.getRank() - 1;
   if (failed(verify::dim(op, "weight", weight, 1, input.getDimSize(last),
                          "the input's last dimension")) ||
-      failed(verify::dim(op, "result", result, last, w[0], "the weight's row count")))
+      failed(verify::dim(op, "result", result, last, outputs,
+                         mergedHalves ? "half the weight's row count" : "the weight's row count")))
     return failure();
   for (int64_t d = 0; d < last; ++d)
     if (failed(verify::dim(op, "result", result, d, input.getDimSize(d), "the input's dimension")))
@@ -45,7 +55,8 @@ LogicalResult LinearOp::verify() {
   if (failed(verify::sameElementType(*this, "input", getInput().getType(), "result",
                                      getResult().getType())))
     return failure();
-  return verifyMatmul(*this, getInput().getType(), getWeight().getType(), getResult().getType());
+  return verifyMatmul(*this, getInput().getType(), getWeight().getType(), getResult().getType(),
+                      getSwiglu());
 }
 
 LogicalResult LMHeadOp::verify() {

@@ -40,10 +40,12 @@ private:
   RankedTensorType act(ArrayRef<int64_t> shape) { return RankedTensorType::get(shape, f32); }
 
   Type weightType(const ModelDescription::Weight &w) {
-    auto quant = [&](unsigned bits, bool offset) {
-      auto scheme = QuantSchemeAttr::get(ctx, b.getIntegerType(bits), 32, b.getF16Type(),
+    // Groups of 32 are GGUF's blocks; 64 and 128 deltac's own (import/DeltacQuants.h).
+    auto quant = [&](unsigned bits, bool offset, int64_t group = 32) {
+      auto scheme = QuantSchemeAttr::get(ctx, b.getIntegerType(bits), group, b.getF16Type(),
                                          offset ? b.getF16Type() : FloatType());
-      return QuantizedWeightType::get(ctx, w.shape, scheme, WeightLayout::ggml_blocks);
+      WeightLayout layout = group == 32 ? WeightLayout::ggml_blocks : WeightLayout::blocks;
+      return QuantizedWeightType::get(ctx, w.shape, scheme, layout);
     };
     switch (w.dtype) {
     case DC_WS_F32: return RankedTensorType::get(w.shape, f32);
@@ -52,6 +54,10 @@ private:
     case DC_WS_Q8_0: return quant(8, false);
     case DC_WS_Q4_0: return quant(4, false);
     case DC_WS_Q4_1: return quant(4, true);
+    case DC_WS_Q4_0_G64: return quant(4, false, 64);
+    case DC_WS_Q4_1_G64: return quant(4, true, 64);
+    case DC_WS_Q4_0_G128: return quant(4, false, 128);
+    case DC_WS_Q4_1_G128: return quant(4, true, 128);
     }
     llvm_unreachable("unknown weight dtype");
   }
@@ -61,8 +67,11 @@ private:
     auto it = weights.find(name);
     assert(it != weights.end() && "the catalog and the store disagree");
     Type type = weightType(*it->second);
-    if (declared.insert(name).second)
-      WeightOp::create(declarations, loc, name, b.getStringAttr("private"), type);
+    if (declared.insert(name).second) {
+      WeightOp::create(declarations, loc, b.getStringAttr(name), b.getStringAttr("private"),
+                       TypeAttr::get(type), WeightDerivationAttr(), ArrayAttr(),
+                       it->second->verbatim ? b.getUnitAttr() : UnitAttr());
+    }
     return WeightRefOp::create(b, loc, type, name);
   }
 
@@ -240,12 +249,6 @@ OwningOpRef<ModuleOp> buildModelModule(MLIRContext &context, const ModelDescript
   OpBuilder b(&context);
   OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&context));
   (*module)->setAttr("delta.architecture", b.getStringAttr(archName(model.config.arch)));
-  char fingerprint[19];
-  snprintf(fingerprint, sizeof(fingerprint), "0x%016llx", (unsigned long long)model.fingerprint);
-  (*module)->setAttr("delta.weight_store",
-                     b.getDictionaryAttr({b.getNamedAttr("path", b.getStringAttr(model.storePath)),
-                                          b.getNamedAttr("fingerprint",
-                                                         b.getStringAttr(fingerprint))}));
   (*module)->setAttr("delta.max_context", b.getI64IntegerAttr(model.maxContext));
   ModelEmitter emitter(context, model, *module);
   emitter.emitEntry("prefill", ShapedType::kDynamic);

@@ -25,10 +25,9 @@ struct ModelDescription {
     std::string name;
     dc_ws_dtype dtype;
     llvm::SmallVector<int64_t, 4> shape;
+    bool verbatim = false; ///< see delta.weight's `verbatim`
   };
   std::vector<Weight> weights;
-  std::string storePath; ///< recorded in the module, relative to the IR file
-  uint64_t fingerprint = 0;
   int64_t maxContext = 4096;
 };
 

@@ -563,6 +563,10 @@ std::vector<std::pair<std::string, GGUFValue>> toGGUFMetadata(const ModelConfig 
   } else {
     u32("feed_forward_length", c.intermediateSize);
   }
+  // No tokenizer is synthesized: llama.cpp's "no_vocab" model, sized by vocab_size, so llama.cpp
+  // loads the file too (the benchmark runs both engines on it).
+  m.emplace_back("tokenizer.ggml.model", ggufString("no_vocab"));
+  u32("vocab_size", c.vocabSize);
   return m;
 }
 

@@ -14,14 +14,14 @@ Expected<WeightScheme> parseWeightScheme(StringRef text, StringRef option) {
                                            .Case("bf16", WeightScheme::BF16)
                                            .Case("int8", WeightScheme::Int8)
                                            .Case("int4-g32", WeightScheme::Int4)
+                                           .Case("int4-g64", WeightScheme::Int4G64)
+                                           .Case("int4-g128", WeightScheme::Int4G128)
                                            .Default(std::nullopt);
   if (scheme)
     return *scheme;
-  std::string why = "unknown " + option.str() + " '" + text.str() + "' (f32, bf16, int8, int4-g32)";
-  if (text == "int4-g64" || text == "int4-g128")
-    why = option.str() + " '" + text.str() +
-          "' is not available yet: kernel ABI 1 holds int4 weights in groups of 32 (int4-g32)";
-  return createStringError(inconvertibleErrorCode(), why);
+  return createStringError(inconvertibleErrorCode(),
+                           "unknown " + option.str() + " '" + text.str() +
+                               "' (f32, bf16, int8, int4-g32, int4-g64, int4-g128)");
 }
 
 StringRef weightSchemeName(WeightScheme scheme) {
@@ -30,6 +30,8 @@ StringRef weightSchemeName(WeightScheme scheme) {
   case WeightScheme::BF16: return "bf16";
   case WeightScheme::Int8: return "int8";
   case WeightScheme::Int4: return "int4-g32";
+  case WeightScheme::Int4G64: return "int4-g64";
+  case WeightScheme::Int4G128: return "int4-g128";
   }
   return "?";
 }
@@ -77,13 +79,25 @@ dc_ws_dtype QuantPolicy::storeDType(const CatalogTensor &t, dc_ws_dtype source,
     scheme = projections;
   if (!scheme)
     return isFloat ? floatDType(floats) : source;
-  bool blocks = t.shape.back() % 32 == 0;
+  int64_t row = t.shape.back();
+  // int4: the scheme's group, or the largest smaller one that divides the row
+  // (docs/quantization.md).
+  auto int4 = [&](int64_t group) {
+    if (group >= 128 && row % 128 == 0)
+      return asymmetric ? DC_WS_Q4_1_G128 : DC_WS_Q4_0_G128;
+    if (group >= 64 && row % 64 == 0)
+      return asymmetric ? DC_WS_Q4_1_G64 : DC_WS_Q4_0_G64;
+    if (row % 32 == 0)
+      return asymmetric ? DC_WS_Q4_1 : DC_WS_Q4_0;
+    return floatDType(floats);
+  };
   switch (*scheme) {
   case WeightScheme::F32:
   case WeightScheme::BF16: return asFloat(*scheme);
-  case WeightScheme::Int8: return blocks ? DC_WS_Q8_0 : floatDType(floats);
-  case WeightScheme::Int4:
-    return blocks ? (asymmetric ? DC_WS_Q4_1 : DC_WS_Q4_0) : floatDType(floats);
+  case WeightScheme::Int8: return row % 32 == 0 ? DC_WS_Q8_0 : floatDType(floats);
+  case WeightScheme::Int4: return int4(32);
+  case WeightScheme::Int4G64: return int4(64);
+  case WeightScheme::Int4G128: return int4(128);
   }
   return source;
 }

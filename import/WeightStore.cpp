@@ -2,6 +2,9 @@
 
 #include "import/WeightStore.h"
 
+#include "import/DeltacQuants.h"
+#include "import/GGMLQuants.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -22,8 +25,79 @@ StringRef weightDTypeName(dc_ws_dtype dtype) {
   case DC_WS_Q8_0: return "q8_0";
   case DC_WS_Q4_0: return "q4_0";
   case DC_WS_Q4_1: return "q4_1";
+  case DC_WS_Q4_0_G64: return "q4_0_g64";
+  case DC_WS_Q4_1_G64: return "q4_1_g64";
+  case DC_WS_Q4_0_G128: return "q4_0_g128";
+  case DC_WS_Q4_1_G128: return "q4_1_g128";
   }
   return "unknown";
+}
+
+int64_t weightDTypeGroup(dc_ws_dtype dtype) {
+  switch (dtype) {
+  case DC_WS_F32:
+  case DC_WS_F16:
+  case DC_WS_BF16: return 1;
+  case DC_WS_Q8_0:
+  case DC_WS_Q4_0:
+  case DC_WS_Q4_1: return 32;
+  case DC_WS_Q4_0_G64:
+  case DC_WS_Q4_1_G64: return 64;
+  case DC_WS_Q4_0_G128:
+  case DC_WS_Q4_1_G128: return 128;
+  }
+  return 1;
+}
+
+/// The int4 block format of a dtype stored as deltac's own blocks.
+static std::optional<quants::Int4Format> int4Format(dc_ws_dtype dtype) {
+  switch (dtype) {
+  case DC_WS_Q4_0_G64: return quants::Int4Format{64, false};
+  case DC_WS_Q4_1_G64: return quants::Int4Format{64, true};
+  case DC_WS_Q4_0_G128: return quants::Int4Format{128, false};
+  case DC_WS_Q4_1_G128: return quants::Int4Format{128, true};
+  default: return std::nullopt;
+  }
+}
+
+/// The GGML type of a dtype GGUF also has.
+static std::optional<ggml::GGMLType> ggmlType(dc_ws_dtype dtype) {
+  switch (dtype) {
+  case DC_WS_F32: return ggml::GGMLType::F32;
+  case DC_WS_F16: return ggml::GGMLType::F16;
+  case DC_WS_BF16: return ggml::GGMLType::BF16;
+  case DC_WS_Q8_0: return ggml::GGMLType::Q8_0;
+  case DC_WS_Q4_0: return ggml::GGMLType::Q4_0;
+  case DC_WS_Q4_1: return ggml::GGMLType::Q4_1;
+  default: return std::nullopt;
+  }
+}
+
+bool encodeRow(dc_ws_dtype dtype, const float *values, uint8_t *out, int64_t n) {
+  if (std::optional<quants::Int4Format> format = int4Format(dtype))
+    return quants::quantizeRowInt4(*format, values, out, n);
+  switch (dtype) {
+  case DC_WS_F32:
+    std::memcpy(out, values, size_t(n) * 4);
+    return true;
+  case DC_WS_F16:
+  case DC_WS_BF16:
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t h = dtype == DC_WS_BF16 ? ggml::floatToBf16(values[i]) : ggml::floatToFp16(values[i]);
+      out[2 * i] = uint8_t(h & 0xFF);
+      out[2 * i + 1] = uint8_t(h >> 8);
+    }
+    return true;
+  default:
+    return ggml::quantizeRow(*ggmlType(dtype), values, out, n);
+  }
+}
+
+bool decodeRow(dc_ws_dtype dtype, const uint8_t *bytes, float *values, int64_t n) {
+  if (std::optional<quants::Int4Format> format = int4Format(dtype))
+    return quants::dequantizeRowInt4(*format, bytes, values, n);
+  std::optional<ggml::GGMLType> type = ggmlType(dtype);
+  return type && ggml::dequantizeRow(*type, bytes, values, n);
 }
 
 std::optional<uint64_t> storedBytes(dc_ws_dtype dtype, ArrayRef<int64_t> shape) {
@@ -34,7 +108,7 @@ std::optional<uint64_t> storedBytes(dc_ws_dtype dtype, ArrayRef<int64_t> shape) 
     if (d <= 0 || mulOverflows(count, static_cast<uint64_t>(d), count))
       return std::nullopt;
   }
-  uint64_t blockBytes = 0;
+  uint64_t blockBytes = 0, group = uint64_t(weightDTypeGroup(dtype));
   switch (dtype) {
   case DC_WS_F32: return count <= UINT64_MAX / 4 ? std::optional<uint64_t>(count * 4) : std::nullopt;
   case DC_WS_F16:
@@ -43,11 +117,15 @@ std::optional<uint64_t> storedBytes(dc_ws_dtype dtype, ArrayRef<int64_t> shape) 
   case DC_WS_Q8_0: blockBytes = 34; break;
   case DC_WS_Q4_0: blockBytes = 18; break;
   case DC_WS_Q4_1: blockBytes = 20; break;
+  case DC_WS_Q4_0_G64:
+  case DC_WS_Q4_1_G64:
+  case DC_WS_Q4_0_G128:
+  case DC_WS_Q4_1_G128: blockBytes = uint64_t(int4Format(dtype)->blockBytes()); break;
   default: return std::nullopt;
   }
-  if (shape.back() % 32 != 0)
+  if (uint64_t(shape.back()) % group != 0)
     return std::nullopt;
-  return count / 32 * blockBytes;
+  return count / group * blockBytes;
 }
 
 static uint64_t alignTo64(uint64_t value) { return alignTo(value, DC_WS_ALIGNMENT); }
@@ -208,7 +286,7 @@ Expected<std::unique_ptr<WeightStore>> WeightStore::open(StringRef path) {
       return bad("tensor #" + Twine(i) + " has a name outside the name table");
     Tensor tensor;
     tensor.name = StringRef(reinterpret_cast<const char *>(strings + t.name_offset), t.name_bytes);
-    if (t.dtype > DC_WS_Q4_1)
+    if (t.dtype > DC_WS_DTYPE_MAX)
       return bad("tensor " + tensor.name + " has unknown dtype " + Twine(t.dtype));
     tensor.dtype = static_cast<dc_ws_dtype>(t.dtype);
     if (t.rank == 0 || t.rank > DC_WS_MAX_RANK)

@@ -24,9 +24,21 @@ namespace deltac {
 /// Name of a weight-store dtype ("bf16", "q8_0", ...).
 llvm::StringRef weightDTypeName(dc_ws_dtype dtype);
 
+/// Values per block of a block-quantized dtype (32 for GGML's, 64 or 128 for deltac's int4 groups);
+/// 1 for the float dtypes.
+int64_t weightDTypeGroup(dc_ws_dtype dtype);
+
 /// Bytes a tensor of `shape` takes in `dtype`; std::nullopt when the shape does not fit the encoding
-/// (a block-quantized row not a multiple of 32) or the size overflows.
+/// (a block-quantized row not a multiple of its group) or the size overflows.
 std::optional<uint64_t> storedBytes(dc_ws_dtype dtype, llvm::ArrayRef<int64_t> shape);
+
+/// Encodes one row of n float values in `dtype` (import/GGMLQuants.h, import/DeltacQuants.h); out
+/// receives storedBytes(dtype, {n}) bytes. Returns false, writing nothing, when n does not fit the
+/// dtype.
+bool encodeRow(dc_ws_dtype dtype, const float *values, uint8_t *out, int64_t n);
+
+/// Decodes one stored row of n values of `dtype` to float; false when n does not fit the dtype.
+bool decodeRow(dc_ws_dtype dtype, const uint8_t *bytes, float *values, int64_t n);
 
 /// A tensor the writer will store.
 struct StoredTensorSpec {

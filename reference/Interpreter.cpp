@@ -3,7 +3,6 @@
 #include "reference/Interpreter.h"
 
 #include "dialect/DeltaOps.h"
-#include "import/GGMLQuants.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
@@ -20,18 +19,9 @@ Tensor decodeStoredTensor(const WeightStore::Tensor &t) {
   Tensor out(std::vector<int64_t>(t.shape.begin(), t.shape.end()));
   int64_t rowLength = t.shape.back(), rows = out.numel() / rowLength;
   std::vector<float> row(rowLength);
-  ggml::GGMLType type = ggml::GGMLType::F32;
-  switch (t.dtype) {
-  case DC_WS_F32: type = ggml::GGMLType::F32; break;
-  case DC_WS_F16: type = ggml::GGMLType::F16; break;
-  case DC_WS_BF16: type = ggml::GGMLType::BF16; break;
-  case DC_WS_Q8_0: type = ggml::GGMLType::Q8_0; break;
-  case DC_WS_Q4_0: type = ggml::GGMLType::Q4_0; break;
-  case DC_WS_Q4_1: type = ggml::GGMLType::Q4_1; break;
-  }
-  uint64_t rowBytes = *ggml::rowBytes(uint32_t(type), rowLength);
+  uint64_t rowBytes = *storedBytes(t.dtype, {rowLength});
   for (int64_t r = 0; r < rows; ++r) {
-    ggml::dequantizeRow(type, t.data.data() + r * rowBytes, row.data(), rowLength);
+    decodeRow(t.dtype, t.data.data() + r * rowBytes, row.data(), rowLength);
     for (int64_t i = 0; i < rowLength; ++i)
       out.data[r * rowLength + i] = row[i];
   }
@@ -107,12 +97,16 @@ llvm::Expected<Tensor> Interpreter::run(llvm::StringRef entry, const std::vector
           assert(e.getIds() == tokenArg && "embedding reads the token argument");
           values[e.getResult()] = embedding(get(e.getTable()), tokens);
         })
-        .Case([&](LinearOp l) { values[l.getResult()] = linear(get(l.getInput()), get(l.getWeight())); })
+        .Case([&](LinearOp l) {
+          const Tensor *residual = l.getResidual() ? &get(l.getResidual()) : nullptr;
+          values[l.getResult()] =
+              linearEpilogue(get(l.getInput()), get(l.getWeight()), l.getSwiglu(), residual);
+        })
         .Case([&](LMHeadOp l) { values[l.getResult()] = lmHead(get(l.getInput()), get(l.getWeight())); })
         .Case([&](AddOp a) { values[a.getResult()] = add(get(a.getLhs()), get(a.getRhs())); })
         .Case([&](SwiGLUOp s) { values[s.getResult()] = swiglu(get(s.getGate()), get(s.getUp())); })
         .Case([&](RMSNormOp n) {
-          values[n.getResult()] = rmsNorm(get(n.getInput()), get(n.getWeight()),
+          values[n.getResult()] = rmsNorm(get(n.getInput()), n.getWeight() ? get(n.getWeight()) : Tensor(),
                                           n.getScale() == NormScale::one_plus,
                                           n.getEps().convertToDouble());
         })
@@ -133,6 +127,15 @@ llvm::Expected<Tensor> Interpreter::run(llvm::StringRef entry, const std::vector
           std::vector<Tensor> parts = split(get(s.getInput()), widths);
           for (auto [v, part] : llvm::zip(s.getResults(), parts))
             values[v] = std::move(part);
+        })
+        .Case([&](LastRowOp l) {
+          const Tensor &x = get(l.getInput());
+          std::vector<int64_t> shape = x.shape;
+          int64_t rowElements = x.numel() / shape[0];
+          shape[0] = 1;
+          Tensor row(shape);
+          std::copy(x.data.end() - rowElements, x.data.end(), row.data.begin());
+          values[l.getResult()] = std::move(row);
         })
         .Case([&](ConcatOp c) {
           std::vector<Tensor> inputs;
@@ -164,6 +167,16 @@ llvm::Expected<Tensor> Interpreter::run(llvm::StringRef entry, const std::vector
                                    get(d.getG()), get(d.getBeta()), get(d.getState()), tiled,
                                    scale);
           values[d.getOutput()] = std::move(r.output);
+          values[d.getNewState()] = std::move(r.newState);
+        })
+        .Case([&](GatedDeltaNetOp d) {
+          GatedDeltaNetResult r = gatedDeltaNet(
+              get(d.getQkv()), get(d.getA()), get(d.getB()), get(d.getConvWeight()),
+              get(d.getConvState()), get(d.getDecay()), get(d.getDtBias()), get(d.getState()),
+              d.getDecayForm() == DecayForm::a_log, d.getHeadMapping() == HeadMapping::tiled,
+              d.getScale().convertToDouble(), d.getL2Eps().convertToDouble(), deltaRuleChunk);
+          values[d.getOutput()] = std::move(r.output);
+          values[d.getNewConvState()] = std::move(r.newConvState);
           values[d.getNewState()] = std::move(r.newState);
         })
         .Case([&](RoPEOp r) {

@@ -50,7 +50,7 @@ Tensor rmsNorm(const Tensor &x, const Tensor &weight, bool onePlus, double eps) 
   for (int64_t r = 0; r < x.rows(); ++r) {
     double inv = 1.0 / std::sqrt(sumOfSquares(x.row(r), d) / double(d) + eps);
     for (int64_t i = 0; i < d; ++i) {
-      double w = onePlus ? 1.0 + weight.data[i] : weight.data[i];
+      double w = weight.data.empty() ? 1.0 : onePlus ? 1.0 + weight.data[i] : weight.data[i];
       out.row(r)[i] = x.row(r)[i] * inv * w;
     }
   }
@@ -135,6 +135,17 @@ Tensor linear(const Tensor &x, const Tensor &weight) {
       out.row(r)[o] = sum;
     }
   return out;
+}
+
+Tensor linearEpilogue(const Tensor &x, const Tensor &weight, bool applySwiglu,
+                      const Tensor *residual) {
+  Tensor out = linear(x, weight);
+  if (applySwiglu) {
+    int64_t half = out.rowLength() / 2;
+    std::vector<Tensor> gateUp = split(out, {half, half});
+    out = swiglu(gateUp[0], gateUp[1]);
+  }
+  return residual ? add(*residual, out) : out;
 }
 
 Tensor lmHead(const Tensor &x, const Tensor &weight) { return linear(x, weight); }
@@ -299,6 +310,27 @@ DeltaRuleResult gatedDeltaRuleChunked(const Tensor &q, const Tensor &k, const Te
     }
   }
   return result;
+}
+
+GatedDeltaNetResult gatedDeltaNet(const Tensor &qkv, const Tensor &a, const Tensor &b,
+                                  const Tensor &convWeight, const Tensor &convState,
+                                  const Tensor &decay, const Tensor &dtBias, const Tensor &state,
+                                  bool decayIsLog, bool tiled, double scale, double l2Eps,
+                                  int64_t chunk) {
+  int64_t t = qkv.shape[0], c = qkv.shape[1];
+  int64_t nv = state.shape[0], dk = state.shape[1], dv = state.shape[2];
+  int64_t nk = (c - nv * dv) / (2 * dk);
+  ConvResult conv = causalConv1d(qkv, convWeight, convState, /*silu=*/true);
+  std::vector<Tensor> qkvParts = split(conv.output, {nk * dk, nk * dk, nv * dv});
+  Tensor q = l2Norm(reshape(qkvParts[0], {t, nk, dk}), l2Eps);
+  Tensor k = l2Norm(reshape(qkvParts[1], {t, nk, dk}), l2Eps);
+  Tensor v = reshape(qkvParts[2], {t, nv, dv});
+  Gates gates = gdnGates(a, b, decay, dtBias, decayIsLog);
+  DeltaRuleResult rule =
+      chunk > 0 && t > 1
+          ? gatedDeltaRuleChunked(q, k, v, gates.g, gates.beta, state, tiled, scale, chunk)
+          : gatedDeltaRule(q, k, v, gates.g, gates.beta, state, tiled, scale);
+  return {std::move(rule.output), std::move(conv.newState), std::move(rule.newState)};
 }
 
 Tensor rope(const Tensor &x, const std::vector<std::vector<int32_t>> &positions,

@@ -35,6 +35,7 @@ struct Tensor {
 // Elementwise and row-wise ops.
 Tensor add(const Tensor &a, const Tensor &b);
 Tensor swiglu(const Tensor &gate, const Tensor &up);
+/// An empty `weight` means no scale (NormScale::none).
 Tensor rmsNorm(const Tensor &x, const Tensor &weight, bool onePlus, double eps);
 Tensor l2Norm(const Tensor &x, double eps);
 Tensor gatedRmsNorm(const Tensor &x, const Tensor &gate, const Tensor &weight, double eps);
@@ -47,6 +48,11 @@ Tensor concat(const std::vector<Tensor> &inputs);
 // Projections. `weight` is [N, K] (PyTorch layout), already dequantized.
 Tensor embedding(const Tensor &table, const std::vector<int32_t> &ids);
 Tensor linear(const Tensor &x, const Tensor &weight);
+/// `delta.linear` with its epilogues: p = linear(x, weight); with `applySwiglu` the weight is [2N, K] and
+/// e = swiglu(first N columns of p, last N columns), else e = p; the result is e + *residual when a
+/// residual is given, else e.
+Tensor linearEpilogue(const Tensor &x, const Tensor &weight, bool applySwiglu,
+                      const Tensor *residual);
 
 // Gated DeltaNet.
 struct ConvResult {
@@ -74,6 +80,19 @@ DeltaRuleResult gatedDeltaRule(const Tensor &q, const Tensor &k, const Tensor &v
 DeltaRuleResult gatedDeltaRuleChunked(const Tensor &q, const Tensor &k, const Tensor &v,
                                       const Tensor &g, const Tensor &beta, const Tensor &state,
                                       bool tiled, double scale, int64_t chunk);
+
+/// `delta.gated_delta_net`, by its definition: causalConv1d (SiLU) of qkv [T, C], split into q, k
+/// [T, nk, dk] and v [T, nv, dv] with nk = (C - nv dv) / (2 dk), L2 norms of q and k, gdnGates of
+/// (a, b), then the recurrence (chunk = 0) or the chunked form (chunk > 0, for T > 1). nv, dk, dv come
+/// from `state` [nv, dk, dv].
+struct GatedDeltaNetResult {
+  Tensor output, newConvState, newState;
+};
+GatedDeltaNetResult gatedDeltaNet(const Tensor &qkv, const Tensor &a, const Tensor &b,
+                                  const Tensor &convWeight, const Tensor &convState,
+                                  const Tensor &decay, const Tensor &dtBias, const Tensor &state,
+                                  bool decayIsLog, bool tiled, double scale, double l2Eps,
+                                  int64_t chunk = 0);
 
 // Gated attention.
 /// x [T, n, hd]; positions [T] (or [3, T] with M-RoPE sections).

@@ -54,8 +54,13 @@ static void dc_rms_norm_task(void *context, int64_t begin, int64_t end, int32_t 
 
 void dc_op_rms_norm(dc_exec *exec, const float *x, const float *weight, int64_t rows, int64_t d,
                     int32_t scale_mode, float eps, float *y) {
-  if (scale_mode != DC_K_NORM_PLAIN && scale_mode != DC_K_NORM_ONE_PLUS) {
+  if (scale_mode != DC_K_NORM_PLAIN && scale_mode != DC_K_NORM_ONE_PLUS &&
+      scale_mode != DC_K_NORM_NONE) {
     dc_exec_fail(exec, DC_STATUS_INTERNAL, "rms_norm: unknown scale mode %d", (int)scale_mode);
+    return;
+  }
+  if (scale_mode != DC_K_NORM_NONE && !weight) {
+    dc_exec_fail(exec, DC_STATUS_INTERNAL, "rms_norm: scale mode %d needs a weight", (int)scale_mode);
     return;
   }
   dc_norm_args args = {x, NULL, weight, d, scale_mode, eps, y};
@@ -97,6 +102,15 @@ static void dc_columns_task(void *context, int64_t begin, int64_t end, int32_t t
   for (int64_t r = begin; r < end; ++r)
     memcpy(args->y + r * args->y_stride + args->y_offset,
            args->x + r * args->x_stride + args->x_offset, (size_t)args->width * sizeof(float));
+}
+
+void dc_op_last_row(dc_exec *exec, const float *x, int64_t rows, int64_t width, float *y) {
+  if (rows < 1 || width < 0) {
+    dc_exec_fail(exec, DC_STATUS_INTERNAL, "last_row: %lld rows of %lld", (long long)rows,
+                 (long long)width);
+    return;
+  }
+  memcpy(y, x + (rows - 1) * width, (size_t)width * sizeof(float));
 }
 
 void dc_op_slice_columns(dc_exec *exec, const float *x, int64_t rows, int64_t in_width,

@@ -12,21 +12,19 @@
  * row of y (except where the rows of y themselves are not line-aligned). */
 #define DC_COLUMN_GRANULE 16
 
-static int dc_is_block_dtype(uint32_t dtype) {
-  return dtype == DC_WS_Q8_0 || dtype == DC_WS_Q4_0 || dtype == DC_WS_Q4_1;
-}
-
 /* Checks what the kernels assume about a weight's dtype; records a failure and returns 0 if not. */
 static int dc_check_dtype(dc_exec *exec, const char *op, uint32_t dtype, int64_t row,
                           int64_t row2) {
-  if (dtype > DC_WS_Q4_1) {
+  if (dtype > DC_WS_DTYPE_MAX) {
     dc_exec_fail(exec, DC_STATUS_INTERNAL, "%s: unsupported weight dtype %u", op, (unsigned)dtype);
     return 0;
   }
-  if (dc_is_block_dtype(dtype) && (row % DC_K_GGML_BLOCK != 0 || row2 % DC_K_GGML_BLOCK != 0)) {
+  const int64_t group = dc_ws_dtype_group(dtype);
+  if (row % group != 0 || row2 % group != 0) {
     dc_exec_fail(exec, DC_STATUS_INTERNAL,
-                 "%s: a %s weight needs rows of a multiple of 32 values, got %lld", op,
-                 dc_ws_dtype_name(dtype), (long long)(row % DC_K_GGML_BLOCK != 0 ? row : row2));
+                 "%s: a %s weight needs rows of a multiple of %lld values, got %lld", op,
+                 dc_ws_dtype_name(dtype), (long long)group,
+                 (long long)(row % group != 0 ? row : row2));
     return 0;
   }
   return 1;
@@ -62,6 +60,18 @@ static void dc_embedding_task(void *context, int64_t begin, int64_t end, int32_t
     break;
   case DC_WS_Q4_1:
     dc_k_embedding_f32_q4_1(a->table, a->V, a->H, a->ids, begin, end, a->y);
+    break;
+  case DC_WS_Q4_0_G64:
+    dc_k_embedding_f32_q4_0_g64(a->table, a->V, a->H, a->ids, begin, end, a->y);
+    break;
+  case DC_WS_Q4_1_G64:
+    dc_k_embedding_f32_q4_1_g64(a->table, a->V, a->H, a->ids, begin, end, a->y);
+    break;
+  case DC_WS_Q4_0_G128:
+    dc_k_embedding_f32_q4_0_g128(a->table, a->V, a->H, a->ids, begin, end, a->y);
+    break;
+  case DC_WS_Q4_1_G128:
+    dc_k_embedding_f32_q4_1_g128(a->table, a->V, a->H, a->ids, begin, end, a->y);
     break;
   }
 }
@@ -106,6 +116,18 @@ static void dc_linear_task(void *context, int64_t begin, int64_t end, int32_t th
   case DC_WS_Q4_1:
     dc_k_linear_f32_q4_1(a->x, a->T, a->K, a->weight, a->N, begin, end, a->y);
     break;
+  case DC_WS_Q4_0_G64:
+    dc_k_linear_f32_q4_0_g64(a->x, a->T, a->K, a->weight, a->N, begin, end, a->y);
+    break;
+  case DC_WS_Q4_1_G64:
+    dc_k_linear_f32_q4_1_g64(a->x, a->T, a->K, a->weight, a->N, begin, end, a->y);
+    break;
+  case DC_WS_Q4_0_G128:
+    dc_k_linear_f32_q4_0_g128(a->x, a->T, a->K, a->weight, a->N, begin, end, a->y);
+    break;
+  case DC_WS_Q4_1_G128:
+    dc_k_linear_f32_q4_1_g128(a->x, a->T, a->K, a->weight, a->N, begin, end, a->y);
+    break;
   }
 }
 
@@ -137,6 +159,18 @@ static void dc_lm_head_task(void *context, int64_t begin, int64_t end, int32_t t
     break;
   case DC_WS_Q4_1:
     dc_k_lm_head_f32_q4_1(a->x, a->T, a->K, a->weight, a->N, begin, end, a->y);
+    break;
+  case DC_WS_Q4_0_G64:
+    dc_k_lm_head_f32_q4_0_g64(a->x, a->T, a->K, a->weight, a->N, begin, end, a->y);
+    break;
+  case DC_WS_Q4_1_G64:
+    dc_k_lm_head_f32_q4_1_g64(a->x, a->T, a->K, a->weight, a->N, begin, end, a->y);
+    break;
+  case DC_WS_Q4_0_G128:
+    dc_k_lm_head_f32_q4_0_g128(a->x, a->T, a->K, a->weight, a->N, begin, end, a->y);
+    break;
+  case DC_WS_Q4_1_G128:
+    dc_k_lm_head_f32_q4_1_g128(a->x, a->T, a->K, a->weight, a->N, begin, end, a->y);
     break;
   }
 }
@@ -192,6 +226,18 @@ static void dc_moe_task(void *context, int64_t begin, int64_t end, int32_t threa
     break;
   case DC_WS_Q4_1:
     DC_MOE_CALL(dc_k_moe_f32_q4_1);
+    break;
+  case DC_WS_Q4_0_G64:
+    DC_MOE_CALL(dc_k_moe_f32_q4_0_g64);
+    break;
+  case DC_WS_Q4_1_G64:
+    DC_MOE_CALL(dc_k_moe_f32_q4_1_g64);
+    break;
+  case DC_WS_Q4_0_G128:
+    DC_MOE_CALL(dc_k_moe_f32_q4_0_g128);
+    break;
+  case DC_WS_Q4_1_G128:
+    DC_MOE_CALL(dc_k_moe_f32_q4_1_g128);
     break;
   }
 #undef DC_MOE_CALL

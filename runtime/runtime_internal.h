@@ -141,8 +141,12 @@ const dc_ws_tensor *dc_ws_find(const dc_ws_file *file, const char *name);
 /* Name of a dtype ("f32", "bf16", ...; "unknown" past the enum). */
 const char *dc_ws_dtype_name(uint32_t dtype);
 
+/* Values per block of a block-quantized dtype (32 for the GGML blocks, 64 or 128 for deltac's int4
+ * groups); 1 for the float dtypes and for unknown values. */
+int64_t dc_ws_dtype_group(uint32_t dtype);
+
 /* Stored bytes of a tensor of `rank` dims in `dtype`; 0 when the shape does not fit the dtype (a
- * block-quantized row that is not a multiple of 32, a zero dim) or the size overflows. */
+ * block-quantized row that is not a multiple of its group, a zero dim) or the size overflows. */
 uint64_t dc_ws_stored_bytes(uint32_t dtype, const uint64_t *dims, uint32_t rank);
 
 #ifdef __cplusplus

@@ -139,6 +139,10 @@ dc_status *dc_session_prefill(dc_session *session, const int32_t *tokens, int64_
     return status;
   const dc_program *p = session->program;
   const size_t vocab = (size_t)p->vocab_size;
+  if (all_logits && p->prefill_last_logits_only)
+    return dc_status_make(DC_STATUS_INVALID_ARGUMENT,
+                          "this model was compiled with --prefill-logits=last: a prefill gives the "
+                          "last token's logits only, not every position's");
   const float *last = NULL;
   for (int64_t done = 0; done < n_tokens;) {
     const int64_t chunk = n_tokens - done < p->max_tokens ? n_tokens - done : p->max_tokens;
@@ -146,7 +150,7 @@ dc_status *dc_session_prefill(dc_session *session, const int32_t *tokens, int64_
     status = dc_session_run(session, p->prefill, "prefill", tokens + done, chunk, logits);
     if (status)
       return status;
-    last = logits + (size_t)(chunk - 1) * vocab;
+    last = logits + (p->prefill_last_logits_only ? 0 : (size_t)(chunk - 1) * vocab);
     done += chunk;
   }
   if (out_logits)

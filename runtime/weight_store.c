@@ -32,8 +32,32 @@ const char *dc_ws_dtype_name(uint32_t dtype) {
     return "q4_0";
   case DC_WS_Q4_1:
     return "q4_1";
+  case DC_WS_Q4_0_G64:
+    return "q4_0_g64";
+  case DC_WS_Q4_1_G64:
+    return "q4_1_g64";
+  case DC_WS_Q4_0_G128:
+    return "q4_0_g128";
+  case DC_WS_Q4_1_G128:
+    return "q4_1_g128";
   }
   return "unknown";
+}
+
+int64_t dc_ws_dtype_group(uint32_t dtype) {
+  switch (dtype) {
+  case DC_WS_Q8_0:
+  case DC_WS_Q4_0:
+  case DC_WS_Q4_1:
+    return 32;
+  case DC_WS_Q4_0_G64:
+  case DC_WS_Q4_1_G64:
+    return 64;
+  case DC_WS_Q4_0_G128:
+  case DC_WS_Q4_1_G128:
+    return 128;
+  }
+  return 1;
 }
 
 uint64_t dc_ws_stored_bytes(uint32_t dtype, const uint64_t *dims, uint32_t rank) {
@@ -45,7 +69,7 @@ uint64_t dc_ws_stored_bytes(uint32_t dtype, const uint64_t *dims, uint32_t rank)
         __builtin_mul_overflow(count, dims[i], &count))
       return 0;
   }
-  uint64_t block_bytes;
+  uint64_t block_bytes, group = dc_ws_dtype_group(dtype);
   switch (dtype) {
   case DC_WS_F32:
     return count <= UINT64_MAX / 4 ? count * 4 : 0;
@@ -61,12 +85,24 @@ uint64_t dc_ws_stored_bytes(uint32_t dtype, const uint64_t *dims, uint32_t rank)
   case DC_WS_Q4_1:
     block_bytes = 20;
     break;
+  case DC_WS_Q4_0_G64:
+    block_bytes = 34;
+    break;
+  case DC_WS_Q4_1_G64:
+    block_bytes = 36;
+    break;
+  case DC_WS_Q4_0_G128:
+    block_bytes = 66;
+    break;
+  case DC_WS_Q4_1_G128:
+    block_bytes = 68;
+    break;
   default:
     return 0;
   }
-  if (dims[rank - 1] % 32 != 0)
+  if (dims[rank - 1] % group != 0)
     return 0;
-  return count / 32 * block_bytes;
+  return count / group * block_bytes;
 }
 
 /* Byte-wise comparison of two names, a proper prefix first (StringRef's order). */
@@ -122,7 +158,7 @@ static dc_status *dc_ws_validate(const char *path, dc_ws_file *f) {
                     path, (unsigned long long)i);
     const char *name = f->strings + t->name_offset;
     const int name_len = t->name_bytes > 4096 ? 4096 : (int)t->name_bytes;
-    if (t->dtype > DC_WS_Q4_1)
+    if (t->dtype > DC_WS_DTYPE_MAX)
       return DC_BAD("%s: not a valid weight store: tensor %.*s has unknown dtype %u", path,
                     name_len, name, (unsigned)t->dtype);
     if (t->rank == 0 || t->rank > DC_WS_MAX_RANK)

@@ -1,4 +1,4 @@
-// RUN: delta-opt %s --delta-lower-to-kernels="max-tokens=8" | FileCheck %s
+// RUN: delta-opt %s --split-input-file --delta-lower-to-kernels="max-tokens=8" | FileCheck %s
 
 // The lowering of a small model (embedding, norm, conv with state, residual add, tied LM head; a
 // block-quantized linear in decode), at 8 tokens per prefill step: one dc_op_* call per op, weights
@@ -73,6 +73,82 @@ module attributes {delta.architecture = "qwen3_5", delta.max_context = 64 : i64,
     %s = delta.state_read @conv : tensor<3x32xf32>
     delta.state_write %s, @conv : tensor<3x32xf32>
     %l = delta.lm_head %y, %e : tensor<1x32xf32>, tensor<48x32xbf16> -> tensor<1x48xf32>
+    return %l : tensor<1x48xf32>
+  }
+}
+
+// -----
+
+// The fused forms of delta-fuse-elementwise: a linear with swiglu and residual epilogues becomes one
+// dc_op_linear_epilogue (epilogue 1 = swiglu, N = 16 outputs of a 32-row weight, the residual's
+// pointer); delta.gated_delta_net becomes one dc_op_gated_delta_net with nk = 2, nv = 4, dk = dv = 8,
+// K = 4, a_log (0), tiled (1), both states updated in place (state pointers, no arena copies) and
+// the output in the arena. A plain linear still lowers to dc_op_linear.
+
+// CHECK-LABEL: llvm.func @dc_entry_prefill(
+// CHECK-SAME: %[[EXEC:[^:]+]]: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %[[STATES:[^:]+]]: !llvm.ptr, %[[ARENA:[^:]+]]: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %[[T:[^:]+]]: i64
+// CHECK: llvm.call @dc_op_embedding(
+// CHECK: %[[SWIGLU:.+]] = llvm.mlir.constant(1 : i32) : i32
+// CHECK-NEXT: %[[RESIDUAL:.+]] = llvm.getelementptr %[[ARENA]]
+// CHECK-NEXT: %[[H:.+]] = llvm.getelementptr %[[ARENA]]
+// CHECK-NEXT: llvm.call @dc_op_linear_epilogue(%[[EXEC]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %[[SWIGLU]], %[[RESIDUAL]], %[[H]])
+// CHECK: llvm.call @dc_op_linear(
+// CHECK: %[[NK:.+]] = llvm.mlir.constant(2 : i64)
+// CHECK-NEXT: %[[NV:.+]] = llvm.mlir.constant(4 : i64)
+// CHECK: %[[A_LOG:.+]] = llvm.mlir.constant(0 : i32)
+// CHECK-NEXT: %[[TILED:.+]] = llvm.mlir.constant(1 : i32)
+// CHECK: %[[CS_SLOT:.+]] = llvm.getelementptr %[[STATES]][0]
+// CHECK-NEXT: %[[CS:.+]] = llvm.load %[[CS_SLOT]]
+// CHECK-NEXT: %[[S_SLOT:.+]] = llvm.getelementptr %[[STATES]][1]
+// CHECK-NEXT: %[[S:.+]] = llvm.load %[[S_SLOT]]
+// CHECK-NEXT: %[[O:.+]] = llvm.getelementptr %[[ARENA]]
+// CHECK-NEXT: llvm.call @dc_op_gated_delta_net(%[[EXEC]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %[[T]], %[[NK]], %[[NV]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %[[A_LOG]], %[[TILED]], %{{[^,]+}}, %{{[^,]+}}, %[[CS]], %[[S]], %[[O]])
+// The out projection's residual epilogue (none = 0) reads the first epilogue's result.
+// CHECK: llvm.call @dc_op_linear_epilogue(
+// CHECK: llvm.call @dc_op_lm_head(
+// CHECK: llvm.return
+
+module attributes {delta.architecture = "qwen3_5", delta.max_context = 64 : i64, delta.weight_store = {fingerprint = "0x00000000000000ab", path = "m.dcw"}} {
+  delta.weight private @embed : tensor<48x16xf32>
+  delta.weight private @gate_up : tensor<32x16xf32>
+  delta.weight private @in_proj : tensor<72x16xf32>
+  delta.weight private @conv_w : tensor<64x4xf32>
+  delta.weight private @a_log : tensor<4xf32>
+  delta.weight private @dt_bias : tensor<4xf32>
+  delta.weight private @out : tensor<16x32xf32>
+  delta.state @conv : tensor<3x64xf32>
+  delta.state @delta : tensor<4x8x8xf32>
+  func.func @prefill(%tokens: tensor<?xi32>, %positions: tensor<?xi32>, %start: index) -> tensor<?x48xf32> {
+    %e = delta.weight_ref @embed : tensor<48x16xf32>
+    %x = delta.embedding %e[%tokens] : tensor<48x16xf32>, tensor<?xi32> -> tensor<?x16xf32>
+    %wgu = delta.weight_ref @gate_up : tensor<32x16xf32>
+    %h = delta.linear %x, %wgu swiglu residual(%x) : tensor<?x16xf32>, tensor<32x16xf32> -> tensor<?x16xf32>
+    %wi = delta.weight_ref @in_proj : tensor<72x16xf32>
+    %p = delta.linear %h, %wi : tensor<?x16xf32>, tensor<72x16xf32> -> tensor<?x72xf32>
+    %qkv, %a, %b = delta.split %p : tensor<?x72xf32> -> tensor<?x64xf32>, tensor<?x4xf32>, tensor<?x4xf32>
+    %cw = delta.weight_ref @conv_w : tensor<64x4xf32>
+    %al = delta.weight_ref @a_log : tensor<4xf32>
+    %dt = delta.weight_ref @dt_bias : tensor<4xf32>
+    %cs = delta.state_read @conv : tensor<3x64xf32>
+    %s = delta.state_read @delta : tensor<4x8x8xf32>
+    %o, %cs1, %s1 = delta.gated_delta_net %qkv, %a, %b conv(%cw, %cs) gates(%al, %dt) a_log state(%s) tiled scale(0.353553385) l2_eps(1.0e-6)
+        : tensor<?x64xf32>, tensor<?x4xf32>, tensor<64x4xf32>, tensor<3x64xf32>, tensor<4xf32>, tensor<4x8x8xf32> -> tensor<?x4x8xf32>
+    delta.state_write %cs1, @conv : tensor<3x64xf32>
+    delta.state_write %s1, @delta : tensor<4x8x8xf32>
+    %of = delta.reshape %o : tensor<?x4x8xf32> -> tensor<?x32xf32>
+    %wo = delta.weight_ref @out : tensor<16x32xf32>
+    %y = delta.linear %of, %wo residual(%h) : tensor<?x32xf32>, tensor<16x32xf32> -> tensor<?x16xf32>
+    %l = delta.lm_head %y, %e : tensor<?x16xf32>, tensor<48x16xf32> -> tensor<?x48xf32>
+    return %l : tensor<?x48xf32>
+  }
+  func.func @decode(%tokens: tensor<1xi32>, %positions: tensor<1xi32>, %start: index) -> tensor<1x48xf32> {
+    %e = delta.weight_ref @embed : tensor<48x16xf32>
+    %x = delta.embedding %e[%tokens] : tensor<48x16xf32>, tensor<1xi32> -> tensor<1x16xf32>
+    %cs = delta.state_read @conv : tensor<3x64xf32>
+    %s = delta.state_read @delta : tensor<4x8x8xf32>
+    delta.state_write %cs, @conv : tensor<3x64xf32>
+    delta.state_write %s, @delta : tensor<4x8x8xf32>
+    %l = delta.lm_head %x, %e : tensor<1x16xf32>, tensor<48x16xf32> -> tensor<1x48xf32>
     return %l : tensor<1x48xf32>
   }
 }

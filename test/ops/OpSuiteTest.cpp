@@ -29,6 +29,17 @@
 // | delta_rule          | 32 eps         | <= 133 steps of a contracting f32 recurrence        |
 // | delta_rule_chunked  | 64 eps         | WY/UT: 64x64 triangular solve, per-chunk state      |
 // | delta_rule_kernels  | 64 eps         | chunked kernel vs recurrent kernel, both f32        |
+// | linear_swiglu       | 2 eps sqrt(K)  | two linears' errors through silu(g) * u (+ r)       |
+// | linear_residual     | 1.5 eps sqrt(K)| a linear's error plus one rounded add               |
+// | gated_delta_net     | 64 eps         | conv, L2 norms, gates, then the delta rule (chunked) |
+// | gated_delta_net_unfused | 64 eps     | fused kernel vs the unfused kernels, both f32       |
+// | linear_q8act        | 2 eps sqrt(K)  | int8 activations: exact int32 block sums, then one  |
+// |                     |                | rounded dw*dx scale per block and an f32 sum; vs    |
+// |                     |                | the reference on the quantized activations          |
+// | linear_epilogue_q8act | 4 eps sqrt(K)| two q8act linears through silu(g) * u (+ r)         |
+//
+// The q8act kernels are also checked against the reference on the unquantized activations, element
+// by element, under the error the activation quantization can cause (see addQ8ActCases).
 //
 // The delta-rule bounds leave room for another summation order, but not for a bug: a wrong decay,
 // an exp(gamma_i) * exp(-gamma_j) factorization or a wrong head mapping gives errors of 1e-3 to
@@ -39,6 +50,7 @@
 //===----------------------------------------------------------------------------------------===//
 
 #include "deltac/kernel_abi.h"
+#include "import/DeltacQuants.h"
 #include "import/GGMLQuants.h"
 #include "reference/ReferenceOps.h"
 
@@ -59,6 +71,7 @@ namespace {
 
 namespace ref = deltac::ref;
 namespace ggml = deltac::ggml;
+namespace quants = deltac::quants;
 using ref::Tensor;
 
 //===----------------------------------------------------------------------===//
@@ -87,6 +100,10 @@ constexpr Threshold kThresholds[] = {
     {"linear_q8_0", 1 * kEps, true},
     {"linear_q4_0", 1 * kEps, true},
     {"linear_q4_1", 1 * kEps, true},
+    {"linear_q4_0_g64", 1 * kEps, true},
+    {"linear_q4_1_g64", 1 * kEps, true},
+    {"linear_q4_0_g128", 1 * kEps, true},
+    {"linear_q4_1_g128", 1 * kEps, true},
     {"lm_head", 1 * kEps, true},
     {"causal_conv1d", 8 * kEps, false},
     {"gdn_gates", 8 * kEps, false},
@@ -96,6 +113,12 @@ constexpr Threshold kThresholds[] = {
     {"delta_rule", 32 * kEps, false},
     {"delta_rule_chunked", 64 * kEps, false},
     {"delta_rule_kernels", 64 * kEps, false},
+    {"linear_swiglu", 2 * kEps, true},
+    {"linear_residual", 1.5 * kEps, true},
+    {"gated_delta_net", 64 * kEps, false},
+    {"gated_delta_net_unfused", 64 * kEps, false},
+    {"linear_q8act", 2 * kEps, true},
+    {"linear_epilogue_q8act", 4 * kEps, true},
 };
 
 const Threshold &thresholdOf(const std::string &family) {
@@ -266,7 +289,7 @@ void normalizeRows(std::vector<float> &v, int64_t width) {
 // Weight types
 //===----------------------------------------------------------------------===//
 
-enum class WType { F32, F16, BF16, Q8_0, Q4_0, Q4_1 };
+enum class WType { F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_0_G64, Q4_1_G64, Q4_0_G128, Q4_1_G128 };
 
 const char *wtypeName(WType t) {
   switch (t) {
@@ -282,14 +305,47 @@ const char *wtypeName(WType t) {
     return "q4_0";
   case WType::Q4_1:
     return "q4_1";
+  case WType::Q4_0_G64:
+    return "q4_0_g64";
+  case WType::Q4_1_G64:
+    return "q4_1_g64";
+  case WType::Q4_0_G128:
+    return "q4_0_g128";
+  case WType::Q4_1_G128:
+    return "q4_1_g128";
   }
   return "?";
 }
 
-bool isBlockType(WType t) { return t == WType::Q8_0 || t == WType::Q4_0 || t == WType::Q4_1; }
+/// Values per block: 1 for the float types, 32 for GGML's blocks, 64 or 128 for deltac's groups.
+int64_t groupOf(WType t) {
+  switch (t) {
+  case WType::F32:
+  case WType::F16:
+  case WType::BF16:
+    return 1;
+  case WType::Q8_0:
+  case WType::Q4_0:
+  case WType::Q4_1:
+    return 32;
+  case WType::Q4_0_G64:
+  case WType::Q4_1_G64:
+    return 64;
+  case WType::Q4_0_G128:
+  case WType::Q4_1_G128:
+    return 128;
+  }
+  return 1;
+}
 
-constexpr WType kAllWTypes[] = {WType::F32,  WType::F16,  WType::BF16,
-                                WType::Q8_0, WType::Q4_0, WType::Q4_1};
+bool isBlockType(WType t) { return groupOf(t) > 1; }
+
+/// deltac's int4 groups (import/DeltacQuants.h).
+bool isInt4Group(WType t) { return groupOf(t) > 32; }
+
+constexpr WType kAllWTypes[] = {WType::F32,       WType::F16,      WType::BF16,     WType::Q8_0,
+                                WType::Q4_0,      WType::Q4_1,     WType::Q4_0_G64, WType::Q4_1_G64,
+                                WType::Q4_0_G128, WType::Q4_1_G128};
 
 /// A weight matrix [rows, K] in its stored bytes, and the values those bytes decode to (what the
 /// reference computes with).
@@ -335,6 +391,21 @@ Encoded encode(WType type, const std::vector<float> &w, int64_t K) {
     for (int64_t r = 0; r < rows; ++r) {
       EXPECT_TRUE(ggml::quantizeRow(g, &w[r * K], &e.bytes[r * rowBytes], K));
       EXPECT_TRUE(ggml::dequantizeRow(g, &e.bytes[r * rowBytes], &e.decoded[r * K], K));
+    }
+    return e;
+  }
+  case WType::Q4_0_G64:
+  case WType::Q4_1_G64:
+  case WType::Q4_0_G128:
+  case WType::Q4_1_G128: {
+    const quants::Int4Format format{groupOf(type),
+                                    type == WType::Q4_1_G64 || type == WType::Q4_1_G128};
+    const uint64_t rowBytes = *quants::int4RowBytes(format, K);
+    e.bytes.resize(size_t(rowBytes * rows));
+    e.decoded.resize(w.size());
+    for (int64_t r = 0; r < rows; ++r) {
+      EXPECT_TRUE(quants::quantizeRowInt4(format, &w[r * K], &e.bytes[r * rowBytes], K));
+      EXPECT_TRUE(quants::dequantizeRowInt4(format, &e.bytes[r * rowBytes], &e.decoded[r * K], K));
     }
     return e;
   }
@@ -395,6 +466,14 @@ WeightKernels kernelsFor(WType t) {
     return DC_WEIGHT_KERNELS(q4_0, uint8_t);
   case WType::Q4_1:
     return DC_WEIGHT_KERNELS(q4_1, uint8_t);
+  case WType::Q4_0_G64:
+    return DC_WEIGHT_KERNELS(q4_0_g64, uint8_t);
+  case WType::Q4_1_G64:
+    return DC_WEIGHT_KERNELS(q4_1_g64, uint8_t);
+  case WType::Q4_0_G128:
+    return DC_WEIGHT_KERNELS(q4_0_g128, uint8_t);
+  case WType::Q4_1_G128:
+    return DC_WEIGHT_KERNELS(q4_1_g128, uint8_t);
   }
   return DC_WEIGHT_KERNELS(f32, float);
 }
@@ -575,8 +654,16 @@ void addLinearCases(std::vector<OpCase> &cases) {
                                           {9, 256, 64}, {2, 1024, 48}, {130, 48, 20}};
   const std::vector<Shape> blockShapes = {
       {1, 32, 1}, {3, 96, 33}, {7, 256, 17}, {2, 1024, 40}, {65, 64, 9}};
-  for (WType type : kAllWTypes)
-    for (Shape s : isBlockType(type) ? blockShapes : floatShapes) {
+  // deltac's int4 groups: rows of 1 to 8 groups of 128 (or 3 groups of 64), 1 to 65 tokens.
+  const std::vector<Shape> groupShapes = {
+      {1, 128, 8}, {3, 384, 33}, {7, 256, 17}, {2, 1024, 40}, {65, 128, 9}};
+  for (WType type : kAllWTypes) {
+    std::vector<Shape> shapes = isInt4Group(type)   ? groupShapes
+                                : isBlockType(type) ? blockShapes
+                                                    : floatShapes;
+    if (groupOf(type) == 64)
+      shapes.push_back({4, 192, 21});
+    for (Shape s : shapes) {
       std::string name = std::string("linear_") + wtypeName(type) + "_T" + str(s.t) + "_K" +
                          str(s.k) + "_N" + str(s.n);
       cases.push_back(
@@ -598,9 +685,12 @@ void addLinearCases(std::vector<OpCase> &cases) {
              expectSameBits("linear split", split, y);
            }});
     }
+  }
 
   for (WType type : kAllWTypes) {
     std::vector<Shape> shapes = {{1, 64, 1000}, {3, 96, 997}};
+    if (isInt4Group(type))
+      shapes = {{1, 128, 1000}, {3, 256, 997}};
     if (!isBlockType(type))
       shapes.push_back({2, 40, 999});
     for (Shape s : shapes) {
@@ -631,6 +721,10 @@ void addLinearCases(std::vector<OpCase> &cases) {
 void addEmbeddingCases(std::vector<OpCase> &cases) {
   for (WType type : kAllWTypes) {
     std::vector<int64_t> widths = {64, 96};
+    if (isInt4Group(type))
+      widths = {128, 256};
+    if (groupOf(type) == 64)
+      widths.push_back(192);
     if (!isBlockType(type))
       widths.push_back(37);
     for (int64_t h : widths) {
@@ -1137,13 +1231,21 @@ void addMoECases(std::vector<OpCase> &cases) {
     Shape s;
     bool tiedRouter = false; ///< every router row equal: all experts tie, the lowest k must win
   };
-  const std::vector<TypedShape> shapes = {
-      {WType::F32, {1, 32, 4, 16, 2, true, 0}},       {WType::F32, {3, 64, 8, 32, 2, true, 32}},
-      {WType::F32, {2, 33, 5, 7, 3, false, 9}},       {WType::F32, {4, 40, 6, 24, 1, true, 0}},
-      {WType::F32, {2, 24, 4, 8, 4, true, 16}},       {WType::F16, {3, 64, 8, 32, 3, true, 32}},
-      {WType::BF16, {2, 48, 6, 20, 2, false, 12}},    {WType::Q8_0, {3, 64, 8, 32, 2, true, 64}},
-      {WType::Q4_0, {2, 96, 6, 64, 2, true, 0}},      {WType::Q4_1, {5, 64, 10, 32, 4, true, 32}},
-      {WType::F32, {3, 32, 6, 16, 3, false, 0}, true}};
+  const std::vector<TypedShape> shapes = {{WType::F32, {1, 32, 4, 16, 2, true, 0}},
+                                          {WType::F32, {3, 64, 8, 32, 2, true, 32}},
+                                          {WType::F32, {2, 33, 5, 7, 3, false, 9}},
+                                          {WType::F32, {4, 40, 6, 24, 1, true, 0}},
+                                          {WType::F32, {2, 24, 4, 8, 4, true, 16}},
+                                          {WType::F16, {3, 64, 8, 32, 3, true, 32}},
+                                          {WType::BF16, {2, 48, 6, 20, 2, false, 12}},
+                                          {WType::Q8_0, {3, 64, 8, 32, 2, true, 64}},
+                                          {WType::Q4_0, {2, 96, 6, 64, 2, true, 0}},
+                                          {WType::Q4_1, {5, 64, 10, 32, 4, true, 32}},
+                                          {WType::F32, {3, 32, 6, 16, 3, false, 0}, true},
+                                          {WType::Q4_0_G64, {2, 128, 6, 64, 2, true, 64}},
+                                          {WType::Q4_1_G64, {3, 64, 4, 192, 2, true, 0}},
+                                          {WType::Q4_0_G128, {3, 128, 4, 128, 2, true, 128}},
+                                          {WType::Q4_1_G128, {2, 256, 6, 128, 3, false, 128}}};
   for (const TypedShape &ts : shapes) {
     const Shape s = ts.s;
     const WType type = ts.type;
@@ -1209,6 +1311,566 @@ void addMoECases(std::vector<OpCase> &cases) {
 }
 
 //===----------------------------------------------------------------------===//
+// Fused forms (delta-fuse-elementwise): linear epilogues and the Gated DeltaNet core
+//===----------------------------------------------------------------------===//
+
+using LinearEpilogueFn = void (*)(const float *, int64_t, int64_t, const void *, int64_t, int32_t,
+                                  const float *, int64_t, int64_t, float *);
+
+#define DC_LINEAR_EPILOGUE(wname, ctype)                                                           \
+  [](const float *x, int64_t t, int64_t k, const void *w, int64_t n, int32_t epilogue,             \
+     const float *residual, int64_t b, int64_t e, float *y) {                                      \
+    dc_k_linear_epilogue_f32_##wname(x, t, k, static_cast<const ctype *>(w), n, epilogue,          \
+                                     residual, b, e, y);                                           \
+  }
+
+LinearEpilogueFn linearEpilogueFor(WType t) {
+  switch (t) {
+  case WType::F32:
+    return DC_LINEAR_EPILOGUE(f32, float);
+  case WType::F16:
+    return DC_LINEAR_EPILOGUE(f16, uint16_t);
+  case WType::BF16:
+    return DC_LINEAR_EPILOGUE(bf16, uint16_t);
+  case WType::Q8_0:
+    return DC_LINEAR_EPILOGUE(q8_0, uint8_t);
+  case WType::Q4_0:
+    return DC_LINEAR_EPILOGUE(q4_0, uint8_t);
+  case WType::Q4_1:
+    return DC_LINEAR_EPILOGUE(q4_1, uint8_t);
+  case WType::Q4_0_G64:
+    return DC_LINEAR_EPILOGUE(q4_0_g64, uint8_t);
+  case WType::Q4_1_G64:
+    return DC_LINEAR_EPILOGUE(q4_1_g64, uint8_t);
+  case WType::Q4_0_G128:
+    return DC_LINEAR_EPILOGUE(q4_0_g128, uint8_t);
+  case WType::Q4_1_G128:
+    return DC_LINEAR_EPILOGUE(q4_1_g128, uint8_t);
+  }
+  return DC_LINEAR_EPILOGUE(f32, float);
+}
+#undef DC_LINEAR_EPILOGUE
+
+void addLinearEpilogueCases(std::vector<OpCase> &cases) {
+  struct Shape {
+    int64_t t, k, n;
+  };
+  struct Mode {
+    const char *name;
+    bool swiglu, residual;
+  };
+  const Mode modes[] = {{"none", false, false},
+                        {"swiglu", true, false},
+                        {"residual", false, true},
+                        {"swiglu_residual", true, true}};
+  for (WType type : kAllWTypes) {
+    const int64_t group = groupOf(type);
+    // At least five outputs: the metric divides by the largest output, and a lone output that
+    // r + silu(g) * u happens to cancel would measure the conditioning of the data, not the kernel.
+    std::vector<Shape> shapes;
+    if (group == 1)
+      shapes = {{1, 7, 5}, {3, 33, 17}, {9, 256, 64}, {130, 48, 20}};
+    else if (group == 32)
+      shapes = {{1, 32, 5}, {3, 96, 33}, {65, 64, 9}};
+    else
+      shapes = {{1, 128, 5}, {3, 256, 33}, {65, 128, 9}};
+    for (const Mode &mode : modes)
+      for (Shape s : shapes) {
+        std::string name = std::string("linear_epilogue_") + wtypeName(type) + "_" + mode.name +
+                           "_T" + str(s.t) + "_K" + str(s.k) + "_N" + str(s.n);
+        cases.push_back(
+            {name, [type, mode, s](const std::string &name) {
+               Rng rng(name);
+               const int64_t rows = mode.swiglu ? 2 * s.n : s.n;
+               const int32_t epilogue = mode.swiglu ? DC_K_EPILOGUE_SWIGLU : DC_K_EPILOGUE_NONE;
+               auto x = rng.normals(s.t * s.k);
+               Encoded w = encode(type, rng.normals(rows * s.k, 1.0 / std::sqrt(double(s.k))), s.k);
+               auto residual = rng.normals(s.t * s.n);
+               const float *r = mode.residual ? residual.data() : nullptr;
+               const LinearEpilogueFn kernel = linearEpilogueFor(type);
+               std::vector<float> y(static_cast<size_t>(s.t * s.n));
+               kernel(x.data(), s.t, s.k, w.bytes.data(), s.n, epilogue, r, 0, s.n, y.data());
+
+               // The fused kernel computes exactly what the unfused kernels compute: the linear
+               // over all rows, then swiglu of its halves, then the add.
+               std::vector<float> product(static_cast<size_t>(s.t * rows));
+               kernelsFor(type).linear(x.data(), s.t, s.k, w.bytes.data(), rows, 0, rows,
+                                       product.data());
+               std::vector<float> unfused(static_cast<size_t>(s.t * s.n));
+               for (int64_t t = 0; t < s.t; ++t)
+                 for (int64_t n = 0; n < s.n; ++n) {
+                   float v = product[t * rows + n];
+                   if (mode.swiglu)
+                     dc_k_swiglu_f32(&product[t * rows + n], &product[t * rows + s.n + n], 0, 1,
+                                     &v);
+                   if (mode.residual)
+                     dc_k_add_f32(&residual[t * s.n + n], &v, 0, 1, &v);
+                   unfused[t * s.n + n] = v;
+                 }
+               expectSameBits("fused vs unfused kernels", y, unfused);
+
+               if (mode.swiglu || mode.residual) {
+                 Tensor refResidual = toTensor(residual, {s.t, s.n});
+                 expectClose(mode.swiglu ? "linear_swiglu" : "linear_residual", "y", y,
+                             ref::linearEpilogue(toTensor(x, {s.t, s.k}),
+                                                 toTensor(w.decoded, {rows, s.k}), mode.swiglu,
+                                                 mode.residual ? &refResidual : nullptr),
+                             double(s.k));
+               }
+               auto split = nanFilled(s.t * s.n);
+               int64_t m = splitPoint(s.n);
+               kernel(x.data(), s.t, s.k, w.bytes.data(), s.n, epilogue, r, 0, m, split.data());
+               expectPartOnly(split, m, s.n, "split after the first range");
+               kernel(x.data(), s.t, s.k, w.bytes.data(), s.n, epilogue, r, m, s.n, split.data());
+               expectSameBits("linear epilogue split", split, y);
+             }});
+      }
+  }
+}
+
+/// Inputs of one delta.gated_delta_net call.
+struct GDNInputs {
+  int64_t t, nk, nv, dk, dv, k;
+  int32_t mapping, decayForm;
+  float scale, l2Eps;
+  std::vector<float> qkv, a, b, convWeight, convState, decay, dtBias, state;
+
+  int64_t channels() const { return 2 * nk * dk + nv * dv; }
+  /// The fused kernel over key heads [kh0, kh1), states updated in convStateOut / stateOut (which
+  /// hold this call's input states when `inPlace`).
+  void run(int64_t kh0, int64_t kh1, std::vector<float> &out, std::vector<float> &convStateOut,
+           std::vector<float> &stateOut, bool inPlace) const {
+    Scratch scratch(dc_k_gated_delta_net_f32_scratch_bytes(t, dk, dv));
+    dc_k_gated_delta_net_f32(qkv.data(), a.data(), b.data(), t, nk, nv, dk, dv, convWeight.data(),
+                             k, inPlace ? convStateOut.data() : convState.data(), decay.data(),
+                             dtBias.data(), decayForm, mapping, scale, l2Eps,
+                             inPlace ? stateOut.data() : state.data(), kh0, kh1, scratch.get(),
+                             out.data(), convStateOut.data(), stateOut.data());
+  }
+  ref::GatedDeltaNetResult reference() const {
+    return ref::gatedDeltaNet(
+        toTensor(qkv, {t, channels()}), toTensor(a, {t, nv}), toTensor(b, {t, nv}),
+        toTensor(convWeight, {channels(), k}), toTensor(convState, {k - 1, channels()}),
+        toTensor(decay, {nv}), toTensor(dtBias, {nv}), toTensor(state, {nv, dk, dv}),
+        decayForm == DC_K_DECAY_A_LOG, mapping == DC_K_HEADS_TILED, double(scale), double(l2Eps));
+  }
+};
+
+struct GDNShape {
+  int64_t nk, nv, dk, dv, k;
+  int32_t mapping, decayForm;
+};
+
+GDNInputs makeGDNInputs(Rng &rng, const GDNShape &s, int64_t t) {
+  GDNInputs in{t,         s.nk,        s.nv,
+               s.dk,      s.dv,        s.k,
+               s.mapping, s.decayForm, float(1.0 / std::sqrt(double(s.dk))),
+               1e-6f,     {},          {},
+               {},        {},          {},
+               {},        {},          {}};
+  const int64_t c = in.channels();
+  in.qkv = rng.normals(t * c);
+  in.a = rng.normals(t * s.nv, 3.0);
+  in.b = rng.normals(t * s.nv, 3.0);
+  in.convWeight = rng.normals(c * s.k, 0.5);
+  in.convState = rng.normals((s.k - 1) * c);
+  in.decay = rng.uniforms(s.nv, -1.0, 2.5);
+  if (s.decayForm == DC_K_DECAY_NEG_EXP)
+    for (float &d : in.decay)
+      d = -std::exp(d);
+  in.dtBias = rng.normals(s.nv);
+  in.state = rng.normals(s.nv * s.dk * s.dv, 1.0 / std::sqrt(double(s.dk)));
+  return in;
+}
+
+/// The same step through the unfused kernels: conv (SiLU), L2 norms, gates, delta rule.
+void runUnfusedGDN(const GDNInputs &in, std::vector<float> &out, std::vector<float> &convState,
+                   std::vector<float> &state) {
+  const int64_t c = in.channels(), t = in.t, keyWidth = in.nk * in.dk;
+  std::vector<float> m(static_cast<size_t>(t * c));
+  convState = in.convState;
+  dc_k_causal_conv1d_f32(in.qkv.data(), t, c, in.convWeight.data(), in.k, convState.data(),
+                         DC_K_ACT_SILU, 0, c, m.data(), convState.data());
+  std::vector<float> q(static_cast<size_t>(t * keyWidth)), k(q.size());
+  std::vector<float> v(static_cast<size_t>(t * in.nv * in.dv));
+  for (int64_t i = 0; i < t; ++i) {
+    std::copy_n(&m[i * c], keyWidth, &q[i * keyWidth]);
+    std::copy_n(&m[i * c + keyWidth], keyWidth, &k[i * keyWidth]);
+    std::copy_n(&m[i * c + 2 * keyWidth], in.nv * in.dv, &v[i * in.nv * in.dv]);
+  }
+  dc_k_l2_norm_f32(q.data(), in.dk, in.l2Eps, 0, t * in.nk, q.data());
+  dc_k_l2_norm_f32(k.data(), in.dk, in.l2Eps, 0, t * in.nk, k.data());
+  std::vector<float> g(static_cast<size_t>(t * in.nv)), beta(g.size());
+  dc_k_gdn_gates_f32(in.a.data(), in.b.data(), in.decay.data(), in.dtBias.data(), in.nv,
+                     in.decayForm, 0, t, g.data(), beta.data());
+  state = in.state;
+  if (t == 1) {
+    dc_k_gated_delta_rule_recurrent_f32(q.data(), k.data(), v.data(), g.data(), beta.data(), t,
+                                        in.nk, in.nv, in.dk, in.dv, in.mapping, in.scale,
+                                        state.data(), 0, in.nv, out.data(), state.data());
+  } else {
+    Scratch scratch(dc_k_gated_delta_rule_chunked_f32_scratch_bytes(in.dk, in.dv));
+    dc_k_gated_delta_rule_chunked_f32(q.data(), k.data(), v.data(), g.data(), beta.data(), t, in.nk,
+                                      in.nv, in.dk, in.dv, in.mapping, in.scale, state.data(), 0,
+                                      in.nv, scratch.get(), out.data(), state.data());
+  }
+}
+
+std::string gdnShapeName(const GDNShape &s) {
+  return "nk" + str(s.nk) + "_nv" + str(s.nv) + "_dk" + str(s.dk) + "_dv" + str(s.dv) + "_K" +
+         str(s.k) + (s.mapping == DC_K_HEADS_TILED ? "_tiled" : "_grouped") +
+         (s.decayForm == DC_K_DECAY_A_LOG ? "_a_log" : "_neg_exp");
+}
+
+void addGatedDeltaNetCases(std::vector<OpCase> &cases) {
+  struct TimedShape {
+    GDNShape s;
+    std::vector<int64_t> tokens;
+  };
+  // Decode (T = 1: the stack path, or the staged path when dk > 256), prefill shorter than the conv
+  // history (T = 2 < K - 1 = 3), chunk boundaries, r = 1 and 2 in both head orders.
+  const std::vector<TimedShape> shapes = {
+      {{1, 1, 4, 4, 4, DC_K_HEADS_GROUPED, DC_K_DECAY_A_LOG}, {1, 2, 7}},
+      {{2, 4, 16, 8, 4, DC_K_HEADS_GROUPED, DC_K_DECAY_A_LOG}, {1, 2, 65}},
+      {{2, 4, 16, 8, 4, DC_K_HEADS_TILED, DC_K_DECAY_NEG_EXP}, {1, 7, 65}},
+      {{2, 2, 128, 128, 4, DC_K_HEADS_GROUPED, DC_K_DECAY_A_LOG}, {1, 64, 130}},
+      {{3, 3, 33, 17, 3, DC_K_HEADS_TILED, DC_K_DECAY_A_LOG}, {1, 20}},
+      {{1, 2, 260, 8, 2, DC_K_HEADS_GROUPED, DC_K_DECAY_NEG_EXP}, {1, 3}}};
+  for (const TimedShape &ts : shapes)
+    for (int64_t t : ts.tokens) {
+      const GDNShape s = ts.s;
+      cases.push_back(
+          {"gated_delta_net_T" + str(t) + "_" + gdnShapeName(s), [s, t](const std::string &name) {
+             Rng rng(name);
+             const GDNInputs in = makeGDNInputs(rng, s, t);
+             const size_t outSize = size_t(t * s.nv * s.dv);
+             std::vector<float> out(outSize), convState(in.convState.size()),
+                 state(in.state.size());
+             const auto convBefore = in.convState, stateBefore = in.state;
+             in.run(0, s.nk, out, convState, state, false);
+             expectSameBits("conv state_in is not written", in.convState, convBefore);
+             expectSameBits("state_in is not written", in.state, stateBefore);
+             ref::GatedDeltaNetResult expected = in.reference();
+             expectClose("gated_delta_net", "output", out, expected.output);
+             expectClose("gated_delta_net", "conv state", convState, expected.newConvState);
+             expectClose("gated_delta_net", "state", state, expected.newState);
+
+             // Against the unfused kernels: the conv state is a copy either way.
+             std::vector<float> unfusedOut(outSize), unfusedConv, unfusedState;
+             runUnfusedGDN(in, unfusedOut, unfusedConv, unfusedState);
+             expectSameBits("conv state vs the unfused conv kernel", convState, unfusedConv);
+             expectCloseFloats("gated_delta_net_unfused", "output vs unfused kernels", out,
+                               unfusedOut);
+             expectCloseFloats("gated_delta_net_unfused", "state vs unfused kernels", state,
+                               unfusedState);
+
+             // Two key-head ranges with both states updated in place.
+             auto split = nanFilled(int64_t(outSize));
+             auto convInPlace = in.convState, stateInPlace = in.state;
+             const int64_t m = splitPoint(s.nk);
+             in.run(0, m, split, convInPlace, stateInPlace, true);
+             expectPartOnly(split, m, s.nk, "split after the first range");
+             in.run(m, s.nk, split, convInPlace, stateInPlace, true);
+             expectSameBits("gated_delta_net split output", split, out);
+             expectSameBits("gated_delta_net split, in-place conv state", convInPlace, convState);
+             expectSameBits("gated_delta_net split, in-place state", stateInPlace, state);
+           }});
+    }
+
+  // A prefill of T tokens, then decode steps, each fed the states the previous call left: the conv
+  // history and the delta state carry over exactly as one pass over all tokens.
+  for (const GDNShape &s : {shapes[2].s, shapes[3].s})
+    for (int64_t t : {3, 65}) {
+      cases.push_back(
+          {"gated_delta_net_prefill_then_decode_T" + str(t) + "_" + gdnShapeName(s),
+           [s, t](const std::string &name) {
+             Rng rng(name);
+             const int64_t steps = 3, total = t + steps, c = 2 * s.nk * s.dk + s.nv * s.dv;
+             const GDNInputs all = makeGDNInputs(rng, s, total);
+             auto cut = [](const std::vector<float> &v, int64_t perToken, int64_t t0, int64_t t1) {
+               return std::vector<float>(v.begin() + t0 * perToken, v.begin() + t1 * perToken);
+             };
+             std::vector<float> out, convState = all.convState, state = all.state;
+             for (int64_t t0 = 0; t0 < total; t0 = t0 == 0 ? t : t0 + 1) {
+               const int64_t t1 = t0 == 0 ? t : t0 + 1;
+               GDNInputs step = all;
+               step.t = t1 - t0;
+               step.qkv = cut(all.qkv, c, t0, t1);
+               step.a = cut(all.a, s.nv, t0, t1);
+               step.b = cut(all.b, s.nv, t0, t1);
+               std::vector<float> o(static_cast<size_t>(step.t * s.nv * s.dv));
+               step.run(0, s.nk, o, convState, state, true);
+               out.insert(out.end(), o.begin(), o.end());
+             }
+             ref::GatedDeltaNetResult expected = all.reference();
+             expectClose("gated_delta_net", "prefill+decode output", out, expected.output);
+             expectClose("gated_delta_net", "prefill+decode conv state", convState,
+                         expected.newConvState);
+             expectClose("gated_delta_net", "prefill+decode state", state, expected.newState);
+           }});
+    }
+}
+
+//===----------------------------------------------------------------------===//
+// int8 activations (deltac compile --act-quant=int8)
+//===----------------------------------------------------------------------===//
+//
+// The q8act kernels compute the linear of the activations as they quantize them (per block of 32,
+// q * dx; import/DeltacQuants.h computes those values independently) with the decoded weights. Two
+// checks per case:
+//  - against the reference fed those quantized activations, under the f32 bound of the family (the
+//    integer sums are exact, so only the per-block scaling and the f32 sum across blocks round);
+//  - against the reference fed the original f32 activations, element by element, under the error
+//    the activation quantization can cause: |y - y_f32| <= sum_k |w[n, k]| |x[t, k] - q dx| plus
+//    the f32 bound. A wrong block scale, code offset or rounding breaks it by orders of magnitude.
+
+using Q8ActLinearFn = void (*)(const float *, int64_t, int64_t, const void *, int64_t, int64_t,
+                               int64_t, void *, float *);
+using Q8ActEpilogueFn = void (*)(const float *, int64_t, int64_t, const void *, int64_t, int32_t,
+                                 const float *, int64_t, int64_t, void *, float *);
+
+struct Q8ActKernels {
+  Q8ActLinearFn linear, lmHead;
+  Q8ActEpilogueFn epilogue;
+};
+
+#define DC_Q8ACT_KERNELS(wname)                                                                    \
+  Q8ActKernels {                                                                                   \
+    [](const float *x, int64_t t, int64_t k, const void *w, int64_t n, int64_t b, int64_t e,       \
+       void *scratch, float *y) {                                                                  \
+      dc_k_linear_q8act_##wname(x, t, k, static_cast<const uint8_t *>(w), n, b, e, scratch, y);    \
+    },                                                                                             \
+        [](const float *x, int64_t t, int64_t k, const void *w, int64_t n, int64_t b, int64_t e,   \
+           void *scratch, float *y) {                                                              \
+          dc_k_lm_head_q8act_##wname(x, t, k, static_cast<const uint8_t *>(w), n, b, e, scratch,   \
+                                     y);                                                           \
+        },                                                                                         \
+        [](const float *x, int64_t t, int64_t k, const void *w, int64_t n, int32_t epilogue,       \
+           const float *residual, int64_t b, int64_t e, void *scratch, float *y) {                 \
+          dc_k_linear_epilogue_q8act_##wname(x, t, k, static_cast<const uint8_t *>(w), n,          \
+                                             epilogue, residual, b, e, scratch, y);                \
+        }                                                                                          \
+  }
+
+Q8ActKernels q8actKernelsFor(WType t) {
+  switch (t) {
+  case WType::Q8_0:
+    return DC_Q8ACT_KERNELS(q8_0);
+  case WType::Q4_0:
+    return DC_Q8ACT_KERNELS(q4_0);
+  case WType::Q4_1:
+    return DC_Q8ACT_KERNELS(q4_1);
+  case WType::Q4_0_G64:
+    return DC_Q8ACT_KERNELS(q4_0_g64);
+  case WType::Q4_1_G64:
+    return DC_Q8ACT_KERNELS(q4_1_g64);
+  case WType::Q4_0_G128:
+    return DC_Q8ACT_KERNELS(q4_0_g128);
+  default:
+    return DC_Q8ACT_KERNELS(q4_1_g128);
+  }
+}
+#undef DC_Q8ACT_KERNELS
+
+/// The activations as the q8act kernels see them (rows of K values, quantized per block of 32).
+std::vector<float> quantizedActivations(const std::vector<float> &x, int64_t K) {
+  std::vector<float> values(x.size());
+  std::vector<int8_t> codes(static_cast<size_t>(K));
+  std::vector<float> scales(static_cast<size_t>(K / 32));
+  for (size_t row = 0; row * size_t(K) < x.size(); ++row)
+    quants::quantizeActivationsQ8(&x[row * K], K, codes.data(), scales.data(), &values[row * K]);
+  return values;
+}
+
+/// The worst ratio of a q8act error to its activation-error bound, printed at exit.
+double &worstActivationErrorRatio() {
+  static double worst = 0;
+  return worst;
+}
+
+class ActivationErrorPrinter : public ::testing::Environment {
+public:
+  void TearDown() override {
+    std::printf("[ measured ] q8act vs f32 inputs: worst |y - y_f32| / (sum |w| |x - q dx| + f32 "
+                "bound) = %.3f\n",
+                worstActivationErrorRatio());
+  }
+};
+[[maybe_unused]] const auto *const kActivationErrorPrinter =
+    ::testing::AddGlobalTestEnvironment(new ActivationErrorPrinter);
+
+/// y [T, N] = x W^T from q8act kernels against the exact f32 product `exact` (the reference on the
+/// unquantized x), element by element: |y - exact| <= sum_k |w| |x - xq| + eps sqrt(K) max|exact|.
+/// For a swiglu / residual epilogue the caller passes p = x W^T itself (before the epilogue).
+void expectWithinActivationError(const std::string &what, const std::vector<float> &y,
+                                 const Tensor &exact, const std::vector<float> &x,
+                                 const std::vector<float> &xq, const std::vector<float> &w,
+                                 int64_t T, int64_t K, int64_t N) {
+  double maxRef = 0;
+  for (double v : exact.data)
+    maxRef = std::max(maxRef, std::abs(v));
+  const double f32Bound = 4 * kEps * std::sqrt(double(K)) * maxRef;
+  int failures = 0;
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t n = 0; n < N; ++n) {
+      double bound = f32Bound;
+      for (int64_t k = 0; k < K; ++k)
+        bound += std::abs(double(w[n * K + k])) * std::abs(double(x[t * K + k]) - xq[t * K + k]);
+      const double err = std::abs(double(y[t * N + n]) - exact.data[t * N + n]);
+      worstActivationErrorRatio() = std::max(worstActivationErrorRatio(), err / bound);
+      if (!(err <= bound) && ++failures <= 3)
+        ADD_FAILURE() << what << ": y[" << t << ", " << n << "] = " << y[t * N + n] << ", f32 "
+                      << exact.data[t * N + n] << ": error " << err << " over the bound " << bound;
+    }
+  EXPECT_EQ(failures, 0) << what;
+}
+
+void addQ8ActCases(std::vector<OpCase> &cases) {
+  struct Shape {
+    int64_t t, k, n;
+  };
+  const WType types[] = {WType::Q8_0,     WType::Q4_0,      WType::Q4_1,     WType::Q4_0_G64,
+                         WType::Q4_1_G64, WType::Q4_0_G128, WType::Q4_1_G128};
+  for (WType type : types) {
+    const int64_t group = groupOf(type);
+    // One to 32 blocks of 32, odd and even counts (AVX-512 takes blocks in pairs), 1 to 130 tokens
+    // (tiles of 4 and a remainder), 1 to 40 outputs (tiles of 4 rows and a remainder).
+    std::vector<Shape> shapes;
+    if (group == 32)
+      shapes = {{1, 32, 7}, {3, 96, 33}, {7, 256, 17}, {66, 160, 9}, {2, 1024, 40}, {130, 64, 6}};
+    else
+      shapes = {{1, 128, 7},  {3, 384, 33},  {7, 256, 17},
+                {66, 640, 9}, {2, 1024, 40}, {130, 128, 6}};
+    if (group == 64)
+      shapes.push_back({5, 192, 13});
+    for (Shape s : shapes) {
+      std::string name = std::string("linear_q8act_") + wtypeName(type) + "_T" + str(s.t) + "_K" +
+                         str(s.k) + "_N" + str(s.n);
+      cases.push_back(
+          {name, [type, s](const std::string &name) {
+             Rng rng(name);
+             auto x = rng.normals(s.t * s.k);
+             Encoded w = encode(type, rng.normals(s.n * s.k, 1.0 / std::sqrt(s.k)), s.k);
+             const Q8ActKernels kernels = q8actKernelsFor(type);
+             Scratch scratch(dc_k_q8act_scratch_bytes(s.t, s.k));
+             std::vector<float> y(static_cast<size_t>(s.t * s.n));
+             kernels.linear(x.data(), s.t, s.k, w.bytes.data(), s.n, 0, s.n, scratch.get(),
+                            y.data());
+             const std::vector<float> xq = quantizedActivations(x, s.k);
+             expectClose("linear_q8act", "y", y,
+                         ref::linear(toTensor(xq, {s.t, s.k}), toTensor(w.decoded, {s.n, s.k})),
+                         double(s.k));
+             expectWithinActivationError(
+                 "linear_q8act", y,
+                 ref::linear(toTensor(x, {s.t, s.k}), toTensor(w.decoded, {s.n, s.k})), x, xq,
+                 w.decoded, s.t, s.k, s.n);
+             // The LM head entry point computes the same.
+             std::vector<float> logits(y.size());
+             Scratch scratch2(dc_k_q8act_scratch_bytes(s.t, s.k));
+             kernels.lmHead(x.data(), s.t, s.k, w.bytes.data(), s.n, 0, s.n, scratch2.get(),
+                            logits.data());
+             expectSameBits("lm_head_q8act vs linear_q8act", logits, y);
+             auto split = nanFilled(s.t * s.n);
+             int64_t m = splitPoint(s.n);
+             kernels.linear(x.data(), s.t, s.k, w.bytes.data(), s.n, 0, m, scratch.get(),
+                            split.data());
+             expectPartOnly(split, m, s.n, "split after the first range");
+             kernels.linear(x.data(), s.t, s.k, w.bytes.data(), s.n, m, s.n, scratch.get(),
+                            split.data());
+             expectSameBits("linear_q8act split", split, y);
+           }});
+    }
+
+    // The epilogues: swiglu (gate rows [0, N), up rows [N, 2N)) and/or a residual.
+    struct Mode {
+      const char *name;
+      bool swiglu, residual;
+    };
+    const Mode modes[] = {
+        {"swiglu", true, false}, {"residual", false, true}, {"swiglu_residual", true, true}};
+    const std::vector<Shape> epilogueShapes = group == 32
+                                                  ? std::vector<Shape>{{1, 96, 5}, {9, 256, 19}}
+                                                  : std::vector<Shape>{{1, 128, 5}, {9, 256, 19}};
+    for (const Mode &mode : modes)
+      for (Shape s : epilogueShapes) {
+        std::string name = std::string("linear_epilogue_q8act_") + wtypeName(type) + "_" +
+                           mode.name + "_T" + str(s.t) + "_K" + str(s.k) + "_N" + str(s.n);
+        cases.push_back(
+            {name, [type, mode, s](const std::string &name) {
+               Rng rng(name);
+               const int64_t rows = mode.swiglu ? 2 * s.n : s.n;
+               const int32_t epilogue = mode.swiglu ? DC_K_EPILOGUE_SWIGLU : DC_K_EPILOGUE_NONE;
+               auto x = rng.normals(s.t * s.k);
+               Encoded w = encode(type, rng.normals(rows * s.k, 1.0 / std::sqrt(double(s.k))), s.k);
+               auto residual = rng.normals(s.t * s.n);
+               const float *r = mode.residual ? residual.data() : nullptr;
+               const Q8ActKernels kernels = q8actKernelsFor(type);
+               Scratch scratch(dc_k_q8act_scratch_bytes(s.t, s.k));
+               std::vector<float> y(static_cast<size_t>(s.t * s.n));
+               kernels.epilogue(x.data(), s.t, s.k, w.bytes.data(), s.n, epilogue, r, 0, s.n,
+                                scratch.get(), y.data());
+               // Exactly the plain q8act linear over all rows, then the epilogue's f32 kernels.
+               std::vector<float> product(static_cast<size_t>(s.t * rows));
+               kernels.linear(x.data(), s.t, s.k, w.bytes.data(), rows, 0, rows, scratch.get(),
+                              product.data());
+               std::vector<float> unfused(static_cast<size_t>(s.t * s.n));
+               for (int64_t t = 0; t < s.t; ++t)
+                 for (int64_t n = 0; n < s.n; ++n) {
+                   float v = product[t * rows + n];
+                   if (mode.swiglu)
+                     dc_k_swiglu_f32(&product[t * rows + n], &product[t * rows + s.n + n], 0, 1,
+                                     &v);
+                   if (mode.residual)
+                     dc_k_add_f32(&residual[t * s.n + n], &v, 0, 1, &v);
+                   unfused[t * s.n + n] = v;
+                 }
+               expectSameBits("fused vs unfused q8act kernels", y, unfused);
+               Tensor refResidual = toTensor(residual, {s.t, s.n});
+               expectClose("linear_epilogue_q8act", "y", y,
+                           ref::linearEpilogue(toTensor(quantizedActivations(x, s.k), {s.t, s.k}),
+                                               toTensor(w.decoded, {rows, s.k}), mode.swiglu,
+                                               mode.residual ? &refResidual : nullptr),
+                           double(s.k));
+               auto split = nanFilled(s.t * s.n);
+               int64_t m = splitPoint(s.n);
+               kernels.epilogue(x.data(), s.t, s.k, w.bytes.data(), s.n, epilogue, r, 0, m,
+                                scratch.get(), split.data());
+               expectPartOnly(split, m, s.n, "split after the first range");
+               kernels.epilogue(x.data(), s.t, s.k, w.bytes.data(), s.n, epilogue, r, m, s.n,
+                                scratch.get(), split.data());
+               expectSameBits("linear_epilogue_q8act split", split, y);
+             }});
+      }
+  }
+
+  // Activations of every magnitude, exact zeros and all-zero blocks: the codes follow the rounding
+  // the ABI states (nearest, ties to even) for each block's own scale.
+  cases.push_back(
+      {"linear_q8act_scales_and_zero_blocks", [](const std::string &name) {
+         Rng rng(name);
+         const int64_t T = 3, K = 256, N = 12;
+         auto x = rng.normals(T * K);
+         for (int64_t i = 0; i < T * K; ++i)
+           x[i] *= float(std::pow(10.0, double((i / 32) % 9) - 4.0));
+         std::fill(x.begin() + 64, x.begin() + 96, 0.0f); // an all-zero block
+         x[5] = 0.0f;
+         for (WType type : {WType::Q8_0, WType::Q4_1_G128}) {
+           Encoded w = encode(type, rng.normals(N * K, 1.0 / 16.0), K);
+           Scratch scratch(dc_k_q8act_scratch_bytes(T, K));
+           std::vector<float> y(size_t(T * N));
+           q8actKernelsFor(type).linear(x.data(), T, K, w.bytes.data(), N, 0, N, scratch.get(),
+                                        y.data());
+           const std::vector<float> xq = quantizedActivations(x, K);
+           expectClose("linear_q8act", std::string("y ") + wtypeName(type), y,
+                       ref::linear(toTensor(xq, {T, K}), toTensor(w.decoded, {N, K})), double(K));
+           expectWithinActivationError(
+               "scales", y, ref::linear(toTensor(x, {T, K}), toTensor(w.decoded, {N, K})), x, xq,
+               w.decoded, T, K, N);
+         }
+       }});
+}
+
+//===----------------------------------------------------------------------===//
 // The suite
 //===----------------------------------------------------------------------===//
 
@@ -1223,6 +1885,9 @@ std::vector<OpCase> allCases() {
   addRopeCases(cases);
   addAttentionCases(cases);
   addMoECases(cases);
+  addLinearEpilogueCases(cases);
+  addGatedDeltaNetCases(cases);
+  addQ8ActCases(cases);
   return cases;
 }
 

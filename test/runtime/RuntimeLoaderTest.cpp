@@ -15,6 +15,7 @@
 #include "import/Checkpoint.h"
 #include "import/GGMLQuants.h"
 #include "import/Importer.h"
+#include "import/WeightMaterializer.h"
 #include "import/Synth.h"
 #include "import/WeightStore.h"
 
@@ -84,10 +85,12 @@ protected:
     Expected<Checkpoint> ckpt = openCheckpoint(synth.output);
     ASSERT_TRUE(bool(ckpt)) << toString(ckpt.takeError());
     mlir::MLIRContext context;
-    ImportOptions options;
+    mlir::OwningOpRef<mlir::ModuleOp> module = importCheckpoint(context, *ckpt, ImportOptions());
+    StoreOptions options;
     options.storePath = *storePath;
     options.storePathInIR = *storePath;
-    Expected<ImportResult> result = importCheckpoint(context, *ckpt, options);
+    options.keepUnreferenced = QuantPolicy();
+    Expected<StoreSummary> result = writeWeightStore(*module, *ckpt, options);
     ASSERT_TRUE(bool(result)) << toString(result.takeError());
     fingerprint = result->fingerprint;
   }
@@ -273,9 +276,10 @@ TEST_F(RuntimeLoader, MissingFilesAndBadProgramsAreErrors) {
   expectError(status, DC_STATUS_INVALID_ARGUMENT, {"path"});
 
   TestProgram abi(fingerprint, {}, {});
-  abi.program.abi_version = 2;
+  abi.program.abi_version = DC_PROGRAM_ABI_VERSION + 1;
   EXPECT_EQ(open(abi, *storePath, &status), nullptr);
-  expectError(status, DC_STATUS_MISMATCH, {"program ABI version 2"});
+  expectError(status, DC_STATUS_MISMATCH,
+              {"program ABI version " + std::to_string(DC_PROGRAM_ABI_VERSION + 1)});
   TestProgram kabi(fingerprint, {}, {});
   kabi.program.kernel_abi_version = 7;
   EXPECT_EQ(open(kabi, *storePath, &status), nullptr);
@@ -344,8 +348,8 @@ TEST_F(RuntimeLoader, TruncatedAndCorruptStoresAreRefused) {
                    "data offset", fingerprint);
   expectBothRefuse(dir, mutate(entryAt(1) + offsetof(dc_ws_tensor, name_offset), h.strings_bytes),
                    "name outside the name table", fingerprint);
-  expectBothRefuse(dir, mutate(entryAt(1) + offsetof(dc_ws_tensor, dtype), uint32_t(9)),
-                   "unknown dtype 9", fingerprint);
+  expectBothRefuse(dir, mutate(entryAt(1) + offsetof(dc_ws_tensor, dtype), uint32_t(10)),
+                   "unknown dtype 10", fingerprint);
   expectBothRefuse(dir, mutate(entryAt(1) + offsetof(dc_ws_tensor, rank), uint32_t(0)), "rank 0",
                    fingerprint);
   expectBothRefuse(dir, mutate(entryAt(1) + offsetof(dc_ws_tensor, dims), uint64_t(0)),
@@ -363,6 +367,47 @@ TEST_F(RuntimeLoader, TruncatedAndCorruptStoresAreRefused) {
                      bytes.begin() + long(entryAt(1)));
     expectBothRefuse(dir, bytes, "", fingerprint);
   }
+}
+
+// deltac's int4 groups of 64 and 128: both readers size them by their own group, the runtime hands
+// the kernels the stored bytes, and a row that is not a whole number of groups is refused by both.
+TEST_F(RuntimeLoader, Int4GroupsOf64And128) {
+  std::vector<TestTensor> tensors = {{"g128", DC_WS_Q4_0_G128, {3, 256}, {}},
+                                     {"g128a", DC_WS_Q4_1_G128, {2, 128}, {}},
+                                     {"g64", DC_WS_Q4_0_G64, {5, 192}, {}},
+                                     {"g64a", DC_WS_Q4_1_G64, {4, 64}, {}}};
+  const uint64_t blockBytes[] = {66, 68, 34, 36}, group[] = {128, 128, 64, 64};
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    TestTensor &t = tensors[i];
+    t.data.resize(size_t(t.shape[0] * t.shape[1]) / group[i] * blockBytes[i]);
+    for (size_t b = 0; b < t.data.size(); ++b)
+      t.data[b] = uint8_t(b * 7 + i);
+  }
+  std::string path = dir.file("groups.dcw");
+  uint64_t fp = writeStore(path, tensors);
+  TestProgram p(fp, {"g128", "g128a", "g64", "g64a"},
+                {DC_WS_Q4_0_G128, DC_WS_Q4_1_G128, DC_WS_Q4_0_G64, DC_WS_Q4_1_G64});
+  dc_status *status;
+  dc_model *model = open(p, path, &status);
+  ASSERT_EQ(status, nullptr) << dc_status_message(status);
+  for (size_t i = 0; i < tensors.size(); ++i)
+    EXPECT_EQ(std::memcmp(dc_model_weight(model, int64_t(i)), tensors[i].data.data(),
+                          tensors[i].data.size()),
+              0)
+        << tensors[i].name;
+  dc_model_close(model);
+
+  // A [2, 192] tensor declared as groups of 128 (its bytes sized as if 192 were 1.5 groups).
+  std::vector<uint8_t> bytes = readFile(path);
+  dc_ws_header h;
+  std::memcpy(&h, bytes.data(), sizeof(h));
+  dc_ws_tensor entry;
+  const uint64_t at = h.table_offset + 2 * sizeof(dc_ws_tensor); // "g64", [5, 192]
+  std::memcpy(&entry, bytes.data() + at, sizeof(entry));
+  ASSERT_EQ(entry.dtype, uint32_t(DC_WS_Q4_0_G64));
+  entry.dtype = DC_WS_Q4_0_G128;
+  std::memcpy(bytes.data() + at, &entry, sizeof(entry));
+  expectBothRefuse(dir, bytes, "does not match its shape and dtype", fp);
 }
 
 TEST_F(RuntimeLoader, RandomCorruptionsNeverCrashAndAgreeWithTheCxxReader) {

@@ -76,15 +76,18 @@ std::vector<uint8_t> weights(Rng &rng, uint32_t dtype, int64_t rows, int64_t K) 
         put16(uint16_t(u >> 16));
       }
       break;
-    default:
-      for (int64_t b = 0; b < K / 32; ++b) {
+    default: {
+      const int64_t group = dc_ws_dtype_group(dtype);
+      const bool asym = dtype == DC_WS_Q4_1 || dtype == DC_WS_Q4_1_G64 || dtype == DC_WS_Q4_1_G128;
+      for (int64_t b = 0; b < K / group; ++b) {
         put16(randomF16(rng)); // scale
-        if (dtype == DC_WS_Q4_1)
+        if (asym)
           put16(randomF16(rng)); // min
-        int codes = dtype == DC_WS_Q8_0 ? 32 : 16;
-        for (int i = 0; i < codes; ++i)
+        int64_t codes = dtype == DC_WS_Q8_0 ? group : group / 2;
+        for (int64_t i = 0; i < codes; ++i)
           out.push_back(uint8_t(rng.next()));
       }
+    }
     }
   }
   return out;
@@ -92,6 +95,16 @@ std::vector<uint8_t> weights(Rng &rng, uint32_t dtype, int64_t rows, int64_t K) 
 
 const uint32_t kAllDTypes[] = {DC_WS_F32,  DC_WS_F16,  DC_WS_BF16,
                                DC_WS_Q8_0, DC_WS_Q4_0, DC_WS_Q4_1};
+/// deltac's int4 groups of 64 and 128 (rows must be multiples of 128 to hold both).
+const uint32_t kGroupDTypes[] = {DC_WS_Q4_0_G64, DC_WS_Q4_1_G64, DC_WS_Q4_0_G128,
+                                 DC_WS_Q4_1_G128};
+
+/// Every dtype the projection kernels take.
+std::vector<uint32_t> everyDType() {
+  std::vector<uint32_t> all(std::begin(kAllDTypes), std::end(kAllDTypes));
+  all.insert(all.end(), std::begin(kGroupDTypes), std::end(kGroupDTypes));
+  return all;
+}
 
 /// Runs `kernel` once, then `op` on 1, 2 and 3 threads, each time from the initial contents of
 /// `buffers` (outputs and in-place states), and compares every buffer bit for bit.
@@ -188,9 +201,9 @@ TEST(RuntimeOps, Columns) {
 
 TEST(RuntimeOps, EmbeddingEveryDType) {
   Rng rng(4);
-  const int64_t V = 50, H = 64, T = 9;
+  const int64_t V = 50, H = 128, T = 9;
   std::vector<int32_t> ids = {0, 49, 7, 7, -1, 50, 13, 1, 30}; // out-of-range ids: zero rows
-  for (uint32_t dtype : kAllDTypes) {
+  for (uint32_t dtype : everyDType()) {
     auto table = weights(rng, dtype, V, H);
     std::vector<float> y(T * H, NAN);
     auto kernel = [&] {
@@ -214,6 +227,18 @@ TEST(RuntimeOps, EmbeddingEveryDType) {
       case DC_WS_Q4_1:
         dc_k_embedding_f32_q4_1((const uint8_t *)t, V, H, ids.data(), 0, T, y.data());
         break;
+      case DC_WS_Q4_0_G64:
+        dc_k_embedding_f32_q4_0_g64((const uint8_t *)t, V, H, ids.data(), 0, T, y.data());
+        break;
+      case DC_WS_Q4_1_G64:
+        dc_k_embedding_f32_q4_1_g64((const uint8_t *)t, V, H, ids.data(), 0, T, y.data());
+        break;
+      case DC_WS_Q4_0_G128:
+        dc_k_embedding_f32_q4_0_g128((const uint8_t *)t, V, H, ids.data(), 0, T, y.data());
+        break;
+      case DC_WS_Q4_1_G128:
+        dc_k_embedding_f32_q4_1_g128((const uint8_t *)t, V, H, ids.data(), 0, T, y.data());
+        break;
       }
     };
     checkOp("embedding " + std::string(dc_ws_dtype_name(dtype)), {&y}, kernel, [&](dc_exec *e) {
@@ -224,9 +249,9 @@ TEST(RuntimeOps, EmbeddingEveryDType) {
 
 TEST(RuntimeOps, LinearAndLmHeadEveryDType) {
   Rng rng(5);
-  const int64_t T = 5, K = 64, N = 50;
+  const int64_t T = 5, K = 128, N = 50;
   auto x = floats(rng, T * K);
-  for (uint32_t dtype : kAllDTypes) {
+  for (uint32_t dtype : everyDType()) {
     auto w = weights(rng, dtype, N, K);
     std::vector<float> y(T * N, NAN);
     auto linear = [&] {
@@ -249,6 +274,18 @@ TEST(RuntimeOps, LinearAndLmHeadEveryDType) {
         break;
       case DC_WS_Q4_1:
         dc_k_linear_f32_q4_1(x.data(), T, K, (const uint8_t *)p, N, 0, N, y.data());
+        break;
+      case DC_WS_Q4_0_G64:
+        dc_k_linear_f32_q4_0_g64(x.data(), T, K, (const uint8_t *)p, N, 0, N, y.data());
+        break;
+      case DC_WS_Q4_1_G64:
+        dc_k_linear_f32_q4_1_g64(x.data(), T, K, (const uint8_t *)p, N, 0, N, y.data());
+        break;
+      case DC_WS_Q4_0_G128:
+        dc_k_linear_f32_q4_0_g128(x.data(), T, K, (const uint8_t *)p, N, 0, N, y.data());
+        break;
+      case DC_WS_Q4_1_G128:
+        dc_k_linear_f32_q4_1_g128(x.data(), T, K, (const uint8_t *)p, N, 0, N, y.data());
         break;
       }
     };
@@ -274,6 +311,18 @@ TEST(RuntimeOps, LinearAndLmHeadEveryDType) {
         break;
       case DC_WS_Q4_1:
         dc_k_lm_head_f32_q4_1(x.data(), T, K, (const uint8_t *)p, N, 0, N, y.data());
+        break;
+      case DC_WS_Q4_0_G64:
+        dc_k_lm_head_f32_q4_0_g64(x.data(), T, K, (const uint8_t *)p, N, 0, N, y.data());
+        break;
+      case DC_WS_Q4_1_G64:
+        dc_k_lm_head_f32_q4_1_g64(x.data(), T, K, (const uint8_t *)p, N, 0, N, y.data());
+        break;
+      case DC_WS_Q4_0_G128:
+        dc_k_lm_head_f32_q4_0_g128(x.data(), T, K, (const uint8_t *)p, N, 0, N, y.data());
+        break;
+      case DC_WS_Q4_1_G128:
+        dc_k_lm_head_f32_q4_1_g128(x.data(), T, K, (const uint8_t *)p, N, 0, N, y.data());
         break;
       }
     };
@@ -357,6 +406,122 @@ TEST(RuntimeOps, GatedDeltaRuleRecurrentForOneTokenChunkedForMore) {
   }
 }
 
+/// The linear epilogue kernel of `dtype` on output columns [begin, end).
+void linearEpilogueKernel(uint32_t dtype, const float *x, int64_t T, int64_t K, const void *w,
+                          int64_t N, int32_t epilogue, const float *residual, int64_t begin,
+                          int64_t end, float *y) {
+  switch (dtype) {
+  case DC_WS_F32:
+    dc_k_linear_epilogue_f32_f32(x, T, K, (const float *)w, N, epilogue, residual, begin, end, y);
+    break;
+  case DC_WS_F16:
+    dc_k_linear_epilogue_f32_f16(x, T, K, (const uint16_t *)w, N, epilogue, residual, begin, end,
+                                 y);
+    break;
+  case DC_WS_BF16:
+    dc_k_linear_epilogue_f32_bf16(x, T, K, (const uint16_t *)w, N, epilogue, residual, begin, end,
+                                  y);
+    break;
+  case DC_WS_Q8_0:
+    dc_k_linear_epilogue_f32_q8_0(x, T, K, (const uint8_t *)w, N, epilogue, residual, begin, end,
+                                  y);
+    break;
+  case DC_WS_Q4_0:
+    dc_k_linear_epilogue_f32_q4_0(x, T, K, (const uint8_t *)w, N, epilogue, residual, begin, end,
+                                  y);
+    break;
+  case DC_WS_Q4_1:
+    dc_k_linear_epilogue_f32_q4_1(x, T, K, (const uint8_t *)w, N, epilogue, residual, begin, end,
+                                  y);
+    break;
+  }
+}
+
+TEST(RuntimeOps, LinearEpilogueEveryDType) {
+  Rng rng(11);
+  const int64_t T = 5, K = 64, N = 50;
+  auto x = floats(rng, T * K), residual = floats(rng, T * N);
+  for (uint32_t dtype : kAllDTypes)
+    for (int32_t epilogue : {DC_K_EPILOGUE_NONE, DC_K_EPILOGUE_SWIGLU})
+      for (bool withResidual : {false, true}) {
+        if (epilogue == DC_K_EPILOGUE_NONE && !withResidual)
+          continue; // the plain linear, tested above
+        const int64_t rows = epilogue == DC_K_EPILOGUE_SWIGLU ? 2 * N : N;
+        auto w = weights(rng, dtype, rows, K);
+        const float *r = withResidual ? residual.data() : nullptr;
+        std::vector<float> y(T * N, NAN);
+        checkOp(
+            "linear_epilogue " + std::string(dc_ws_dtype_name(dtype)) + " epilogue " +
+                std::to_string(epilogue) + (withResidual ? " residual" : ""),
+            {&y},
+            [&] {
+              linearEpilogueKernel(dtype, x.data(), T, K, w.data(), N, epilogue, r, 0, N, y.data());
+            },
+            [&](dc_exec *e) {
+              dc_op_linear_epilogue(e, dtype, x.data(), T, K, w.data(), N, epilogue, r, y.data());
+            });
+      }
+}
+
+TEST(RuntimeOps, GatedDeltaNetSplitsKeyHeadsAndUpdatesBothStates) {
+  Rng rng(12);
+  const int64_t nk = 4, nv = 8, dk = 16, dv = 8, K = 4, C = 2 * nk * dk + nv * dv;
+  for (int64_t T : {1, 70}) {
+    for (int32_t mapping : {DC_K_HEADS_GROUPED, DC_K_HEADS_TILED}) {
+      auto qkv = floats(rng, T * C), a = floats(rng, T * nv, -3, 3), b = floats(rng, T * nv, -3, 3);
+      auto w = floats(rng, C * K), decay = floats(rng, nv, -1, 1), bias = floats(rng, nv);
+      auto convState = floats(rng, (K - 1) * C), state = floats(rng, nv * dk * dv, -0.1f, 0.1f);
+      std::vector<float> out(T * nv * dv, NAN);
+      auto kernel = [&] {
+        void *scratch = dc_alloc_aligned(size_t(dc_k_gated_delta_net_f32_scratch_bytes(T, dk, dv)));
+        dc_k_gated_delta_net_f32(qkv.data(), a.data(), b.data(), T, nk, nv, dk, dv, w.data(), K,
+                                 convState.data(), decay.data(), bias.data(), DC_K_DECAY_A_LOG,
+                                 mapping, 0.25f, 1e-6f, state.data(), 0, nk, scratch, out.data(),
+                                 convState.data(), state.data());
+        free(scratch);
+      };
+      checkOp("gated_delta_net T=" + std::to_string(T), {&out, &convState, &state}, kernel,
+              [&](dc_exec *e) {
+                dc_op_gated_delta_net(e, qkv.data(), a.data(), b.data(), T, nk, nv, dk, dv,
+                                      w.data(), K, decay.data(), bias.data(), DC_K_DECAY_A_LOG,
+                                      mapping, 0.25f, 1e-6f, convState.data(), state.data(),
+                                      out.data());
+                EXPECT_GE(e->scratch_bytes, dc_k_gated_delta_net_f32_scratch_bytes(T, dk, dv));
+              });
+    }
+  }
+}
+
+TEST(RuntimeOps, FusedOpsRefuseBadArguments) {
+  dc_exec *exec = nullptr;
+  ASSERT_EQ(dc_exec_create(2, &exec), nullptr);
+  std::vector<float> x(64, 1.0f), y(4, 7.0f);
+  std::vector<uint8_t> w(4096, 0);
+  dc_op_linear_epilogue(exec, DC_WS_F32, x.data(), 1, 32, w.data(), 2, 7, nullptr, y.data());
+  dc_status *error = dc_exec_take_error(exec);
+  ASSERT_NE(error, nullptr);
+  EXPECT_NE(std::string(dc_status_message(error)).find("unknown epilogue"), std::string::npos)
+      << dc_status_message(error);
+  dc_status_free(error);
+  dc_op_linear_epilogue(exec, DC_WS_Q4_0, x.data(), 1, 33, w.data(), 2, DC_K_EPILOGUE_SWIGLU,
+                        nullptr, y.data());
+  error = dc_exec_take_error(exec);
+  ASSERT_NE(error, nullptr);
+  EXPECT_NE(std::string(dc_status_message(error)).find("multiple of 32"), std::string::npos)
+      << dc_status_message(error);
+  dc_status_free(error);
+  dc_op_gated_delta_net(exec, x.data(), x.data(), x.data(), 1, 3, 4, 4, 4, x.data(), 4, x.data(),
+                        x.data(), DC_K_DECAY_A_LOG, DC_K_HEADS_GROUPED, 0.5f, 1e-6f, y.data(),
+                        y.data(), y.data());
+  error = dc_exec_take_error(exec);
+  ASSERT_NE(error, nullptr);
+  EXPECT_NE(std::string(dc_status_message(error)).find("do not fit"), std::string::npos)
+      << dc_status_message(error);
+  dc_status_free(error);
+  EXPECT_EQ(y[0], 7.0f);
+  dc_exec_destroy(exec);
+}
+
 TEST(RuntimeOps, Rope) {
   Rng rng(9);
   const int64_t T = 5, n = 3, hd = 16, rotary = 8;
@@ -402,9 +567,9 @@ TEST(RuntimeOps, AttentionAppendsToTheCaches) {
 
 TEST(RuntimeOps, MoeEveryDType) {
   Rng rng(11);
-  const int64_t T = 5, H = 64, E = 4, I = 32, topK = 2;
+  const int64_t T = 5, H = 128, E = 4, I = 128, topK = 2;
   auto x = floats(rng, T * H), router = floats(rng, E * H), sharedGate = floats(rng, H);
-  for (uint32_t dtype : kAllDTypes) {
+  for (uint32_t dtype : everyDType()) {
     auto gate = weights(rng, dtype, E * I, H), up = weights(rng, dtype, E * I, H);
     auto down = weights(rng, dtype, E * H, I);
     auto sGate = weights(rng, dtype, I, H), sUp = weights(rng, dtype, I, H);
@@ -440,6 +605,18 @@ TEST(RuntimeOps, MoeEveryDType) {
         case DC_WS_Q4_1:
           MOE(dc_k_moe_f32_q4_1, uint8_t);
           break;
+        case DC_WS_Q4_0_G64:
+          MOE(dc_k_moe_f32_q4_0_g64, uint8_t);
+          break;
+        case DC_WS_Q4_1_G64:
+          MOE(dc_k_moe_f32_q4_1_g64, uint8_t);
+          break;
+        case DC_WS_Q4_0_G128:
+          MOE(dc_k_moe_f32_q4_0_g128, uint8_t);
+          break;
+        case DC_WS_Q4_1_G128:
+          MOE(dc_k_moe_f32_q4_1_g128, uint8_t);
+          break;
         }
 #undef MOE
         free(scratch);
@@ -453,6 +630,111 @@ TEST(RuntimeOps, MoeEveryDType) {
   }
 }
 
+/// The q8act kernel of `dtype` (a block-quantized dtype): plain linear, lm_head, or the epilogue
+/// form when `epilogue` >= 0.
+void q8actKernel(uint32_t dtype, int lmHead, int32_t epilogue, const float *x, int64_t T, int64_t K,
+                 const void *w, int64_t N, const float *residual, void *scratch, float *y) {
+  const uint8_t *b = static_cast<const uint8_t *>(w);
+#define DC_Q8ACT(name)                                                                             \
+  do {                                                                                             \
+    if (epilogue >= 0)                                                                             \
+      dc_k_linear_epilogue_q8act_##name(x, T, K, b, N, epilogue, residual, 0, N, scratch, y);      \
+    else if (lmHead)                                                                               \
+      dc_k_lm_head_q8act_##name(x, T, K, b, N, 0, N, scratch, y);                                  \
+    else                                                                                           \
+      dc_k_linear_q8act_##name(x, T, K, b, N, 0, N, scratch, y);                                   \
+  } while (0)
+  switch (dtype) {
+  case DC_WS_Q8_0:
+    DC_Q8ACT(q8_0);
+    break;
+  case DC_WS_Q4_0:
+    DC_Q8ACT(q4_0);
+    break;
+  case DC_WS_Q4_1:
+    DC_Q8ACT(q4_1);
+    break;
+  case DC_WS_Q4_0_G64:
+    DC_Q8ACT(q4_0_g64);
+    break;
+  case DC_WS_Q4_1_G64:
+    DC_Q8ACT(q4_1_g64);
+    break;
+  case DC_WS_Q4_0_G128:
+    DC_Q8ACT(q4_0_g128);
+    break;
+  case DC_WS_Q4_1_G128:
+    DC_Q8ACT(q4_1_g128);
+    break;
+  }
+#undef DC_Q8ACT
+}
+
+TEST(RuntimeOps, Q8ActEveryBlockDType) {
+  Rng rng(13);
+  const int64_t T = 6, K = 256, N = 50;
+  auto x = floats(rng, T * K), residual = floats(rng, T * N);
+  for (uint32_t dtype : everyDType()) {
+    if (dtype == DC_WS_F32 || dtype == DC_WS_F16 || dtype == DC_WS_BF16)
+      continue;
+    for (int32_t epilogue : {-1, -2, DC_K_EPILOGUE_NONE, DC_K_EPILOGUE_SWIGLU}) {
+      const int64_t rows = epilogue == DC_K_EPILOGUE_SWIGLU ? 2 * N : N;
+      auto w = weights(rng, dtype, rows, K);
+      const float *r = epilogue >= 0 ? residual.data() : nullptr;
+      std::vector<float> y(T * N, NAN);
+      auto kernel = [&] {
+        void *scratch = dc_alloc_aligned(size_t(dc_k_q8act_scratch_bytes(T, K)));
+        q8actKernel(dtype, epilogue == -2, epilogue, x.data(), T, K, w.data(), N, r, scratch,
+                    y.data());
+        free(scratch);
+      };
+      checkOp("q8act " + std::string(dc_ws_dtype_name(dtype)) + " " + std::to_string(epilogue),
+              {&y}, kernel, [&](dc_exec *e) {
+                if (epilogue == -1)
+                  dc_op_linear_q8act(e, dtype, x.data(), T, K, w.data(), N, y.data());
+                else if (epilogue == -2)
+                  dc_op_lm_head_q8act(e, dtype, x.data(), T, K, w.data(), N, y.data());
+                else
+                  dc_op_linear_epilogue_q8act(e, dtype, x.data(), T, K, w.data(), N, epilogue, r,
+                                              y.data());
+                EXPECT_GE(e->scratch_bytes, dc_k_q8act_scratch_bytes(T, K));
+              });
+    }
+  }
+}
+
+TEST(RuntimeOps, Q8ActRefusesFloatWeightsAndBadRows) {
+  dc_exec *exec = nullptr;
+  ASSERT_EQ(dc_exec_create(2, &exec), nullptr);
+  std::vector<float> x(256, 1.0f), y(4, 7.0f);
+  std::vector<uint8_t> w(4096, 0);
+  dc_op_linear_q8act(exec, DC_WS_BF16, x.data(), 1, 64, w.data(), 1, y.data());
+  dc_status *error = dc_exec_take_error(exec);
+  ASSERT_NE(error, nullptr);
+  EXPECT_NE(std::string(dc_status_message(error))
+                .find("linear_q8act: int8 activations need a block-quantized weight, got dtype 2 "
+                      "(bf16)"),
+            std::string::npos)
+      << dc_status_message(error);
+  dc_status_free(error);
+  dc_op_lm_head_q8act(exec, DC_WS_Q4_0_G128, x.data(), 1, 192, w.data(), 1, y.data());
+  error = dc_exec_take_error(exec);
+  ASSERT_NE(error, nullptr);
+  EXPECT_NE(std::string(dc_status_message(error)).find("multiple of 128 values, got 192"),
+            std::string::npos)
+      << dc_status_message(error);
+  dc_status_free(error);
+  dc_op_linear_epilogue_q8act(exec, DC_WS_Q8_0, x.data(), 1, 64, w.data(), 1, 5, nullptr,
+                              y.data());
+  error = dc_exec_take_error(exec);
+  ASSERT_NE(error, nullptr);
+  EXPECT_NE(std::string(dc_status_message(error)).find("unknown epilogue 5"), std::string::npos)
+      << dc_status_message(error);
+  dc_status_free(error);
+  EXPECT_EQ(y[0], 7.0f);
+  dc_exec_destroy(exec);
+}
+
 TEST(RuntimeOps, RefusedOpsRecordAnErrorAndWriteNothing) {
   dc_exec *exec = nullptr;
   ASSERT_EQ(dc_exec_create(2, &exec), nullptr);
@@ -464,15 +746,35 @@ TEST(RuntimeOps, RefusedOpsRecordAnErrorAndWriteNothing) {
   EXPECT_NE(std::string(dc_status_message(error)).find("multiple of 32"), std::string::npos)
       << dc_status_message(error);
   dc_status_free(error);
-  dc_op_linear(exec, 9, x.data(), 1, 32, w.data(), 1, y.data());
+  // A row of 96 values is three blocks of 32 but not a whole number of groups of 64 or 128.
+  std::vector<float> x96(96, 1.0f);
+  for (uint32_t dtype : {DC_WS_Q4_0_G64, DC_WS_Q4_1_G128}) {
+    dc_op_linear(exec, dtype, x96.data(), 1, 96, w.data(), 1, y.data());
+    error = dc_exec_take_error(exec);
+    ASSERT_NE(error, nullptr);
+    const std::string want = dtype == DC_WS_Q4_0_G64
+                                 ? "a q4_0_g64 weight needs rows of a multiple of 64 values, got 96"
+                                 : "a q4_1_g128 weight needs rows of a multiple of 128 values";
+    EXPECT_NE(std::string(dc_status_message(error)).find(want), std::string::npos)
+        << dc_status_message(error);
+    dc_status_free(error);
+  }
+  dc_op_embedding(exec, DC_WS_Q4_0_G128, w.data(), 4, 64, nullptr, 1, y.data());
   error = dc_exec_take_error(exec);
   ASSERT_NE(error, nullptr);
-  EXPECT_NE(std::string(dc_status_message(error)).find("dtype 9"), std::string::npos);
+  EXPECT_NE(std::string(dc_status_message(error)).find("embedding: a q4_0_g128 weight"),
+            std::string::npos)
+      << dc_status_message(error);
+  dc_status_free(error);
+  dc_op_linear(exec, 99, x.data(), 1, 32, w.data(), 1, y.data());
+  error = dc_exec_take_error(exec);
+  ASSERT_NE(error, nullptr);
+  EXPECT_NE(std::string(dc_status_message(error)).find("dtype 99"), std::string::npos);
   dc_status_free(error);
   EXPECT_EQ(y[0], 7.0f);
   // The first failure is kept until taken.
   dc_op_rope(exec, x.data(), 1, 1, 4, nullptr, 3, 1e4, y.data());
-  dc_op_linear(exec, 9, x.data(), 1, 32, w.data(), 1, y.data());
+  dc_op_linear(exec, 99, x.data(), 1, 32, w.data(), 1, y.data());
   error = dc_exec_take_error(exec);
   EXPECT_NE(std::string(dc_status_message(error)).find("rope"), std::string::npos);
   dc_status_free(error);

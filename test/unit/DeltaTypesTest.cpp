@@ -74,6 +74,27 @@ TEST_F(DeltaTypesTest, VerifierRejectsNonGgmlSchemeInGgmlLayout) {
   EXPECT_TRUE(checked({64, 128}, scheme(8, 32), WeightLayout::ggml_blocks));
 }
 
+// deltac's int4 blocks: groups of 64 and 128 only, and their size is the weight store's (34 / 36
+// bytes per 64 values, 66 / 68 per 128).
+TEST_F(DeltaTypesTest, BlocksLayoutHoldsInt4GroupsOf64And128) {
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
+    diagnostic = d.str();
+    return success();
+  });
+  auto g128 = checked({64, 256}, scheme(4, 128), WeightLayout::blocks);
+  ASSERT_TRUE(g128);
+  EXPECT_EQ(g128.getStorageBytes(), 64 * 2 * 66);
+  auto g64 = checked({3, 192}, scheme(4, 64, Float16Type::get(&context)), WeightLayout::blocks);
+  ASSERT_TRUE(g64);
+  EXPECT_EQ(g64.getStorageBytes(), 3 * 3 * 36);
+  EXPECT_FALSE(checked({64, 256}, scheme(4, 32), WeightLayout::blocks));
+  EXPECT_NE(diagnostic.find("blocks layout holds only int4 groups of 64 or 128"),
+            std::string::npos)
+      << diagnostic;
+  EXPECT_FALSE(checked({64, 256}, scheme(8, 64), WeightLayout::blocks));
+  EXPECT_FALSE(checked({64, 192}, scheme(4, 128), WeightLayout::blocks));
+}
+
 TEST_F(DeltaTypesTest, WeightShapeOfTensorsAndQuantizedWeights) {
   auto tensor = RankedTensorType::get({3584, 1024}, BFloat16Type::get(&context));
   EXPECT_EQ(getWeightShape(tensor), ArrayRef<int64_t>({3584, 1024}));

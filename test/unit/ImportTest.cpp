@@ -8,9 +8,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "import/Checkpoint.h"
+#include "import/DeltacQuants.h"
 #include "import/GGMLQuants.h"
 #include "import/GGUF.h"
 #include "import/Importer.h"
+#include "import/WeightMaterializer.h"
 #include "import/QuantPolicy.h"
 #include "import/Synth.h"
 #include "import/WeightStore.h"
@@ -66,10 +68,13 @@ protected:
     }
     mlir::MLIRContext context;
     ImportOptions options;
-    options.storePath = store.str();
-    options.storePathInIR = store.str();
     options.quant = policy;
-    Expected<ImportResult> result = importCheckpoint(context, *ckpt, options);
+    mlir::OwningOpRef<mlir::ModuleOp> module = importCheckpoint(context, *ckpt, options);
+    StoreOptions storeOptions;
+    storeOptions.storePath = store.str();
+    storeOptions.storePathInIR = store.str();
+    storeOptions.keepUnreferenced = policy;
+    Expected<StoreSummary> result = writeWeightStore(*module, *ckpt, storeOptions);
     if (!result) {
       ADD_FAILURE() << toString(result.takeError());
       return nullptr;
@@ -337,6 +342,108 @@ TEST_F(ImportTest, QuantPolicyQuantizesProjectionsOnly) {
     ASSERT_TRUE(ggml::quantizeRow(ggml::GGMLType::Q8_0, row.data() + r * k, want.data(), k));
     ASSERT_EQ(0, std::memcmp(want.data(), qkv->data.data() + r * want.size(), want.size()))
         << "row " << r;
+  }
+}
+
+// int4-g64 / int4-g128 on import: each matrix takes the largest group of 128, 64, 32 that divides
+// its rows (the tiny model's rows hold 64 or 128 values), the bytes are deltac's quantizer applied to
+// the checkpoint's values, and norms stay float.
+TEST_F(ImportTest, Int4GroupsTakeTheLargestGroupThatFits) {
+  Expected<ModelConfig> config = syntheticConfig("tiny", ModelArch::Qwen35, 0, 0);
+  ASSERT_TRUE(bool(config));
+  synth(*config, false, path("hf"));
+  std::unique_ptr<WeightStore> plain = import(path("hf"), path("plain.dcw"));
+  for (bool asym : {false, true}) {
+    QuantPolicy policy;
+    policy.projections = WeightScheme::Int4G128;
+    policy.asymmetric = asym;
+    std::unique_ptr<WeightStore> quant =
+        import(path("hf"), path(asym ? "g128a.dcw" : "g128.dcw"), policy);
+    ASSERT_TRUE(plain && quant);
+    const WeightStore::Tensor *down = quant->find("layers.0.mlp.down_proj.weight");
+    const WeightStore::Tensor *qkv = quant->find("layers.0.linear_attn.in_proj_qkv.weight");
+    const WeightStore::Tensor *norm = quant->find("layers.0.input_layernorm.weight");
+    ASSERT_TRUE(down && qkv && norm);
+    ASSERT_EQ(down->shape.back(), 128);
+    ASSERT_EQ(qkv->shape.back(), 64);
+    EXPECT_EQ(down->dtype, asym ? DC_WS_Q4_1_G128 : DC_WS_Q4_0_G128);
+    EXPECT_EQ(qkv->dtype, asym ? DC_WS_Q4_1_G64 : DC_WS_Q4_0_G64);
+    EXPECT_EQ(norm->dtype, DC_WS_BF16);
+    for (const WeightStore::Tensor *t : {down, qkv}) {
+      std::vector<float> values = toFloats(*plain->find(t->name));
+      const quants::Int4Format format{weightDTypeGroup(t->dtype), asym};
+      const int64_t k = t->shape.back();
+      std::vector<uint8_t> want(*quants::int4RowBytes(format, k));
+      for (int64_t r = 0; r < t->shape[0]; ++r) {
+        ASSERT_TRUE(quants::quantizeRowInt4(format, values.data() + r * k, want.data(), k));
+        ASSERT_EQ(0, std::memcmp(want.data(), t->data.data() + r * want.size(), want.size()))
+            << t->name.str() << " row " << r;
+      }
+    }
+  }
+}
+
+// The group each scheme gives rows of each length: the scheme's own, else the largest smaller one
+// that divides the row, else float.
+TEST(QuantPolicy, GroupFallback) {
+  auto dtypeFor = [](WeightScheme scheme, bool asym, int64_t k) {
+    QuantPolicy policy;
+    policy.projections = scheme;
+    policy.asymmetric = asym;
+    CatalogTensor t{"layers.0.mlp.down_proj.weight", {16, k}, TensorRole::Linear};
+    return policy.storeDType(t, DC_WS_BF16, false);
+  };
+  EXPECT_EQ(dtypeFor(WeightScheme::Int4G128, false, 256), DC_WS_Q4_0_G128);
+  EXPECT_EQ(dtypeFor(WeightScheme::Int4G128, false, 192), DC_WS_Q4_0_G64);
+  EXPECT_EQ(dtypeFor(WeightScheme::Int4G128, true, 96), DC_WS_Q4_1);
+  EXPECT_EQ(dtypeFor(WeightScheme::Int4G128, false, 40), DC_WS_BF16);
+  EXPECT_EQ(dtypeFor(WeightScheme::Int4G64, true, 256), DC_WS_Q4_1_G64);
+  EXPECT_EQ(dtypeFor(WeightScheme::Int4G64, false, 160), DC_WS_Q4_0);
+  EXPECT_EQ(dtypeFor(WeightScheme::Int4, false, 256), DC_WS_Q4_0);
+  EXPECT_EQ(dtypeFor(WeightScheme::Int8, false, 256), DC_WS_Q8_0);
+  for (StringRef text : {"int4-g64", "int4-g128"}) {
+    Expected<WeightScheme> scheme = parseWeightScheme(text, "--quant");
+    ASSERT_TRUE(bool(scheme));
+    EXPECT_EQ(weightSchemeName(*scheme).str(), text.str());
+  }
+  Expected<WeightScheme> bad = parseWeightScheme("int4-g96", "--quant-mlp");
+  ASSERT_FALSE(bool(bad));
+  EXPECT_EQ(toString(bad.takeError()),
+            "unknown --quant-mlp 'int4-g96' (f32, bf16, int8, int4-g32, int4-g64, int4-g128)");
+}
+
+// The store sizes deltac's int4 dtypes by their own group, refuses a shape whose rows are not whole
+// groups, and its row codec is import/DeltacQuants.h's.
+TEST_F(ImportTest, StoreEncodingsOfInt4Groups) {
+  EXPECT_EQ(storedBytes(DC_WS_Q4_0_G128, {3, 256}), 3u * 2 * 66);
+  EXPECT_EQ(storedBytes(DC_WS_Q4_1_G128, {2, 4, 128}), 8u * 68);
+  EXPECT_EQ(storedBytes(DC_WS_Q4_0_G64, {5, 192}), 5u * 3 * 34);
+  EXPECT_EQ(storedBytes(DC_WS_Q4_1_G64, {1, 64}), 36u);
+  EXPECT_FALSE(storedBytes(DC_WS_Q4_0_G128, {2, 192}));
+  EXPECT_FALSE(storedBytes(DC_WS_Q4_1_G64, {2, 96}));
+  EXPECT_EQ(weightDTypeName(DC_WS_Q4_1_G128).str(), "q4_1_g128");
+  Expected<std::unique_ptr<WeightStoreWriter>> writer =
+      WeightStoreWriter::create(path("bad.dcw"), {{"w", DC_WS_Q4_0_G128, {2, 192}}});
+  ASSERT_FALSE(bool(writer));
+  std::string message = toString(writer.takeError());
+  EXPECT_NE(message.find("tensor w has a shape that q4_0_g128 cannot store"), std::string::npos)
+      << message;
+
+  std::vector<float> row(256);
+  for (size_t i = 0; i < row.size(); ++i)
+    row[i] = std::sin(float(i)) * float(i % 7);
+  for (dc_ws_dtype dtype : {DC_WS_Q4_0_G64, DC_WS_Q4_1_G64, DC_WS_Q4_0_G128, DC_WS_Q4_1_G128}) {
+    const quants::Int4Format format{weightDTypeGroup(dtype),
+                                    dtype == DC_WS_Q4_1_G64 || dtype == DC_WS_Q4_1_G128};
+    std::vector<uint8_t> got(*storedBytes(dtype, {256})), want(got.size());
+    ASSERT_TRUE(encodeRow(dtype, row.data(), got.data(), 256));
+    ASSERT_TRUE(quants::quantizeRowInt4(format, row.data(), want.data(), 256));
+    EXPECT_EQ(got, want) << weightDTypeName(dtype).str();
+    std::vector<float> decoded(256), expected(256);
+    ASSERT_TRUE(decodeRow(dtype, got.data(), decoded.data(), 256));
+    ASSERT_TRUE(quants::dequantizeRowInt4(format, want.data(), expected.data(), 256));
+    EXPECT_EQ(decoded, expected);
+    EXPECT_FALSE(encodeRow(dtype, row.data(), got.data(), 96));
   }
 }
 

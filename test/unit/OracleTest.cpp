@@ -10,10 +10,15 @@
 
 #include "import/Checkpoint.h"
 #include "import/Importer.h"
+#include "import/WeightMaterializer.h"
 #include "import/Safetensors.h"
+#include "passes/Passes.h"
 #include "reference/Interpreter.h"
 
+#include "dialect/DeltaOps.h"
+
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
@@ -22,6 +27,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 
 using namespace deltac;
 using namespace llvm;
@@ -88,14 +94,17 @@ protected:
     auto ckpt = openCheckpoint(fixture);
     ASSERT_TRUE(bool(ckpt)) << toString(ckpt.takeError());
     ImportOptions options;
-    options.storePath = (dir + "/model.dcw").str();
-    options.storePathInIR = "model.dcw";
     options.maxContext = 256;
     options.quant.floats = floats;
-    auto imported = importCheckpoint(context, *ckpt, options);
-    ASSERT_TRUE(bool(imported)) << toString(imported.takeError());
-    module = std::move(imported->module);
-    auto opened = WeightStore::open(options.storePath);
+    module = importCheckpoint(context, *ckpt, options);
+    if (transform)
+      transform(*module);
+    StoreOptions storeOptions;
+    storeOptions.storePath = (dir + "/model.dcw").str();
+    storeOptions.storePathInIR = "model.dcw";
+    auto stored = writeWeightStore(*module, *ckpt, storeOptions);
+    ASSERT_TRUE(bool(stored)) << toString(stored.takeError());
+    auto opened = WeightStore::open(storeOptions.storePath);
     ASSERT_TRUE(bool(opened)) << toString(opened.takeError());
     store = std::move(*opened);
   }
@@ -145,6 +154,8 @@ protected:
     return out;
   }
 
+  /// Graph passes run on the imported module before its weight store is written (none if unset).
+  std::function<void(mlir::ModuleOp)> transform;
   std::string fixture;
   SmallString<128> dir;
   Expected expected;
@@ -208,6 +219,50 @@ TEST_P(OracleTest, Bf16WeightsErrorOfTheReference) {
   std::printf("[ measured ] %s: bf16 weights, logits relative error %.2e\n", GetParam().c_str(),
               error);
   EXPECT_LT(error, 2.0);
+}
+
+// The module after delta-merge-linears and delta-fuse-elementwise, whose fused forms (the swiglu and
+// residual epilogues, delta.gated_delta_net) the reference evaluates by their definitions, matches
+// transformers as the imported module does, and the unfused reference to double rounding.
+TEST_P(OracleTest, FusedModuleMatchesTransformers) {
+  ref::Interpreter unfused(*module, *store);
+  unfused.setDeltaRuleChunk(64);
+  std::vector<double> unfusedLogits = runSequence(unfused, /*tokenByToken=*/false);
+
+  module = nullptr;
+  store = nullptr;
+  sys::fs::remove_directories(dir);
+  transform = [](mlir::ModuleOp m) {
+    mlir::PassManager pm(m.getContext());
+    pm.addPass(createMergeLinears());
+    pm.addPass(createFuseElementwise());
+    ASSERT_TRUE(mlir::succeeded(pm.run(m)));
+  };
+  load(std::nullopt);
+  int fusedOps = 0, epilogues = 0;
+  module->walk([&](mlir::Operation *op) {
+    if (isa<delta::GatedDeltaNetOp>(op))
+      ++fusedOps;
+    if (auto linear = dyn_cast<delta::LinearOp>(op))
+      epilogues += !linear.hasNoEpilogue();
+  });
+  EXPECT_GT(fusedOps, 0);
+  EXPECT_GT(epilogues, 0);
+
+  ref::Interpreter interp(*module, *store);
+  interp.setDeltaRuleChunk(64);
+  std::vector<double> logits = runSequence(interp, /*tokenByToken=*/false);
+  const ref::Tensor &want = expected.tensors["logits"];
+  ASSERT_EQ(logits.size(), want.data.size());
+  EXPECT_LT(relativeError(logits, want.data), 1e-5) << "logits";
+  EXPECT_LT(relativeError(logits, unfusedLogits), 1e-10) << "fused vs unfused logits";
+  for (auto &entry : expected.tensors) {
+    if (entry.getKey() == "logits")
+      continue;
+    std::vector<double> got = stateLike(interp, entry.getKey(), entry.getValue());
+    ASSERT_EQ(got.size(), entry.getValue().data.size()) << entry.getKey().str();
+    EXPECT_LT(relativeError(got, entry.getValue().data), 1e-5) << entry.getKey().str();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, OracleTest,

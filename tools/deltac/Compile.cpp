@@ -18,6 +18,7 @@
 #include "import/Checkpoint.h"
 #include "import/FileIO.h"
 #include "import/Importer.h"
+#include "import/WeightMaterializer.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -108,7 +109,8 @@ Expected<QuantPolicy> quantPolicy(const CompileOptions &options) {
   return policy;
 }
 
-Error compileModel(const CompileOptions &options) {
+/// The pipeline; sets `wroteStore` once the weight store exists, so a failure can remove it.
+static Error runPipeline(const CompileOptions &options, bool &wroteStore) {
   static const char *const phases[] = {"mlir", "kernels", "llvm", "obj", "exe"};
   if (!llvm::is_contained(phases, StringRef(options.emit)))
     return createStringError(inconvertibleErrorCode(),
@@ -117,6 +119,9 @@ Error compileModel(const CompileOptions &options) {
   if (options.dtype != "f32" && options.dtype != "bf16")
     return createStringError(inconvertibleErrorCode(),
                              "unknown --dtype '" + options.dtype + "' (f32 or bf16)");
+  if (options.actQuant != "none" && options.actQuant != "int8")
+    return createStringError(inconvertibleErrorCode(),
+                             "unknown --act-quant '" + options.actQuant + "' (none or int8)");
   if (Expected<QuantPolicy> policy = quantPolicy(options); !policy)
     return policy.takeError();
   Expected<TargetInfo> target = lookupTarget(options.target);
@@ -138,31 +143,25 @@ Error compileModel(const CompileOptions &options) {
   bool dump = !options.dumpPhasesTo.empty();
   PhaseTimer timer;
 
-  // 1. Import: the model's delta module and its weight store next to the output.
+  // 1. Import: the model's delta module (no weight values are read yet).
   Expected<Checkpoint> checkpoint = openCheckpoint(options.input);
   if (!checkpoint)
     return checkpoint.takeError();
   for (const std::string &notice : checkpoint->notices)
     errs() << "deltac: note: " << options.input << ": " << notice << "\n";
   std::string storePath = withSuffix(options.output, ".dcw");
-  ProgressLine progress("import", options.progress);
   ImportOptions importOptions;
-  importOptions.storePath = storePath;
-  importOptions.storePathInIR = sys::path::filename(storePath).str();
   importOptions.maxContext = options.maxContext;
   Expected<QuantPolicy> policy = quantPolicy(options);
   if (!policy)
     return policy.takeError();
   importOptions.quant = *policy;
-  importOptions.progress = [&](uint64_t done, uint64_t total, StringRef item) {
-    progress.update(done, total, item);
-  };
   mlir::MLIRContext context;
-  Expected<ImportResult> imported = importCheckpoint(context, *checkpoint, importOptions);
-  progress.finish();
-  if (!imported)
-    return imported.takeError();
-  mlir::ModuleOp model = *imported->module;
+  mlir::OwningOpRef<mlir::ModuleOp> imported = importCheckpoint(context, *checkpoint, importOptions);
+  mlir::ModuleOp model = *imported;
+  // int8 activations for the block-quantized linears and LM head (codegen/ProgramEmitter.cpp).
+  if (options.actQuant == "int8")
+    model->setAttr("delta.act_quant", mlir::StringAttr::get(&context, "int8"));
   timer.done("import");
 
   // 2. Graph passes. Each addPass says why it is here.
@@ -171,17 +170,54 @@ Error compileModel(const CompileOptions &options) {
   passes.addPass(createVerifyModel());
   // Fold the identity reshapes the importer emits for every head split.
   passes.addPass(mlir::createCanonicalizerPass());
+  auto enabled = [&](StringRef name) {
+    return !llvm::is_contained(options.disabledPasses, name) &&
+           !llvm::is_contained(options.disabledPasses, "all");
+  };
+  // Norm scales into the weights first, so the merged weights below are the folded ones.
+  if (enabled("fold-norm-scales"))
+    passes.addPass(createFoldNormScales());
+  // One matrix-vector product per input: fewer, larger kernels per step.
+  if (enabled("merge-linears"))
+    passes.addPass(createMergeLinears());
+  // Elementwise work into the neighbouring kernels; after the merge, whose gate/up weights the
+  // swiglu epilogue needs.
+  if (enabled("fuse-elementwise"))
+    passes.addPass(createFuseElementwise());
+  // Last: drop what the rewrites above left unused, and the declarations nothing reaches.
+  if (enabled("remove-dead-work")) {
+    RemoveDeadWorkOptions deadWork;
+    deadWork.prefillLogits = options.prefillLogits;
+    passes.addPass(createRemoveDeadWork(deadWork));
+  }
+  // The model must still thread its state correctly after the rewrites.
+  passes.addPass(createVerifyModel());
   if (failed(passes.run(model)))
     return createStringError(inconvertibleErrorCode(),
                              "internal error: the graph passes failed on " + options.input);
   timer.done("passes");
+
+  // 3. The weight store: the weights the functions now reference, derived ones computed.
+  ProgressLine progress("weights", options.progress);
+  StoreOptions storeOptions;
+  storeOptions.storePath = storePath;
+  storeOptions.storePathInIR = sys::path::filename(storePath).str();
+  storeOptions.progress = [&](uint64_t done, uint64_t total, StringRef item) {
+    progress.update(done, total, item);
+  };
+  Expected<StoreSummary> stored = writeWeightStore(model, *checkpoint, storeOptions);
+  progress.finish();
+  if (!stored)
+    return stored.takeError();
+  wroteStore = true;
+  timer.done("weights");
   if (dump)
     if (Error e = writeText(dumpPath("model.mlir"), [&](raw_ostream &os) { model.print(os); }))
       return e;
   if (options.emit == "mlir")
     return writeText(options.output, [&](raw_ostream &os) { model.print(os); });
 
-  // 3. Kernel calls over planned buffers.
+  // 4. Kernel calls over planned buffers.
   ProgramOptions programOptions;
   programOptions.target = target->name;
   programOptions.maxTokens = maxTokens;
@@ -199,7 +235,7 @@ Error compileModel(const CompileOptions &options) {
   if (options.emit == "kernels")
     return writeText(options.output, [&](raw_ostream &os) { (*program)->print(os); });
 
-  // 4. LLVM IR.
+  // 5. LLVM IR.
   LLVMContext llvmContext;
   auto llvmModule = translateProgram(**program, *target, llvmContext);
   if (!llvmModule)
@@ -211,7 +247,7 @@ Error compileModel(const CompileOptions &options) {
   if (options.emit == "llvm")
     return writeText(options.output, [&](raw_ostream &os) { (*llvmModule)->print(os, nullptr); });
 
-  // 5. Object.
+  // 6. Object.
   std::string objectPath = options.emit == "obj" ? options.output
                            : dump                ? dumpPath("program.o")
                                                  : withSuffix(options.output, ".o");
@@ -221,7 +257,7 @@ Error compileModel(const CompileOptions &options) {
   if (options.emit == "obj")
     return Error::success();
 
-  // 6. The kernels, rebuilt with the model's sizes as compile-time constants (or the prebuilt,
+  // 7. The kernels, rebuilt with the model's sizes as compile-time constants (or the prebuilt,
   // generic library with --no-specialize-kernels).
   LinkInputs link;
   link.driver = kLinkDriver;
@@ -246,7 +282,7 @@ Error compileModel(const CompileOptions &options) {
     libraries.push_back(target->kernelLibrary);
   }
 
-  // 7. Executable: program + kernels + runtime.
+  // 8. Executable: program + kernels + runtime.
   for (StringRef lib : libraries) {
     Expected<std::string> path = libraryPath(lib);
     if (!path)
@@ -275,13 +311,43 @@ Error compileModel(const CompileOptions &options) {
   std::string weightsWhere = options.embedWeights ? std::string("embedded weights") : storePath;
   errs() << formatv("deltac: compiled {0} for {1}: {2} ({3} KiB) and {4} ({5:f1} MiB)\n",
                     options.input, target->name, options.output, exeBytes / 1024, weightsWhere,
-                    double(imported->storeBytes) / (1 << 20));
+                    double(stored->storeBytes) / (1 << 20));
   errs() << formatv("  {0} weights, {1} states ({2:f1} MiB), {3} kernel calls, arena {4:f1} MiB "
                     "at {5} tokens\n",
                     summary.weights, summary.states, double(summary.stateBytes) / (1 << 20),
                     summary.kernelCalls, double(summary.arenaBytes) / (1 << 20), maxTokens);
   timer.print(errs());
   return Error::success();
+}
+
+ArrayRef<const char *> graphOptimizationNames() {
+  static const char *const names[] = {"fold-norm-scales", "merge-linears", "fuse-elementwise",
+                                      "remove-dead-work"};
+  return names;
+}
+
+Error compileModel(const CompileOptions &options) {
+  for (const std::string &name : options.disabledPasses)
+    if (name != "all" && !llvm::is_contained(graphOptimizationNames(), StringRef(name)))
+      return createStringError(inconvertibleErrorCode(),
+                               "unknown --disable-pass '" + name +
+                                   "' (fold-norm-scales, merge-linears, fuse-elementwise, "
+                                   "remove-dead-work or all)");
+  if (options.prefillLogits != "all" && options.prefillLogits != "last")
+    return createStringError(inconvertibleErrorCode(),
+                             "unknown --prefill-logits '" + options.prefillLogits + "' (all or last)");
+  if (options.prefillLogits == "last" &&
+      (llvm::is_contained(options.disabledPasses, "remove-dead-work") ||
+       llvm::is_contained(options.disabledPasses, "all")))
+    return createStringError(inconvertibleErrorCode(),
+                             "--prefill-logits=last is done by the remove-dead-work pass, which "
+                             "--disable-pass leaves out");
+  bool wroteStore = false;
+  Error e = runPipeline(options, wroteStore);
+  // Never leave a store behind that no output refers to.
+  if (e && wroteStore)
+    sys::fs::remove(withSuffix(options.output, ".dcw"));
+  return e;
 }
 
 } // namespace deltac

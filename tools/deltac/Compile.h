@@ -8,6 +8,7 @@
 #include "llvm/Support/Error.h"
 
 #include <string>
+#include <vector>
 
 namespace deltac {
 
@@ -19,6 +20,7 @@ struct CompileOptions {
   std::string dtype = "f32"; ///< f32 | bf16: how float weights are stored (GGML blocks stay)
   std::string quant;         ///< --quant: scheme of every projection (import/QuantPolicy.h)
   bool quantAsym = false;    ///< int4 with a per-group min
+  std::string actQuant = "none"; ///< --act-quant: none | int8 (integer dot products)
   /// --quant-embedding, --quant-lm-head, --quant-deltanet, --quant-attention, --quant-mlp
   std::string quantClass[5];
   std::string dumpPhasesTo; ///< keep every phase's artifact in this directory
@@ -26,8 +28,15 @@ struct CompileOptions {
   int64_t maxTokens = 0;    ///< largest prefill step; 0: min(512, maxContext)
   bool embedWeights = false; ///< carry the weight store inside the executable
   bool specializeKernels = true; ///< rebuild the kernels with the model's sizes as constants
+  /// Graph optimizations to leave out (--disable-pass): names from graphOptimizationNames(), or "all".
+  std::vector<std::string> disabledPasses;
+  /// --prefill-logits: "all" (one row per prompt token) or "last" (the next token's only).
+  std::string prefillLogits = "all";
   bool progress = true;
 };
+
+/// The optional graph optimizations, in pipeline order, by the names --disable-pass takes.
+llvm::ArrayRef<const char *> graphOptimizationNames();
 
 /// The weight-encoding policy the options ask for.
 llvm::Expected<QuantPolicy> quantPolicy(const CompileOptions &options);

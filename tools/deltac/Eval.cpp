@@ -86,6 +86,7 @@ Error evaluateQuantization(const EvalOptions &options) {
   reference.dtype = "f32";
   reference.quant.clear();
   reference.quantAsym = false;
+  reference.actQuant = "none";
   for (std::string &c : reference.quantClass)
     c.clear();
   reference.output = path("f32");
@@ -131,6 +132,8 @@ Error evaluateQuantization(const EvalOptions &options) {
   std::string scheme = options.compile.quant.empty() ? options.compile.dtype : options.compile.quant;
   if (options.compile.quantAsym)
     scheme += "-asym";
+  if (options.compile.actQuant != "none")
+    scheme += "+act-" + options.compile.actQuant;
   if (options.json)
     outs() << formatv("{{\"scheme\": \"{0}\", \"positions\": {1}, \"mean_kl\": {2:e}, "
                       "\"top1_agreement\": {3:f4}, \"max_logit_error\": {4:e}}\n",

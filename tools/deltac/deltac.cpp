@@ -17,6 +17,7 @@
 #include "import/Checkpoint.h"
 #include "import/Importer.h"
 #include "import/Synth.h"
+#include "import/WeightMaterializer.h"
 #include "import/WeightStore.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -93,11 +94,16 @@ cl::opt<std::string> compileEmit("emit", cl::desc("Stop after a phase: mlir, ker
                                  cl::init("exe"), cl::sub(compileCmd), cl::cat(category));
 cl::opt<std::string> compileDType("dtype", cl::desc("Float weights in the executable: f32 or bf16"),
                                   cl::init("f32"), cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
-cl::opt<std::string> compileQuant("quant",
-                                  cl::desc("Projection weights: f32, bf16, int8 or int4-g32"),
-                                  cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
+cl::opt<std::string> compileQuant(
+    "quant", cl::desc("Projection weights: f32, bf16, int8, int4-g32, int4-g64 or int4-g128"),
+    cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
 cl::opt<bool> compileQuantAsym("quant-asym", cl::desc("int4 with a per-group minimum"),
                                cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
+cl::opt<std::string> compileActQuant(
+    "act-quant",
+    cl::desc("Activations of the quantized linears and LM head: none, or int8 (integer dot "
+             "products)"),
+    cl::init("none"), cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
 cl::opt<std::string> quantEmbedding("quant-embedding", cl::desc("Scheme of the token embedding"),
                                     cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
 cl::opt<std::string> quantLMHead("quant-lm-head",
@@ -115,6 +121,16 @@ cl::opt<bool> compileNoSpecialize(
     "no-specialize-kernels",
     cl::desc("Link the prebuilt generic kernels instead of rebuilding them for the model's sizes"),
     cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
+cl::list<std::string> compileDisablePasses(
+    "disable-pass",
+    cl::desc("Leave out a graph optimization: fold-norm-scales, merge-linears, fuse-elementwise, "
+             "remove-dead-work, or all (repeatable, comma-separated)"),
+    cl::CommaSeparated, cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
+cl::opt<std::string> compilePrefillLogits(
+    "prefill-logits",
+    cl::desc("Logits a prefill returns: all (every prompt position, the default) or last (the next "
+             "token's only: faster, for generation)"),
+    cl::init("all"), cl::sub(compileCmd), cl::cat(category));
 cl::opt<bool> compileEmbed("embed-weights",
                            cl::desc("Put the weights inside the executable (no .dcw file)"),
                            cl::sub(compileCmd), cl::cat(category));
@@ -181,25 +197,28 @@ int runImport() {
 
   ProgressLine progress("import", !noProgress);
   ImportOptions options;
-  options.storePath = storePath;
-  options.storePathInIR = storeInIR;
   options.maxContext = importMaxContext;
-  options.progress = [&](uint64_t done, uint64_t total, StringRef item) {
+  mlir::MLIRContext context;
+  mlir::OwningOpRef<mlir::ModuleOp> module = importCheckpoint(context, *checkpoint, options);
+  StoreOptions storeOptions;
+  storeOptions.storePath = storePath;
+  storeOptions.storePathInIR = storeInIR;
+  storeOptions.keepUnreferenced = options.quant; // the whole checkpoint, MTP weights included
+  storeOptions.progress = [&](uint64_t done, uint64_t total, StringRef item) {
     progress.update(done, total, item);
   };
-  mlir::MLIRContext context;
-  Expected<ImportResult> result = importCheckpoint(context, *checkpoint, options);
+  Expected<StoreSummary> result = writeWeightStore(*module, *checkpoint, storeOptions);
   progress.finish();
   if (!result)
     return fail(result.takeError());
   // The store is complete and in place; a failure from here on removes it, so a failed import
   // leaves neither output behind.
   scope_exit removeStore([&] { sys::fs::remove(storePath); });
-  if (failed(mlir::verify(*result->module)))
+  if (failed(mlir::verify(*module)))
     return fail(fileError(importInput, "internal error: the imported module does not verify"));
   std::string text;
   raw_string_ostream os(text);
-  result->module->print(os);
+  module->print(os);
   if (Error e = writeFileAtomically(importOutput, text))
     return fail(std::move(e));
   removeStore.release();
@@ -257,8 +276,11 @@ CompileOptions compileOptionsFromFlags(StringRef input, StringRef output) {
   options.dtype = compileDType;
   options.embedWeights = compileEmbed;
   options.specializeKernels = !compileNoSpecialize;
+  options.disabledPasses.assign(compileDisablePasses.begin(), compileDisablePasses.end());
+  options.prefillLogits = compilePrefillLogits;
   options.quant = compileQuant;
   options.quantAsym = compileQuantAsym;
+  options.actQuant = compileActQuant;
   // In WeightClass order (import/QuantPolicy.h).
   const std::string classes[] = {quantEmbedding, quantLMHead, quantDeltaNet, quantAttention,
                                  quantMLP};

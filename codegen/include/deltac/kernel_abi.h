@@ -15,7 +15,8 @@
  *    memcpy for zeroing and copying loops. A target without libm links its own versions of these.
  *  - Every size and index is int64_t; flags are int32_t with the DC_K_* values below.
  *  - Activations, states, caches and outputs are float32. Only linear, lm_head, embedding and moe
- *    take other weight element types, one function per type, with f32 accumulation.
+ *    take other weight element types, one function per type, with f32 accumulation (the q8act
+ *    kernels, which quantize their activations internally, sum each block of 32 in int32).
  *  - Tensors are dense and row-major (last dimension contiguous). Linear weights use PyTorch's
  *    [out, in] layout. Pointers need only their element's natural alignment; byte-typed weights
  *    (GGML blocks) need none.
@@ -63,17 +64,36 @@ extern "C" {
 #define DC_K_Q4_0_BLOCK_BYTES 18
 #define DC_K_Q4_1_BLOCK_BYTES 20
 
+/* deltac's int4 blocks over groups of G = 64 or 128 values (import/DeltacQuants.h): Q4_0 and Q4_1
+ * with a larger group, the same fields and the same nibble order. A row of K values is K / G
+ * consecutive blocks, so K must be a multiple of G.
+ *   Q4_0_G64  (34 bytes): f16 d, uint8 qs[32];          x[i] = (nib[i] - 8) * d
+ *   Q4_1_G64  (36 bytes): f16 d, f16 m, uint8 qs[32];   x[i] = nib[i] * d + m
+ *   Q4_0_G128 (66 bytes): f16 d, uint8 qs[64];          x[i] = (nib[i] - 8) * d
+ *   Q4_1_G128 (68 bytes): f16 d, f16 m, uint8 qs[64];   x[i] = nib[i] * d + m
+ * where nib[i] is the low nibble of qs[i] for i < G/2 and the high nibble of qs[i - G/2] otherwise.
+ */
+#define DC_K_Q4_G64_GROUP 64
+#define DC_K_Q4_G128_GROUP 128
+#define DC_K_Q4_0_G64_BLOCK_BYTES 34
+#define DC_K_Q4_1_G64_BLOCK_BYTES 36
+#define DC_K_Q4_0_G128_BLOCK_BYTES 66
+#define DC_K_Q4_1_G128_BLOCK_BYTES 68
+
 /* f16 weights are IEEE binary16 bit patterns; bf16 weights are the upper 16 bits of a float32. */
 
 /* Flag values; they equal the dialect's enum values (docs/reference/DeltaDialect.md, "Enums"). */
 #define DC_K_NORM_PLAIN 0     /* rms_norm: y = n * w */
 #define DC_K_NORM_ONE_PLUS 1  /* rms_norm: y = n * (1 + w) */
+#define DC_K_NORM_NONE 2      /* rms_norm: y = n; weight is not read (may be NULL) */
 #define DC_K_ACT_NONE 0       /* causal_conv1d: no activation */
 #define DC_K_ACT_SILU 1       /* causal_conv1d: silu after the convolution */
 #define DC_K_DECAY_A_LOG 0    /* gdn_gates: decay holds A_log, A = -exp(decay) */
 #define DC_K_DECAY_NEG_EXP 1  /* gdn_gates: decay already holds A = -exp(A_log) */
 #define DC_K_HEADS_GROUPED 0  /* delta rule: value head h reads key head h / (nv / nk) */
 #define DC_K_HEADS_TILED 1    /* delta rule: value head h reads key head h mod nk */
+#define DC_K_EPILOGUE_NONE 0   /* linear_epilogue: y = x W^T (+ residual) */
+#define DC_K_EPILOGUE_SWIGLU 1 /* linear_epilogue: y = silu(x Wg^T) * (x Wu^T) (+ residual) */
 
 /* The chunk length of dc_k_gated_delta_rule_chunked_f32 (spec §4.1); fixed by this ABI version. */
 #define DC_K_DELTA_RULE_CHUNK 64
@@ -95,8 +115,8 @@ void dc_k_swiglu_f32(const float *gate, const float *up, int64_t begin, int64_t 
  * Row norms. x and y are [rows, d]; range: rows [row_begin, row_end). y may equal x (and z).
  *===----------------------------------------------------------------------===*/
 
-/* n = x * 1 / sqrt(mean(x^2) + eps); y = n * w (DC_K_NORM_PLAIN) or n * (1 + w)
- * (DC_K_NORM_ONE_PLUS). weight: [d]. */
+/* n = x * 1 / sqrt(mean(x^2) + eps); y = n * w (DC_K_NORM_PLAIN), n * (1 + w)
+ * (DC_K_NORM_ONE_PLUS) or n (DC_K_NORM_NONE, weight unread). weight: [d]. */
 void dc_k_rms_norm_f32(const float *x, const float *weight, int64_t d, int32_t scale_mode,
                        float eps, int64_t row_begin, int64_t row_end, float *y);
 
@@ -114,7 +134,8 @@ void dc_k_gated_rms_norm_f32(const float *x, const float *z, const float *weight
  * x [T, K] f32, weight [N, K] row-major (PyTorch [out, in]), y [T, N] f32:
  *   y[t, n] = sum_k x[t, k] * weight[n, k], accumulated in f32.
  * Range: output columns n in [n_begin, n_end) (weight rows), for all T tokens. For the GGML block
- * types K must be a multiple of 32. y must not overlap x or the weight.
+ * types K must be a multiple of 32, for the _g64 / _g128 types of 64 / 128. y must not overlap x or
+ * the weight.
  *===----------------------------------------------------------------------===*/
 
 void dc_k_linear_f32_f32(const float *x, int64_t T, int64_t K, const float *weight, int64_t N,
@@ -129,6 +150,61 @@ void dc_k_linear_f32_q4_0(const float *x, int64_t T, int64_t K, const uint8_t *w
                           int64_t n_begin, int64_t n_end, float *y);
 void dc_k_linear_f32_q4_1(const float *x, int64_t T, int64_t K, const uint8_t *weight, int64_t N,
                           int64_t n_begin, int64_t n_end, float *y);
+void dc_k_linear_f32_q4_0_g64(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                              int64_t N, int64_t n_begin, int64_t n_end, float *y);
+void dc_k_linear_f32_q4_1_g64(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                              int64_t N, int64_t n_begin, int64_t n_end, float *y);
+void dc_k_linear_f32_q4_0_g128(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                               int64_t N, int64_t n_begin, int64_t n_end, float *y);
+void dc_k_linear_f32_q4_1_g128(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                               int64_t N, int64_t n_begin, int64_t n_end, float *y);
+
+/* Linear with a fused epilogue (delta.linear with `swiglu` and/or `residual`; docs/design/fusion.md).
+ *   x        [T, K]
+ *   weight   [M, K] in the function's weight type: M = N for DC_K_EPILOGUE_NONE; M = 2N for
+ *            DC_K_EPILOGUE_SWIGLU, rows [0, N) the gate projection and rows [N, 2N) the up projection
+ *   residual [T, N] or NULL
+ *   y        [T, N]: with p[t, m] = sum_k x[t, k] * weight[m, k] (f32 accumulation),
+ *            e[t, n] = p[t, n] (NONE) or silu(p[t, n]) * p[t, N + n] (SWIGLU), and
+ *            y[t, n] = e[t, n] + residual[t, n], or e[t, n] without a residual.
+ * Each p is accumulated exactly as by dc_k_linear_f32_<w>, so without an epilogue and residual the
+ * result has the same bits. Range: output columns n in [n_begin, n_end) (for SWIGLU, weight rows n and
+ * N + n), for all T tokens. The K constraints of the weight type apply. y must not overlap x, the
+ * weight or the residual. */
+void dc_k_linear_epilogue_f32_f32(const float *x, int64_t T, int64_t K, const float *weight,
+                                  int64_t N, int32_t epilogue, const float *residual,
+                                  int64_t n_begin, int64_t n_end, float *y);
+void dc_k_linear_epilogue_f32_f16(const float *x, int64_t T, int64_t K, const uint16_t *weight,
+                                  int64_t N, int32_t epilogue, const float *residual,
+                                  int64_t n_begin, int64_t n_end, float *y);
+void dc_k_linear_epilogue_f32_bf16(const float *x, int64_t T, int64_t K, const uint16_t *weight,
+                                   int64_t N, int32_t epilogue, const float *residual,
+                                   int64_t n_begin, int64_t n_end, float *y);
+void dc_k_linear_epilogue_f32_q8_0(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                                   int64_t N, int32_t epilogue, const float *residual,
+                                   int64_t n_begin, int64_t n_end, float *y);
+void dc_k_linear_epilogue_f32_q4_0(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                                   int64_t N, int32_t epilogue, const float *residual,
+                                   int64_t n_begin, int64_t n_end, float *y);
+void dc_k_linear_epilogue_f32_q4_1(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                                   int64_t N, int32_t epilogue, const float *residual,
+                                   int64_t n_begin, int64_t n_end, float *y);
+void dc_k_linear_epilogue_f32_q4_0_g64(const float *x, int64_t T, int64_t K,
+                                       const uint8_t *weight, int64_t N, int32_t epilogue,
+                                       const float *residual, int64_t n_begin, int64_t n_end,
+                                       float *y);
+void dc_k_linear_epilogue_f32_q4_1_g64(const float *x, int64_t T, int64_t K,
+                                       const uint8_t *weight, int64_t N, int32_t epilogue,
+                                       const float *residual, int64_t n_begin, int64_t n_end,
+                                       float *y);
+void dc_k_linear_epilogue_f32_q4_0_g128(const float *x, int64_t T, int64_t K,
+                                        const uint8_t *weight, int64_t N, int32_t epilogue,
+                                        const float *residual, int64_t n_begin, int64_t n_end,
+                                        float *y);
+void dc_k_linear_epilogue_f32_q4_1_g128(const float *x, int64_t T, int64_t K,
+                                        const uint8_t *weight, int64_t N, int32_t epilogue,
+                                        const float *residual, int64_t n_begin, int64_t n_end,
+                                        float *y);
 
 /* logits [T, V] = x [T, H] weight^T with weight [V, H] (the embedding table when tied). The same
  * contract as linear, range over vocabulary rows [v_begin, v_end); a separate entry point because a
@@ -145,10 +221,18 @@ void dc_k_lm_head_f32_q4_0(const float *x, int64_t T, int64_t H, const uint8_t *
                            int64_t v_begin, int64_t v_end, float *logits);
 void dc_k_lm_head_f32_q4_1(const float *x, int64_t T, int64_t H, const uint8_t *weight, int64_t V,
                            int64_t v_begin, int64_t v_end, float *logits);
+void dc_k_lm_head_f32_q4_0_g64(const float *x, int64_t T, int64_t H, const uint8_t *weight,
+                               int64_t V, int64_t v_begin, int64_t v_end, float *logits);
+void dc_k_lm_head_f32_q4_1_g64(const float *x, int64_t T, int64_t H, const uint8_t *weight,
+                               int64_t V, int64_t v_begin, int64_t v_end, float *logits);
+void dc_k_lm_head_f32_q4_0_g128(const float *x, int64_t T, int64_t H, const uint8_t *weight,
+                                int64_t V, int64_t v_begin, int64_t v_end, float *logits);
+void dc_k_lm_head_f32_q4_1_g128(const float *x, int64_t T, int64_t H, const uint8_t *weight,
+                                int64_t V, int64_t v_begin, int64_t v_end, float *logits);
 
 /* y[t, :] = table[ids[t], :] decoded to f32, table [V, H]. Range: tokens [t_begin, t_end). An id
  * outside [0, V) yields a zero row (the runtime reports bad ids before the step; the kernel only
- * stays memory safe). For the GGML block types H must be a multiple of 32. */
+ * stays memory safe). For the block types H must be a multiple of the group (32, 64 or 128). */
 void dc_k_embedding_f32_f32(const float *table, int64_t V, int64_t H, const int32_t *ids,
                             int64_t t_begin, int64_t t_end, float *y);
 void dc_k_embedding_f32_f16(const uint16_t *table, int64_t V, int64_t H, const int32_t *ids,
@@ -161,6 +245,102 @@ void dc_k_embedding_f32_q4_0(const uint8_t *table, int64_t V, int64_t H, const i
                              int64_t t_begin, int64_t t_end, float *y);
 void dc_k_embedding_f32_q4_1(const uint8_t *table, int64_t V, int64_t H, const int32_t *ids,
                              int64_t t_begin, int64_t t_end, float *y);
+void dc_k_embedding_f32_q4_0_g64(const uint8_t *table, int64_t V, int64_t H, const int32_t *ids,
+                                 int64_t t_begin, int64_t t_end, float *y);
+void dc_k_embedding_f32_q4_1_g64(const uint8_t *table, int64_t V, int64_t H, const int32_t *ids,
+                                 int64_t t_begin, int64_t t_end, float *y);
+void dc_k_embedding_f32_q4_0_g128(const uint8_t *table, int64_t V, int64_t H, const int32_t *ids,
+                                  int64_t t_begin, int64_t t_end, float *y);
+void dc_k_embedding_f32_q4_1_g128(const uint8_t *table, int64_t V, int64_t H, const int32_t *ids,
+                                  int64_t t_begin, int64_t t_end, float *y);
+
+/*===----------------------------------------------------------------------===*
+ * int8 activations (`deltac compile --act-quant=int8`): linear, LM head and the linear epilogue for
+ * the block-quantized weight types, with integer dot products.
+ *
+ * Each call quantizes the T rows of x in blocks of DC_K_ACT_BLOCK values into its scratch, as
+ * llama.cpp's Q8_0 / Q8_1 activation blocks do: per block an f32 scale dx = max|x| / 127 and codes
+ * q = x * (127 / max|x|) rounded to nearest even (ties to even), in [-127, 127]; an all-zero block
+ * has dx = 0 and q = 0. The result is then the linear of the dequantized activations q * dx with the
+ * decoded weights, accumulated per block in int32 (exact) and across blocks in f32:
+ *   y[t, n] = sum_b dw_b dx_b (sum_i c_i q_i) + e_b dx_b (sum_i q_i)
+ * where c are the weight block's stored codes, dw its scale and e its code offset (-8 dw for the
+ * symmetric int4 types, the min for the asymmetric ones, 0 for Q8_0). The quantization of x costs a
+ * relative error of about 1/254 per block; the f32 kernels stay the reference.
+ *
+ * The integer instructions are chosen when the kernel library is compiled: AVX-512 VNNI (vpdpbusd)
+ * on targets with it, AVX2 (vpmaddubsw) otherwise on x86-64-v3, portable C elsewhere.
+ * Arguments, ranges and the epilogue are those of dc_k_linear_f32_<w>, dc_k_lm_head_f32_<w> and
+ * dc_k_linear_epilogue_f32_<w>, plus `scratch`: dc_k_q8act_scratch_bytes(T, K) bytes (T tokens of
+ * K = H values). Splitting the range changes no output bit. K must be a multiple of the weight
+ * type's group (so of DC_K_ACT_BLOCK).
+ *===----------------------------------------------------------------------===*/
+
+#define DC_K_ACT_BLOCK 32
+
+int64_t dc_k_q8act_scratch_bytes(int64_t T, int64_t K);
+
+void dc_k_linear_q8act_q8_0(const float *x, int64_t T, int64_t K, const uint8_t *weight, int64_t N,
+                            int64_t n_begin, int64_t n_end, void *scratch, float *y);
+void dc_k_linear_q8act_q4_0(const float *x, int64_t T, int64_t K, const uint8_t *weight, int64_t N,
+                            int64_t n_begin, int64_t n_end, void *scratch, float *y);
+void dc_k_linear_q8act_q4_1(const float *x, int64_t T, int64_t K, const uint8_t *weight, int64_t N,
+                            int64_t n_begin, int64_t n_end, void *scratch, float *y);
+void dc_k_linear_q8act_q4_0_g64(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                                int64_t N, int64_t n_begin, int64_t n_end, void *scratch, float *y);
+void dc_k_linear_q8act_q4_1_g64(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                                int64_t N, int64_t n_begin, int64_t n_end, void *scratch, float *y);
+void dc_k_linear_q8act_q4_0_g128(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                                 int64_t N, int64_t n_begin, int64_t n_end, void *scratch,
+                                 float *y);
+void dc_k_linear_q8act_q4_1_g128(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                                 int64_t N, int64_t n_begin, int64_t n_end, void *scratch,
+                                 float *y);
+
+void dc_k_lm_head_q8act_q8_0(const float *x, int64_t T, int64_t H, const uint8_t *weight, int64_t V,
+                             int64_t v_begin, int64_t v_end, void *scratch, float *logits);
+void dc_k_lm_head_q8act_q4_0(const float *x, int64_t T, int64_t H, const uint8_t *weight, int64_t V,
+                             int64_t v_begin, int64_t v_end, void *scratch, float *logits);
+void dc_k_lm_head_q8act_q4_1(const float *x, int64_t T, int64_t H, const uint8_t *weight, int64_t V,
+                             int64_t v_begin, int64_t v_end, void *scratch, float *logits);
+void dc_k_lm_head_q8act_q4_0_g64(const float *x, int64_t T, int64_t H, const uint8_t *weight,
+                                 int64_t V, int64_t v_begin, int64_t v_end, void *scratch,
+                                 float *logits);
+void dc_k_lm_head_q8act_q4_1_g64(const float *x, int64_t T, int64_t H, const uint8_t *weight,
+                                 int64_t V, int64_t v_begin, int64_t v_end, void *scratch,
+                                 float *logits);
+void dc_k_lm_head_q8act_q4_0_g128(const float *x, int64_t T, int64_t H, const uint8_t *weight,
+                                  int64_t V, int64_t v_begin, int64_t v_end, void *scratch,
+                                  float *logits);
+void dc_k_lm_head_q8act_q4_1_g128(const float *x, int64_t T, int64_t H, const uint8_t *weight,
+                                  int64_t V, int64_t v_begin, int64_t v_end, void *scratch,
+                                  float *logits);
+
+void dc_k_linear_epilogue_q8act_q8_0(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                                     int64_t N, int32_t epilogue, const float *residual,
+                                     int64_t n_begin, int64_t n_end, void *scratch, float *y);
+void dc_k_linear_epilogue_q8act_q4_0(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                                     int64_t N, int32_t epilogue, const float *residual,
+                                     int64_t n_begin, int64_t n_end, void *scratch, float *y);
+void dc_k_linear_epilogue_q8act_q4_1(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                                     int64_t N, int32_t epilogue, const float *residual,
+                                     int64_t n_begin, int64_t n_end, void *scratch, float *y);
+void dc_k_linear_epilogue_q8act_q4_0_g64(const float *x, int64_t T, int64_t K,
+                                         const uint8_t *weight, int64_t N, int32_t epilogue,
+                                         const float *residual, int64_t n_begin, int64_t n_end,
+                                         void *scratch, float *y);
+void dc_k_linear_epilogue_q8act_q4_1_g64(const float *x, int64_t T, int64_t K,
+                                         const uint8_t *weight, int64_t N, int32_t epilogue,
+                                         const float *residual, int64_t n_begin, int64_t n_end,
+                                         void *scratch, float *y);
+void dc_k_linear_epilogue_q8act_q4_0_g128(const float *x, int64_t T, int64_t K,
+                                          const uint8_t *weight, int64_t N, int32_t epilogue,
+                                          const float *residual, int64_t n_begin, int64_t n_end,
+                                          void *scratch, float *y);
+void dc_k_linear_epilogue_q8act_q4_1_g128(const float *x, int64_t T, int64_t K,
+                                          const uint8_t *weight, int64_t N, int32_t epilogue,
+                                          const float *residual, int64_t n_begin, int64_t n_end,
+                                          void *scratch, float *y);
 
 /*===----------------------------------------------------------------------===*
  * Gated DeltaNet.
@@ -221,6 +401,42 @@ void dc_k_gated_delta_rule_chunked_f32(const float *q, const float *k, const flo
                                        int64_t head_end, void *scratch, float *out,
                                        float *state_out);
 
+/* Scratch bytes of one dc_k_gated_delta_net_f32 call over T tokens; independent of the range. */
+int64_t dc_k_gated_delta_net_f32_scratch_bytes(int64_t T, int64_t dk, int64_t dv);
+
+/* The Gated DeltaNet core fused (delta.gated_delta_net): causal conv1d + SiLU over the pre-conv
+ * projection, the q | k | v split, L2 norms of q and k, the gates, and the gated delta rule.
+ *   qkv         [T, C]      pre-conv mixed projection, C = 2 nk dk + nv dv, channels [q heads | k heads
+ *                           | v heads], each head contiguous
+ *   a, b        [T, nv]     in_proj_a and in_proj_b projections
+ *   conv_weight [C, K]      conv taps, tap 0 the oldest; conv_state_in [K-1, C] oldest row first
+ *   decay, dt_bias [nv]     as dc_k_gdn_gates_f32 (decay_form DC_K_DECAY_A_LOG or _NEG_EXP)
+ *   mapping, scale          as dc_k_gated_delta_rule_recurrent_f32; l2_eps the L2-norm epsilon
+ *   state_in    [nv, dk, dv]
+ *   out         [T, nv, dv]
+ * computes exactly dc_k_causal_conv1d_f32 (DC_K_ACT_SILU), then q = l2norm(q), k = l2norm(k) per key
+ * head (x / sqrt(sum x^2 + l2_eps)), g and beta as dc_k_gdn_gates_f32, then the gated delta rule;
+ * conv_state_out [K-1, C] and state_out [nv, dk, dv] get the new states and may equal conv_state_in
+ * and state_in (updated in place).
+ * Range: KEY heads [kh_begin, kh_end). A call computes every value head that reads these key heads
+ * (r = nv / nk of them: h / r == kh for DC_K_HEADS_GROUPED, h mod nk == kh for DC_K_HEADS_TILED) and
+ * owns their outputs and delta states, and the conv channels of its key heads' q and k and of its
+ * value heads' v (old and new conv state). Value heads sharing a key head share its q/k conv
+ * channels, so they must be in one call for the in-place conv state update to be race free; with
+ * r = 1 (Qwen3.5 0.8B/2B) key and value heads are the same split.
+ * With T == 1 and dk <= 256 the call uses no scratch: per key head, q and k live in registers and
+ * stack arrays, and each value head's v, g and beta are formed inside the recurrent step. Otherwise it
+ * stages one head's q, k, v, g and beta in `scratch` and runs the chunked (T > 1) or recurrent kernel
+ * on them: `scratch` holds dc_k_gated_delta_net_f32_scratch_bytes(T, dk, dv) bytes.
+ * out must not overlap any input. */
+void dc_k_gated_delta_net_f32(const float *qkv, const float *a, const float *b, int64_t T,
+                              int64_t nk, int64_t nv, int64_t dk, int64_t dv,
+                              const float *conv_weight, int64_t K, const float *conv_state_in,
+                              const float *decay, const float *dt_bias, int32_t decay_form,
+                              int32_t mapping, float scale, float l2_eps, const float *state_in,
+                              int64_t kh_begin, int64_t kh_end, void *scratch, float *out,
+                              float *conv_state_out, float *state_out);
+
 /*===----------------------------------------------------------------------===*
  * Gated attention.
  *===----------------------------------------------------------------------===*/
@@ -260,9 +476,9 @@ void dc_k_attention_f32(const float *q, const float *k, const float *v, const fl
  *   Per token: p = softmax(router x); the top_k (<= E) experts by p (ties: lower index first); with
  *   `normalize` their weights are rescaled to sum to 1;
  *   y = sum_e p_e down_e(silu(gate_e x) * up_e x) + sigmoid(shared_expert_gate . x) * shared(x).
- * Range: tokens [t_begin, t_end). out [T, H] must not overlap x. For the GGML block types H and I
- * (and Is) must be multiples of 32. `scratch`: dc_k_moe_f32_scratch_bytes(H, E, I, Is) bytes, one
- * size for every weight type.
+ * Range: tokens [t_begin, t_end). out [T, H] must not overlap x. For the block types H and I (and
+ * Is) must be multiples of the group (32, 64 or 128). `scratch`:
+ * dc_k_moe_f32_scratch_bytes(H, E, I, Is) bytes, one size for every weight type.
  *===----------------------------------------------------------------------===*/
 
 int64_t dc_k_moe_f32_scratch_bytes(int64_t H, int64_t E, int64_t I, int64_t Is);
@@ -302,6 +518,30 @@ void dc_k_moe_f32_q4_1(const float *x, int64_t H, const float *router, int64_t E
                        const uint8_t *shared_up, const uint8_t *shared_down,
                        const float *shared_expert_gate, int64_t Is, int64_t t_begin, int64_t t_end,
                        void *scratch, float *out);
+void dc_k_moe_f32_q4_0_g64(const float *x, int64_t H, const float *router, int64_t E,
+                           const uint8_t *gate, const uint8_t *up, const uint8_t *down, int64_t I,
+                           int64_t top_k, int32_t normalize, const uint8_t *shared_gate,
+                           const uint8_t *shared_up, const uint8_t *shared_down,
+                           const float *shared_expert_gate, int64_t Is, int64_t t_begin,
+                           int64_t t_end, void *scratch, float *out);
+void dc_k_moe_f32_q4_1_g64(const float *x, int64_t H, const float *router, int64_t E,
+                           const uint8_t *gate, const uint8_t *up, const uint8_t *down, int64_t I,
+                           int64_t top_k, int32_t normalize, const uint8_t *shared_gate,
+                           const uint8_t *shared_up, const uint8_t *shared_down,
+                           const float *shared_expert_gate, int64_t Is, int64_t t_begin,
+                           int64_t t_end, void *scratch, float *out);
+void dc_k_moe_f32_q4_0_g128(const float *x, int64_t H, const float *router, int64_t E,
+                            const uint8_t *gate, const uint8_t *up, const uint8_t *down, int64_t I,
+                            int64_t top_k, int32_t normalize, const uint8_t *shared_gate,
+                            const uint8_t *shared_up, const uint8_t *shared_down,
+                            const float *shared_expert_gate, int64_t Is, int64_t t_begin,
+                            int64_t t_end, void *scratch, float *out);
+void dc_k_moe_f32_q4_1_g128(const float *x, int64_t H, const float *router, int64_t E,
+                            const uint8_t *gate, const uint8_t *up, const uint8_t *down, int64_t I,
+                            int64_t top_k, int32_t normalize, const uint8_t *shared_gate,
+                            const uint8_t *shared_up, const uint8_t *shared_down,
+                            const float *shared_expert_gate, int64_t Is, int64_t t_begin,
+                            int64_t t_end, void *scratch, float *out);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -25,7 +25,7 @@
 extern "C" {
 #endif
 
-#define DC_PROGRAM_ABI_VERSION 1
+#define DC_PROGRAM_ABI_VERSION 2
 
 /* Runtime execution context (thread pool, per-thread scratch). Opaque to generated code. */
 typedef struct dc_exec dc_exec;
@@ -65,6 +65,9 @@ typedef struct dc_program {
   int64_t arena_bytes;
   dc_entry_fn prefill;
   dc_entry_fn decode;
+  /* 0: prefill writes one logits row per token; 1: only the last token's row (row 0), compiled with
+   * --prefill-logits=last. Added in ABI version 2. */
+  int64_t prefill_last_logits_only;
 } dc_program;
 
 /* The table a compiled model exports. */
@@ -82,6 +85,20 @@ void dc_op_linear(dc_exec *exec, uint32_t dtype, const float *x, int64_t T, int6
                   const void *weight, int64_t N, float *y);
 void dc_op_lm_head(dc_exec *exec, uint32_t dtype, const float *x, int64_t T, int64_t H,
                    const void *weight, int64_t V, float *y);
+/* delta.linear with a swiglu and/or residual epilogue (dc_k_linear_epilogue_*): weight [N, K] or,
+ * with DC_K_EPILOGUE_SWIGLU, [2N, K]; residual [T, N] or NULL; y [T, N]. */
+void dc_op_linear_epilogue(dc_exec *exec, uint32_t dtype, const float *x, int64_t T, int64_t K,
+                           const void *weight, int64_t N, int32_t epilogue, const float *residual,
+                           float *y);
+/* The same three with int8 activations (`deltac compile --act-quant=int8`; kernel_abi.h,
+ * dc_k_*_q8act_*): for block-quantized weights only (dtype q8_0 and the int4 dtypes). */
+void dc_op_linear_q8act(dc_exec *exec, uint32_t dtype, const float *x, int64_t T, int64_t K,
+                        const void *weight, int64_t N, float *y);
+void dc_op_lm_head_q8act(dc_exec *exec, uint32_t dtype, const float *x, int64_t T, int64_t H,
+                         const void *weight, int64_t V, float *y);
+void dc_op_linear_epilogue_q8act(dc_exec *exec, uint32_t dtype, const float *x, int64_t T,
+                                 int64_t K, const void *weight, int64_t N, int32_t epilogue,
+                                 const float *residual, float *y);
 void dc_op_add(dc_exec *exec, const float *a, const float *b, int64_t n, float *y);
 void dc_op_swiglu(dc_exec *exec, const float *gate, const float *up, int64_t n, float *y);
 void dc_op_rms_norm(dc_exec *exec, const float *x, const float *weight, int64_t rows, int64_t d,
@@ -89,6 +106,8 @@ void dc_op_rms_norm(dc_exec *exec, const float *x, const float *weight, int64_t 
 void dc_op_l2_norm(dc_exec *exec, const float *x, int64_t rows, int64_t d, float eps, float *y);
 void dc_op_gated_rms_norm(dc_exec *exec, const float *x, const float *z, const float *weight,
                           int64_t rows, int64_t d, float eps, float *y);
+/* Copies the last of `rows` rows of x [rows, width] to y [1, width]. */
+void dc_op_last_row(dc_exec *exec, const float *x, int64_t rows, int64_t width, float *y);
 /* Copies columns [offset, offset + width) of each of `rows` rows of x [rows, in_width] to y. */
 void dc_op_slice_columns(dc_exec *exec, const float *x, int64_t rows, int64_t in_width,
                          int64_t offset, int64_t width, float *y);
@@ -106,6 +125,14 @@ void dc_op_gated_delta_rule(dc_exec *exec, const float *q, const float *k, const
                             const float *g, const float *beta, int64_t T, int64_t nk, int64_t nv,
                             int64_t dk, int64_t dv, int32_t mapping, float scale, float *state,
                             float *out);
+/* delta.gated_delta_net (dc_k_gated_delta_net_f32): qkv [T, 2 nk dk + nv dv], a and b [T, nv],
+ * conv_weight [C, K], decay and dt_bias [nv]; conv_state [K-1, C] and state [nv, dk, dv] are updated
+ * in place; out [T, nv, dv]. Split over key heads. */
+void dc_op_gated_delta_net(dc_exec *exec, const float *qkv, const float *a, const float *b,
+                           int64_t T, int64_t nk, int64_t nv, int64_t dk, int64_t dv,
+                           const float *conv_weight, int64_t K, const float *decay,
+                           const float *dt_bias, int32_t decay_form, int32_t mapping, float scale,
+                           float l2_eps, float *conv_state, float *state, float *out);
 void dc_op_rope(dc_exec *exec, const float *x, int64_t T, int64_t n, int64_t hd,
                 const int32_t *positions, int64_t rotary_dim, double theta, float *y);
 void dc_op_attention(dc_exec *exec, const float *q, const float *k, const float *v,

@@ -43,7 +43,17 @@ typedef enum dc_ws_dtype {
   DC_WS_Q8_0 = 3, /* GGML Q8_0 blocks of 32: f16 scale, 32 x int8 (34 bytes) */
   DC_WS_Q4_0 = 4, /* GGML Q4_0 blocks of 32: f16 scale, 16 bytes of 4-bit codes (18 bytes) */
   DC_WS_Q4_1 = 5, /* GGML Q4_1 blocks of 32: f16 scale, f16 min, 16 bytes of codes (20 bytes) */
+  /* deltac's int4 blocks of 64 and 128 values (import/DeltacQuants.h): Q4_0 / Q4_1 over a larger
+   * group, with the same nibble order (value i < G/2 in the low nibble of code byte i, value
+   * i + G/2 in its high nibble). */
+  DC_WS_Q4_0_G64 = 6,  /* f16 scale, 32 bytes of codes (34 bytes per 64 values) */
+  DC_WS_Q4_1_G64 = 7,  /* f16 scale, f16 min, 32 bytes of codes (36 bytes per 64 values) */
+  DC_WS_Q4_0_G128 = 8, /* f16 scale, 64 bytes of codes (66 bytes per 128 values) */
+  DC_WS_Q4_1_G128 = 9, /* f16 scale, f16 min, 64 bytes of codes (68 bytes per 128 values) */
 } dc_ws_dtype;
+
+/* The largest dc_ws_dtype value; a store with a larger one is rejected. */
+#define DC_WS_DTYPE_MAX DC_WS_Q4_1_G128
 
 typedef struct dc_ws_header {
   char magic[8];            /* DC_WS_MAGIC, no NUL */

@@ -4,12 +4,7 @@
  * Both kernels treat value heads independently, so the head range is the unit of threading.
  *===----------------------------------------------------------------------===*/
 
-#include "kernel_internal.h"
-
-/* The key head read by value head h (spec §2.4 item 6, §5.4 item 6). */
-DC_INLINE int64_t key_head(int64_t h, int64_t nk, int64_t nv, int32_t mapping) {
-  return mapping == DC_K_HEADS_TILED ? h % nk : h / (nv / nk);
-}
+#include "delta_rule_step.h"
 
 DC_INLINE void copy_state(const float *in, float *out, int64_t n) {
   if (in != out)
@@ -19,17 +14,13 @@ DC_INLINE void copy_state(const float *in, float *out, int64_t n) {
 
 /*---- Recurrent -------------------------------------------------------------------------------*/
 
-/* Columns of S per tile. Each column j of S evolves on its own (its update needs only S[:, j], k,
- * q and v[j]), so a tile's dot products live in stack arrays and dv needs no scratch. */
-#define DC_COLUMN_TILE 64
-
 DC_INLINE void recurrent_impl(const float *q, const float *k, const float *v, const float *g,
                               const float *beta, int64_t T, int64_t nk, int64_t nv, int64_t dk,
                               int64_t dv, int32_t mapping, float scale, const float *state_in,
                               int64_t head_begin, int64_t head_end, float *restrict out,
                               float *state_out) {
   for (int64_t h = head_begin; h < head_end; ++h) {
-    const int64_t kh = key_head(h, nk, nv, mapping);
+    const int64_t kh = dc_key_head(h, nk, nv, mapping);
     float *S = state_out + h * dk * dv;
     copy_state(state_in + h * dk * dv, S, dk * dv);
     for (int64_t t = 0; t < T; ++t) {
@@ -37,31 +28,7 @@ DC_INLINE void recurrent_impl(const float *q, const float *k, const float *v, co
       const float *vv = v + (t * nv + h) * dv;
       const float decay = dc_expf(g[t * nv + h]), b = beta[t * nv + h];
       const float qk = scale * dc_dot(qq, kk, dk);
-      float *o = out + (t * nv + h) * dv;
-      for (int64_t j0 = 0; j0 < dv; j0 += DC_COLUMN_TILE) {
-        const int64_t width = dc_min64(DC_COLUMN_TILE, dv - j0);
-        /* With S the state before this token: pred = decay S^T k, and the output after the update
-         * is decay S^T q + (q . k) delta, so one read of S serves both. */
-        float sk[DC_COLUMN_TILE] = {0}, sq[DC_COLUMN_TILE] = {0}, delta[DC_COLUMN_TILE];
-        for (int64_t i = 0; i < dk; ++i) {
-          const float *srow = S + i * dv + j0;
-          const float ki = kk[i], qi = qq[i];
-          for (int64_t j = 0; j < width; ++j) {
-            sk[j] += srow[j] * ki;
-            sq[j] += srow[j] * qi;
-          }
-        }
-        for (int64_t j = 0; j < width; ++j) {
-          delta[j] = b * (vv[j0 + j] - decay * sk[j]);
-          o[j0 + j] = scale * decay * sq[j] + qk * delta[j];
-        }
-        for (int64_t i = 0; i < dk; ++i) {
-          float *srow = S + i * dv + j0;
-          const float ki = kk[i];
-          for (int64_t j = 0; j < width; ++j)
-            srow[j] = decay * srow[j] + ki * delta[j];
-        }
-      }
+      dc_delta_rule_step(S, kk, qq, vv, decay, b, scale, qk, dk, dv, out + (t * nv + h) * dv);
     }
   }
 }
@@ -251,7 +218,7 @@ void dc_k_gated_delta_rule_chunked_f32(const float *q, const float *k, const flo
                                        float *state_out) {
   const struct chunk_scratch s = carve_scratch(scratch, dk, dv);
   for (int64_t h = head_begin; h < head_end; ++h) {
-    const int64_t kh = key_head(h, nk, nv, mapping);
+    const int64_t kh = dc_key_head(h, nk, nv, mapping);
     float *S = state_out + h * dk * dv;
     copy_state(state_in + h * dk * dv, S, dk * dv);
     for (int64_t start = 0; start < T; start += DC_CHUNK)

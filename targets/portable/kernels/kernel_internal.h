@@ -108,7 +108,18 @@ DC_INLINE float dc_load_f16(const uint8_t *p) {
 
 /*---- Weight formats --------------------------------------------------------------------------*/
 
-enum dc_weight_format { DC_W_F32, DC_W_F16, DC_W_BF16, DC_W_Q8_0, DC_W_Q4_0, DC_W_Q4_1 };
+enum dc_weight_format {
+  DC_W_F32,
+  DC_W_F16,
+  DC_W_BF16,
+  DC_W_Q8_0,
+  DC_W_Q4_0,
+  DC_W_Q4_1,
+  DC_W_Q4_0_G64,
+  DC_W_Q4_1_G64,
+  DC_W_Q4_0_G128,
+  DC_W_Q4_1_G128
+};
 
 /* Values decoded per step of a weight row: one GGML block, or a span of a float row. */
 #define DC_SPAN 32
@@ -127,12 +138,43 @@ DC_INLINE int64_t dc_row_bytes(enum dc_weight_format fmt, int64_t K) {
     return K / DC_K_GGML_BLOCK * DC_K_Q4_0_BLOCK_BYTES;
   case DC_W_Q4_1:
     return K / DC_K_GGML_BLOCK * DC_K_Q4_1_BLOCK_BYTES;
+  case DC_W_Q4_0_G64:
+    return K / DC_K_Q4_G64_GROUP * DC_K_Q4_0_G64_BLOCK_BYTES;
+  case DC_W_Q4_1_G64:
+    return K / DC_K_Q4_G64_GROUP * DC_K_Q4_1_G64_BLOCK_BYTES;
+  case DC_W_Q4_0_G128:
+    return K / DC_K_Q4_G128_GROUP * DC_K_Q4_0_G128_BLOCK_BYTES;
+  case DC_W_Q4_1_G128:
+    return K / DC_K_Q4_G128_GROUP * DC_K_Q4_1_G128_BLOCK_BYTES;
   }
   return 0;
 }
 
+/* The 32 values k0 .. k0 + 31 (k0 a multiple of 32) of a row of deltac's int4 blocks of `group`
+ * values (64 or 128, a constant after inlining): half or a quarter of one block, whose codes all
+ * sit in the low nibbles (the first half of the block) or all in the high nibbles (the second), so
+ * one shift serves the whole span. */
+DC_INLINE const float *dc_decode_q4_group_span(const uint8_t *row, int64_t k0, int64_t group,
+                                               int64_t block_bytes, int asymmetric, float *buf) {
+  const uint8_t *block = row + k0 / group * block_bytes;
+  const int64_t j = k0 % group, half = group / 2;
+  const uint8_t *qs = block + (asymmetric ? 4 : 2) + j % half;
+  const int shift = j >= half ? 4 : 0;
+  const float d = dc_load_f16(block);
+  if (asymmetric) {
+    const float m = dc_load_f16(block + 2);
+    for (int i = 0; i < DC_SPAN; ++i)
+      buf[i] = (float)((qs[i] >> shift) & 0x0F) * d + m;
+  } else {
+    for (int i = 0; i < DC_SPAN; ++i)
+      buf[i] = (float)(((qs[i] >> shift) & 0x0F) - 8) * d;
+  }
+  return buf;
+}
+
 /* Values k0 .. k0 + n - 1 of a weight row as floats (n <= DC_SPAN; for the block formats k0 is a
- * multiple of 32 and n = 32). Returns a pointer into the row for f32, else decodes into buf. */
+ * multiple of 32 and n = 32, and the row a whole number of blocks). Returns a pointer into the row
+ * for f32, else decodes into buf. */
 DC_INLINE const float *dc_decode_span(enum dc_weight_format fmt, const uint8_t *row, int64_t k0,
                                       int64_t n, float *buf) {
   switch (fmt) {
@@ -179,6 +221,14 @@ DC_INLINE const float *dc_decode_span(enum dc_weight_format fmt, const uint8_t *
     }
     return buf;
   }
+  case DC_W_Q4_0_G64:
+    return dc_decode_q4_group_span(row, k0, DC_K_Q4_G64_GROUP, DC_K_Q4_0_G64_BLOCK_BYTES, 0, buf);
+  case DC_W_Q4_1_G64:
+    return dc_decode_q4_group_span(row, k0, DC_K_Q4_G64_GROUP, DC_K_Q4_1_G64_BLOCK_BYTES, 1, buf);
+  case DC_W_Q4_0_G128:
+    return dc_decode_q4_group_span(row, k0, DC_K_Q4_G128_GROUP, DC_K_Q4_0_G128_BLOCK_BYTES, 0, buf);
+  case DC_W_Q4_1_G128:
+    return dc_decode_q4_group_span(row, k0, DC_K_Q4_G128_GROUP, DC_K_Q4_1_G128_BLOCK_BYTES, 1, buf);
   }
   return buf;
 }
@@ -213,30 +263,81 @@ DC_INLINE float dc_sum_squares(const float *a, int64_t n) { return dc_dot(a, a, 
 /* Tokens that share one decoded span of a weight row. */
 #define DC_TOKEN_TILE 4
 
-/* y[t, n] = x[t, :] . weight[n, :] for t < T and n in [n_begin, n_end); weight [N, K] in `fmt`.
- * Each weight span is decoded once per tile of DC_TOKEN_TILE tokens; every output accumulates in
- * DC_SPAN lanes combined by a fixed tree, so its bits depend only on x and its weight row. */
+/* Outputs per block of a swiglu linear: the block's gate rows, then its up rows, are read in order,
+ * so the weight is still streamed in runs of consecutive rows. */
+#define DC_SWIGLU_BLOCK 16
+
+/* For the DC_TOKEN_TILE tokens from t0 and weight row `row`, accumulates x[t] . row and hands each
+ * reduced sum to `STORE(tt, sum)`. Each weight span is decoded once for the tile; every sum
+ * accumulates in DC_SPAN lanes combined by a fixed tree, so its bits depend only on its x row and
+ * the weight row. A macro rather than a function returning the sums: storing the reduced sums to a
+ * local array before using them makes clang keep the accumulators in memory (measured: 2x slower). */
+#define DC_LINEAR_TILE(fmt, x, K, row, t0, tokens, STORE)                                         \
+  do {                                                                                             \
+    float acc[DC_TOKEN_TILE][DC_SPAN] = {{0}};                                                     \
+    for (int64_t k0 = 0; k0 < (K); k0 += DC_SPAN) {                                                \
+      const int64_t len = dc_min64(DC_SPAN, (K)-k0);                                               \
+      float buf[DC_SPAN];                                                                          \
+      const float *w = dc_decode_span((fmt), (row), k0, len, buf);                                 \
+      for (int64_t tt = 0; tt < (tokens); ++tt) {                                                  \
+        const float *xs = (x) + ((t0) + tt) * (K) + k0;                                            \
+        for (int64_t i = 0; i < len; ++i)                                                          \
+          acc[tt][i] += xs[i] * w[i];                                                              \
+      }                                                                                            \
+    }                                                                                              \
+    for (int64_t tt = 0; tt < (tokens); ++tt) {                                                    \
+      const float sum = dc_reduce_lanes(acc[tt], DC_SPAN);                                         \
+      STORE;                                                                                       \
+    }                                                                                              \
+  } while (0)
+
+/* silu(gate) * up, plus res[i] when res is not NULL. Separate statements, so that the product and
+ * the sum are rounded apart (no contraction into an FMA), exactly as the swiglu and add kernels. */
+DC_INLINE float dc_swiglu_residual(float gate, float up, const float *res, int64_t i) {
+  const float v = dc_siluf(gate) * up;
+  if (!res)
+    return v;
+  const float r = res[i];
+  return v + r;
+}
+
+/* y[t, n] = x[t, :] . weight[n, :] for t < T and n in [n_begin, n_end); weight [N, K] in `fmt`,
+ * then the epilogue (kernel_abi.h, dc_k_linear_epilogue_*): with DC_K_EPILOGUE_SWIGLU the weight is
+ * [2N, K] and y[t, n] = silu(x . weight[n]) * (x . weight[N + n]); a non-NULL residual [T, N] is
+ * added last. Every dot product is one DC_LINEAR_TILE, so each has the plain linear's bits; a swiglu
+ * output parks its gate sum in y until its up sum is reduced. Callers pass `epilogue` as a constant,
+ * so the plain driver carries no epilogue code after inlining. */
 DC_INLINE void dc_linear_rows_impl(enum dc_weight_format fmt, const float *restrict x, int64_t T,
                                    int64_t K, const void *restrict weight, int64_t N,
+                                   int32_t epilogue, const float *restrict residual,
                                    int64_t n_begin, int64_t n_end, float *restrict y) {
   const int64_t row_bytes = dc_row_bytes(fmt, K);
-  for (int64_t n = n_begin; n < n_end; ++n) {
-    const uint8_t *row = (const uint8_t *)weight + n * row_bytes;
+  const uint8_t *rows = (const uint8_t *)weight;
+  if (epilogue != DC_K_EPILOGUE_SWIGLU) {
+    for (int64_t n = n_begin; n < n_end; ++n)
+      for (int64_t t0 = 0; t0 < T; t0 += DC_TOKEN_TILE) {
+        const int64_t tokens = dc_min64(DC_TOKEN_TILE, T - t0);
+        float *out = y + t0 * N + n;
+        const float *res = residual ? residual + t0 * N + n : 0;
+        DC_LINEAR_TILE(fmt, x, K, rows + n * row_bytes, t0, tokens,
+                       out[tt * N] = res ? sum + res[tt * N] : sum);
+      }
+    return;
+  }
+  for (int64_t n0 = n_begin; n0 < n_end; n0 += DC_SWIGLU_BLOCK) {
+    const int64_t outputs = dc_min64(DC_SWIGLU_BLOCK, n_end - n0);
     for (int64_t t0 = 0; t0 < T; t0 += DC_TOKEN_TILE) {
       const int64_t tokens = dc_min64(DC_TOKEN_TILE, T - t0);
-      float acc[DC_TOKEN_TILE][DC_SPAN] = {{0}};
-      for (int64_t k0 = 0; k0 < K; k0 += DC_SPAN) {
-        const int64_t len = dc_min64(DC_SPAN, K - k0);
-        float buf[DC_SPAN];
-        const float *w = dc_decode_span(fmt, row, k0, len, buf);
-        for (int64_t tt = 0; tt < tokens; ++tt) {
-          const float *xs = x + (t0 + tt) * K + k0;
-          for (int64_t i = 0; i < len; ++i)
-            acc[tt][i] += xs[i] * w[i];
-        }
+      for (int64_t j = 0; j < outputs; ++j) {
+        float *out = y + t0 * N + n0 + j;
+        DC_LINEAR_TILE(fmt, x, K, rows + (n0 + j) * row_bytes, t0, tokens, out[tt * N] = sum);
       }
-      for (int64_t tt = 0; tt < tokens; ++tt)
-        y[(t0 + tt) * N + n] = dc_reduce_lanes(acc[tt], DC_SPAN);
+      for (int64_t j = 0; j < outputs; ++j) {
+        float *out = y + t0 * N + n0 + j;
+        const float *res = residual ? residual + t0 * N + n0 + j : 0;
+        DC_LINEAR_TILE(fmt, x, K, rows + (N + n0 + j) * row_bytes, t0, tokens,
+                       out[tt * N] = dc_swiglu_residual(out[tt * N], sum, res, tt * N));
+      }
     }
   }
 }
@@ -245,7 +346,21 @@ DC_INLINE void dc_linear_rows_impl(enum dc_weight_format fmt, const float *restr
 DC_INLINE void dc_linear_rows(enum dc_weight_format fmt, const float *restrict x, int64_t T,
                               int64_t K, const void *restrict weight, int64_t N, int64_t n_begin,
                               int64_t n_end, float *restrict y) {
-  DC_SPECIALIZE(K, dc_linear_rows_impl(fmt, x, T, DC_DIM, weight, N, n_begin, n_end, y));
+  DC_SPECIALIZE(K, dc_linear_rows_impl(fmt, x, T, DC_DIM, weight, N, DC_K_EPILOGUE_NONE, 0,
+                                       n_begin, n_end, y));
+}
+
+/* The driver with an epilogue; dispatches once so each epilogue gets its own specialized loop. */
+DC_INLINE void dc_linear_rows_epilogue(enum dc_weight_format fmt, const float *restrict x,
+                                       int64_t T, int64_t K, const void *restrict weight, int64_t N,
+                                       int32_t epilogue, const float *restrict residual,
+                                       int64_t n_begin, int64_t n_end, float *restrict y) {
+  if (epilogue == DC_K_EPILOGUE_SWIGLU)
+    DC_SPECIALIZE(K, dc_linear_rows_impl(fmt, x, T, DC_DIM, weight, N, DC_K_EPILOGUE_SWIGLU,
+                                         residual, n_begin, n_end, y));
+  else
+    DC_SPECIALIZE(K, dc_linear_rows_impl(fmt, x, T, DC_DIM, weight, N, DC_K_EPILOGUE_NONE,
+                                         residual, n_begin, n_end, y));
 }
 
 #endif /* DELTAC_TARGETS_PORTABLE_KERNEL_INTERNAL_H */

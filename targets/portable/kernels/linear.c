@@ -1,7 +1,8 @@
 /*===- linear.c - linear, LM head and embedding for every weight type -----===*
  *
  * All three share the span decoder of kernel_internal.h: a weight row is read 32 values at a time
- * (one GGML block, or a span of a float row), decoded to f32 in registers, and used at once. The
+ * (one GGML block, half or a quarter of a deltac int4 block, or a span of a float row), decoded to
+ * f32 in registers, and used at once. The
  * portable kernels never repack weights; a target that wants a packed layout gets it from the
  * pack-weights pass and its own kernels.
  *===----------------------------------------------------------------------===*/
@@ -40,6 +41,26 @@ void dc_k_linear_f32_q4_1(const float *x, int64_t T, int64_t K, const uint8_t *w
   dc_linear_rows(DC_W_Q4_1, x, T, K, weight, N, n_begin, n_end, y);
 }
 
+void dc_k_linear_f32_q4_0_g64(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                              int64_t N, int64_t n_begin, int64_t n_end, float *y) {
+  dc_linear_rows(DC_W_Q4_0_G64, x, T, K, weight, N, n_begin, n_end, y);
+}
+
+void dc_k_linear_f32_q4_1_g64(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                              int64_t N, int64_t n_begin, int64_t n_end, float *y) {
+  dc_linear_rows(DC_W_Q4_1_G64, x, T, K, weight, N, n_begin, n_end, y);
+}
+
+void dc_k_linear_f32_q4_0_g128(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                               int64_t N, int64_t n_begin, int64_t n_end, float *y) {
+  dc_linear_rows(DC_W_Q4_0_G128, x, T, K, weight, N, n_begin, n_end, y);
+}
+
+void dc_k_linear_f32_q4_1_g128(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                               int64_t N, int64_t n_begin, int64_t n_end, float *y) {
+  dc_linear_rows(DC_W_Q4_1_G128, x, T, K, weight, N, n_begin, n_end, y);
+}
+
 /*---- lm_head ---------------------------------------------------------------------------------*/
 
 void dc_k_lm_head_f32_f32(const float *x, int64_t T, int64_t H, const float *weight, int64_t V,
@@ -70,6 +91,26 @@ void dc_k_lm_head_f32_q4_0(const float *x, int64_t T, int64_t H, const uint8_t *
 void dc_k_lm_head_f32_q4_1(const float *x, int64_t T, int64_t H, const uint8_t *weight, int64_t V,
                            int64_t v_begin, int64_t v_end, float *logits) {
   dc_linear_rows(DC_W_Q4_1, x, T, H, weight, V, v_begin, v_end, logits);
+}
+
+void dc_k_lm_head_f32_q4_0_g64(const float *x, int64_t T, int64_t H, const uint8_t *weight,
+                               int64_t V, int64_t v_begin, int64_t v_end, float *logits) {
+  dc_linear_rows(DC_W_Q4_0_G64, x, T, H, weight, V, v_begin, v_end, logits);
+}
+
+void dc_k_lm_head_f32_q4_1_g64(const float *x, int64_t T, int64_t H, const uint8_t *weight,
+                               int64_t V, int64_t v_begin, int64_t v_end, float *logits) {
+  dc_linear_rows(DC_W_Q4_1_G64, x, T, H, weight, V, v_begin, v_end, logits);
+}
+
+void dc_k_lm_head_f32_q4_0_g128(const float *x, int64_t T, int64_t H, const uint8_t *weight,
+                                int64_t V, int64_t v_begin, int64_t v_end, float *logits) {
+  dc_linear_rows(DC_W_Q4_0_G128, x, T, H, weight, V, v_begin, v_end, logits);
+}
+
+void dc_k_lm_head_f32_q4_1_g128(const float *x, int64_t T, int64_t H, const uint8_t *weight,
+                                int64_t V, int64_t v_begin, int64_t v_end, float *logits) {
+  dc_linear_rows(DC_W_Q4_1_G128, x, T, H, weight, V, v_begin, v_end, logits);
 }
 
 /*---- embedding -------------------------------------------------------------------------------*/
@@ -125,4 +166,24 @@ void dc_k_embedding_f32_q4_0(const uint8_t *table, int64_t V, int64_t H, const i
 void dc_k_embedding_f32_q4_1(const uint8_t *table, int64_t V, int64_t H, const int32_t *ids,
                              int64_t t_begin, int64_t t_end, float *y) {
   embedding_rows(DC_W_Q4_1, table, V, H, ids, t_begin, t_end, y);
+}
+
+void dc_k_embedding_f32_q4_0_g64(const uint8_t *table, int64_t V, int64_t H, const int32_t *ids,
+                                 int64_t t_begin, int64_t t_end, float *y) {
+  embedding_rows(DC_W_Q4_0_G64, table, V, H, ids, t_begin, t_end, y);
+}
+
+void dc_k_embedding_f32_q4_1_g64(const uint8_t *table, int64_t V, int64_t H, const int32_t *ids,
+                                 int64_t t_begin, int64_t t_end, float *y) {
+  embedding_rows(DC_W_Q4_1_G64, table, V, H, ids, t_begin, t_end, y);
+}
+
+void dc_k_embedding_f32_q4_0_g128(const uint8_t *table, int64_t V, int64_t H, const int32_t *ids,
+                                  int64_t t_begin, int64_t t_end, float *y) {
+  embedding_rows(DC_W_Q4_0_G128, table, V, H, ids, t_begin, t_end, y);
+}
+
+void dc_k_embedding_f32_q4_1_g128(const uint8_t *table, int64_t V, int64_t H, const int32_t *ids,
+                                  int64_t t_begin, int64_t t_end, float *y) {
+  embedding_rows(DC_W_Q4_1_G128, table, V, H, ids, t_begin, t_end, y);
 }

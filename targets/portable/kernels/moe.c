@@ -168,3 +168,43 @@ void dc_k_moe_f32_q4_1(const float *x, int64_t H, const float *router, int64_t E
   moe_tokens(DC_W_Q4_1, x, H, router, E, gate, up, down, I, top_k, normalize, shared_gate,
              shared_up, shared_down, shared_expert_gate, Is, t_begin, t_end, scratch, out);
 }
+
+void dc_k_moe_f32_q4_0_g64(const float *x, int64_t H, const float *router, int64_t E,
+                           const uint8_t *gate, const uint8_t *up, const uint8_t *down, int64_t I,
+                           int64_t top_k, int32_t normalize, const uint8_t *shared_gate,
+                           const uint8_t *shared_up, const uint8_t *shared_down,
+                           const float *shared_expert_gate, int64_t Is, int64_t t_begin,
+                           int64_t t_end, void *scratch, float *out) {
+  moe_tokens(DC_W_Q4_0_G64, x, H, router, E, gate, up, down, I, top_k, normalize, shared_gate,
+             shared_up, shared_down, shared_expert_gate, Is, t_begin, t_end, scratch, out);
+}
+
+void dc_k_moe_f32_q4_1_g64(const float *x, int64_t H, const float *router, int64_t E,
+                           const uint8_t *gate, const uint8_t *up, const uint8_t *down, int64_t I,
+                           int64_t top_k, int32_t normalize, const uint8_t *shared_gate,
+                           const uint8_t *shared_up, const uint8_t *shared_down,
+                           const float *shared_expert_gate, int64_t Is, int64_t t_begin,
+                           int64_t t_end, void *scratch, float *out) {
+  moe_tokens(DC_W_Q4_1_G64, x, H, router, E, gate, up, down, I, top_k, normalize, shared_gate,
+             shared_up, shared_down, shared_expert_gate, Is, t_begin, t_end, scratch, out);
+}
+
+void dc_k_moe_f32_q4_0_g128(const float *x, int64_t H, const float *router, int64_t E,
+                            const uint8_t *gate, const uint8_t *up, const uint8_t *down, int64_t I,
+                            int64_t top_k, int32_t normalize, const uint8_t *shared_gate,
+                            const uint8_t *shared_up, const uint8_t *shared_down,
+                            const float *shared_expert_gate, int64_t Is, int64_t t_begin,
+                            int64_t t_end, void *scratch, float *out) {
+  moe_tokens(DC_W_Q4_0_G128, x, H, router, E, gate, up, down, I, top_k, normalize, shared_gate,
+             shared_up, shared_down, shared_expert_gate, Is, t_begin, t_end, scratch, out);
+}
+
+void dc_k_moe_f32_q4_1_g128(const float *x, int64_t H, const float *router, int64_t E,
+                            const uint8_t *gate, const uint8_t *up, const uint8_t *down, int64_t I,
+                            int64_t top_k, int32_t normalize, const uint8_t *shared_gate,
+                            const uint8_t *shared_up, const uint8_t *shared_down,
+                            const float *shared_expert_gate, int64_t Is, int64_t t_begin,
+                            int64_t t_end, void *scratch, float *out) {
+  moe_tokens(DC_W_Q4_1_G128, x, H, router, E, gate, up, down, I, top_k, normalize, shared_gate,
+             shared_up, shared_down, shared_expert_gate, Is, t_begin, t_end, scratch, out);
+}

@@ -13,6 +13,11 @@ DC_INLINE void rms_norm_impl(const float *x, const float *weight, int64_t d, int
     const float *xr = x + r * d;
     float *yr = y + r * d;
     const float inv = 1.0f / dc_sqrtf(dc_sum_squares(xr, d) / (float)d + eps);
+    if (scale_mode == DC_K_NORM_NONE) {
+      for (int64_t i = 0; i < d; ++i)
+        yr[i] = xr[i] * inv;
+      continue;
+    }
     for (int64_t i = 0; i < d; ++i)
       yr[i] = xr[i] * inv * (offset + weight[i]);
   }

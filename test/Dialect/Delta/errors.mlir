@@ -698,6 +698,30 @@ delta.weight private @w : !delta.qweight<128x64, #delta.quant<storage = i8, grou
 
 // -----
 
+// blocks (deltac's int4 groups) holds no groups of 32: those are ggml_blocks.
+// expected-error @+1 {{blocks layout holds only int4 groups of 64 or 128 with an f16 scale (and an f16 offset), got #delta.quant<storage = i4, group_size = 32, scale_type = f16>}}
+delta.weight private @w : !delta.qweight<128x64, #delta.quant<storage = i4, group_size = 32, scale_type = f16>, blocks>
+
+// -----
+
+// blocks holds int4 codes only (i8).
+// expected-error @+1 {{blocks layout holds only int4 groups of 64 or 128}}
+delta.weight private @w : !delta.qweight<128x128, #delta.quant<storage = i8, group_size = 64, scale_type = f16>, blocks>
+
+// -----
+
+// blocks needs an f16 offset for the asymmetric form (bf16).
+// expected-error @+1 {{blocks layout holds only int4 groups of 64 or 128}}
+delta.weight private @w : !delta.qweight<128x128, #delta.quant<storage = i4, group_size = 128, scale_type = f16, offset_type = bf16>, blocks>
+
+// -----
+
+// blocks of 128 need rows of a multiple of 128 (a row of 64).
+// expected-error @+1 {{group_size 128 does not divide the row length 64}}
+delta.weight private @w : !delta.qweight<128x64, #delta.quant<storage = i4, group_size = 128, scale_type = f16>, blocks>
+
+// -----
+
 // A quantized weight's shape is static (a dynamic dimension does not parse).
 // expected-error @+1 {{expected static shape}}
 delta.weight private @w : !delta.qweight<?x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, row_major>
@@ -1710,3 +1734,233 @@ func.func @moe_shared_expert_gate_width(%x: tensor<?x64xf32>, %r: tensor<8x64xf3
       : (tensor<?x64xf32>, tensor<8x64xf32>, tensor<8x32x64xf32>, tensor<8x32x64xf32>, tensor<8x64x32xf32>, tensor<16x64xf32>, tensor<16x64xf32>, tensor<64x16xf32>, tensor<1x32xf32>) -> tensor<?x64xf32>
   return
 }
+
+// -----
+
+// A swiglu linear's weight stacks [gate; up] rows, so its row count must be even.
+func.func @linear_swiglu_odd_rows(%x: tensor<?x64xf32>, %w: tensor<127x64xf32>) {
+  // expected-error @+1 {{'delta.linear' op a swiglu weight stacks [gate; up] rows and needs an even row count, got 127}}
+  %0 = delta.linear %x, %w swiglu : tensor<?x64xf32>, tensor<127x64xf32> -> tensor<?x63xf32>
+  return
+}
+
+// -----
+
+// A swiglu linear gives half as many outputs as the weight has rows.
+func.func @linear_swiglu_width(%x: tensor<?x64xf32>, %w: tensor<128x64xf32>) {
+  // expected-error @+1 {{'delta.linear' op result dimension 1 (128) must equal half the weight's row count (64)}}
+  %0 = delta.linear %x, %w swiglu : tensor<?x64xf32>, tensor<128x64xf32> -> tensor<?x128xf32>
+  return
+}
+
+// -----
+
+// A linear's residual must have the result's type (the custom form infers it; the generic form can differ).
+func.func @linear_residual_type(%x: tensor<?x64xf32>, %w: tensor<128x64xf32>, %r: tensor<?x64xf32>) {
+  // expected-error @+1 {{'delta.linear' op failed to verify that residual has the result's type}}
+  %0 = "delta.linear"(%x, %w, %r) : (tensor<?x64xf32>, tensor<128x64xf32>, tensor<?x64xf32>) -> tensor<?x128xf32>
+  return
+}
+
+// -----
+
+// gated_delta_net: the conv channels must split as 2 * nk * dk + nv * dv (100 - 4 * 16 = 36 is not a multiple of 2 * 16).
+func.func @gated_delta_net_channels(%qkv: tensor<?x100xf32>, %a: tensor<?x4xf32>, %w: tensor<100x4xf32>, %cs: tensor<3x100xf32>, %d: tensor<4xf32>, %s: tensor<4x16x16xf32>) {
+  // expected-error @+1 {{'delta.gated_delta_net' op the 100 conv channels must be 2 * nk * dk + nv * dv with nv = 4, dk = 16, dv = 16 (from the state) and nk >= 1}}
+  %o, %cs1, %s1 = delta.gated_delta_net %qkv, %a, %a conv(%w, %cs) gates(%d, %d) a_log state(%s) grouped scale(0.25) l2_eps(1.0e-6) : tensor<?x100xf32>, tensor<?x4xf32>, tensor<100x4xf32>, tensor<3x100xf32>, tensor<4xf32>, tensor<4x16x16xf32> -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+// gated_delta_net: the value heads (4) must be a multiple of the key heads (160 = 2 * 3 * 16 + 4 * 16: nk = 3).
+func.func @gated_delta_net_heads(%qkv: tensor<?x160xf32>, %a: tensor<?x4xf32>, %w: tensor<160x4xf32>, %cs: tensor<3x160xf32>, %d: tensor<4xf32>, %s: tensor<4x16x16xf32>) {
+  // expected-error @+1 {{'delta.gated_delta_net' op value heads must be a multiple of key heads}}
+  %o, %cs1, %s1 = delta.gated_delta_net %qkv, %a, %a conv(%w, %cs) gates(%d, %d) a_log state(%s) grouped scale(0.25) l2_eps(1.0e-6) : tensor<?x160xf32>, tensor<?x4xf32>, tensor<160x4xf32>, tensor<3x160xf32>, tensor<4xf32>, tensor<4x16x16xf32> -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+// gated_delta_net: qkv must have the conv weight's channels.
+func.func @gated_delta_net_qkv_width(%qkv: tensor<?x96xf32>, %a: tensor<?x4xf32>, %w: tensor<128x4xf32>, %cs: tensor<3x128xf32>, %d: tensor<4xf32>, %s: tensor<4x16x16xf32>) {
+  // expected-error @+1 {{'delta.gated_delta_net' op qkv dimension 1 (96) must equal the conv weight's channel count (128)}}
+  %o, %cs1, %s1 = delta.gated_delta_net %qkv, %a, %a conv(%w, %cs) gates(%d, %d) a_log state(%s) grouped scale(0.25) l2_eps(1.0e-6) : tensor<?x96xf32>, tensor<?x4xf32>, tensor<128x4xf32>, tensor<3x128xf32>, tensor<4xf32>, tensor<4x16x16xf32> -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+// gated_delta_net: the conv state holds kernel - 1 = 3 rows.
+func.func @gated_delta_net_conv_state(%qkv: tensor<?x128xf32>, %a: tensor<?x4xf32>, %w: tensor<128x4xf32>, %cs: tensor<4x128xf32>, %d: tensor<4xf32>, %s: tensor<4x16x16xf32>) {
+  // expected-error @+1 {{'delta.gated_delta_net' op conv state dimension 0 (4) must equal the kernel size minus one (3)}}
+  %o, %cs1, %s1 = delta.gated_delta_net %qkv, %a, %a conv(%w, %cs) gates(%d, %d) a_log state(%s) grouped scale(0.25) l2_eps(1.0e-6) : tensor<?x128xf32>, tensor<?x4xf32>, tensor<128x4xf32>, tensor<4x128xf32>, tensor<4xf32>, tensor<4x16x16xf32> -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+// gated_delta_net: a kernel of one tap has no history to carry.
+func.func @gated_delta_net_kernel(%qkv: tensor<?x128xf32>, %a: tensor<?x4xf32>, %w: tensor<128x1xf32>, %cs: tensor<0x128xf32>, %d: tensor<4xf32>, %s: tensor<4x16x16xf32>) {
+  // expected-error @+1 {{'delta.gated_delta_net' op kernel size must be at least 2, got 1}}
+  %o, %cs1, %s1 = delta.gated_delta_net %qkv, %a, %a conv(%w, %cs) gates(%d, %d) a_log state(%s) grouped scale(0.25) l2_eps(1.0e-6) : tensor<?x128xf32>, tensor<?x4xf32>, tensor<128x1xf32>, tensor<0x128xf32>, tensor<4xf32>, tensor<4x16x16xf32> -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+// gated_delta_net: a and b carry one value per value head.
+func.func @gated_delta_net_gate_heads(%qkv: tensor<?x128xf32>, %a: tensor<?x8xf32>, %w: tensor<128x4xf32>, %cs: tensor<3x128xf32>, %d: tensor<4xf32>, %s: tensor<4x16x16xf32>) {
+  // expected-error @+1 {{'delta.gated_delta_net' op a dimension 1 (8) must equal the value head count (4)}}
+  %o, %cs1, %s1 = delta.gated_delta_net %qkv, %a, %a conv(%w, %cs) gates(%d, %d) a_log state(%s) grouped scale(0.25) l2_eps(1.0e-6) : tensor<?x128xf32>, tensor<?x8xf32>, tensor<128x4xf32>, tensor<3x128xf32>, tensor<4xf32>, tensor<4x16x16xf32> -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+// gated_delta_net: the output's head dimension is the state's dv.
+func.func @gated_delta_net_output(%qkv: tensor<?x128xf32>, %a: tensor<?x4xf32>, %w: tensor<128x4xf32>, %cs: tensor<3x128xf32>, %d: tensor<4xf32>, %s: tensor<4x16x16xf32>) {
+  // expected-error @+1 {{'delta.gated_delta_net' op output dimension 2 (32) must equal the value head dimension (16)}}
+  %o, %cs1, %s1 = delta.gated_delta_net %qkv, %a, %a conv(%w, %cs) gates(%d, %d) a_log state(%s) grouped scale(0.25) l2_eps(1.0e-6) : tensor<?x128xf32>, tensor<?x4xf32>, tensor<128x4xf32>, tensor<3x128xf32>, tensor<4xf32>, tensor<4x16x16xf32> -> tensor<?x4x32xf32>
+  return
+}
+
+// -----
+
+// gated_delta_net: the output keeps qkv's element type.
+func.func @gated_delta_net_element_type(%qkv: tensor<?x128xf32>, %a: tensor<?x4xf32>, %w: tensor<128x4xf32>, %cs: tensor<3x128xf32>, %d: tensor<4xf32>, %s: tensor<4x16x16xf32>) {
+  // expected-error @+1 {{'delta.gated_delta_net' op qkv and output must have the same element type, got 'f32' and 'bf16'}}
+  %o, %cs1, %s1 = delta.gated_delta_net %qkv, %a, %a conv(%w, %cs) gates(%d, %d) a_log state(%s) grouped scale(0.25) l2_eps(1.0e-6) : tensor<?x128xf32>, tensor<?x4xf32>, tensor<128x4xf32>, tensor<3x128xf32>, tensor<4xf32>, tensor<4x16x16xf32> -> tensor<?x4x16xbf16>
+  return
+}
+
+// -----
+
+// gated_delta_net: the delta-rule state is f32 (ODS constraint).
+func.func @gated_delta_net_state_f32(%qkv: tensor<?x128xf32>, %a: tensor<?x4xf32>, %w: tensor<128x4xf32>, %cs: tensor<3x128xf32>, %d: tensor<4xf32>, %s: tensor<4x16x16xbf16>) {
+  // expected-error @+1 {{'delta.gated_delta_net' op operand #7 must be statically shaped tensor of f32 values}}
+  %o, %cs1, %s1 = delta.gated_delta_net %qkv, %a, %a conv(%w, %cs) gates(%d, %d) a_log state(%s) grouped scale(0.25) l2_eps(1.0e-6) : tensor<?x128xf32>, tensor<?x4xf32>, tensor<128x4xf32>, tensor<3x128xf32>, tensor<4xf32>, tensor<4x16x16xbf16> -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+// gated_delta_net: scale must be positive.
+func.func @gated_delta_net_scale(%qkv: tensor<?x128xf32>, %a: tensor<?x4xf32>, %w: tensor<128x4xf32>, %cs: tensor<3x128xf32>, %d: tensor<4xf32>, %s: tensor<4x16x16xf32>) {
+  // expected-error @+1 {{'delta.gated_delta_net' op scale must be positive and finite, got 0}}
+  %o, %cs1, %s1 = delta.gated_delta_net %qkv, %a, %a conv(%w, %cs) gates(%d, %d) a_log state(%s) grouped scale(0.0) l2_eps(1.0e-6) : tensor<?x128xf32>, tensor<?x4xf32>, tensor<128x4xf32>, tensor<3x128xf32>, tensor<4xf32>, tensor<4x16x16xf32> -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+// gated_delta_net: the L2-norm eps must be positive (a zero head would divide by zero).
+func.func @gated_delta_net_l2_eps(%qkv: tensor<?x128xf32>, %a: tensor<?x4xf32>, %w: tensor<128x4xf32>, %cs: tensor<3x128xf32>, %d: tensor<4xf32>, %s: tensor<4x16x16xf32>) {
+  // expected-error @+1 {{'delta.gated_delta_net' op eps must be positive and finite, got 0}}
+  %o, %cs1, %s1 = delta.gated_delta_net %qkv, %a, %a conv(%w, %cs) gates(%d, %d) a_log state(%s) grouped scale(0.25) l2_eps(0.0) : tensor<?x128xf32>, tensor<?x4xf32>, tensor<128x4xf32>, tensor<3x128xf32>, tensor<4xf32>, tensor<4x16x16xf32> -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+// rms_norm none takes no weight.
+func.func @rms_norm_none_with_weight(%x: tensor<?x64xf32>, %w: tensor<64xf32>) {
+  // expected-error @+1 {{'delta.rms_norm' op takes no weight with scale 'none'}}
+  %0 = delta.rms_norm %x, %w none eps(1.0e-06) : tensor<?x64xf32>, tensor<64xf32>
+  return
+}
+
+// -----
+
+// rms_norm plain needs its weight.
+func.func @rms_norm_plain_without_weight(%x: tensor<?x64xf32>) {
+  // expected-error @+1 {{'delta.rms_norm' op needs a weight for scale 'plain'}}
+  %0 = delta.rms_norm %x plain eps(1.0e-06) : tensor<?x64xf32>
+  return
+}
+
+// -----
+
+// A derived weight's source must be declared.
+// expected-error @+1 {{'delta.weight' op refers to @missing, which is not declared}}
+delta.weight private @d : tensor<8x64xf32> = concat_rows(@missing)
+
+// -----
+
+// A derived weight's source must be a delta.weight.
+delta.state @s : tensor<8x64xf32>
+// expected-error @+1 {{'delta.weight' op refers to @s, which is not a delta.weight}}
+delta.weight private @d : tensor<8x64xf32> = concat_rows(@s)
+
+// -----
+
+// concat_rows sources must have the result's columns.
+delta.weight private @a : tensor<4x64xf32>
+delta.weight private @b : tensor<4x32xf32>
+// expected-error @+1 {{'delta.weight' op concat_rows source @b of type 'tensor<4x32xf32>' is not a matrix with 64 columns}}
+delta.weight private @d : tensor<8x64xf32> = concat_rows(@a, @b)
+
+// -----
+
+// concat_rows sources must add up to the result's rows.
+delta.weight private @a : tensor<4x64xf32>
+delta.weight private @b : tensor<4x64xf32>
+// expected-error @+1 {{'delta.weight' op concat_rows sources have 8 rows in all, the type has 12}}
+delta.weight private @d : tensor<12x64xf32> = concat_rows(@a, @b)
+
+// -----
+
+// A weight cannot derive from itself.
+// expected-error @+1 {{'delta.weight' op is derived from itself}}
+delta.weight private @d : tensor<8x64xf32> = concat_rows(@d)
+
+// -----
+
+// A derived weight is a matrix.
+delta.weight private @a : tensor<64xf32>
+// expected-error @+1 {{'delta.weight' op a derived weight must be a matrix, got 'tensor<64xf32>'}}
+delta.weight private @d : tensor<64xf32> = concat_rows(@a)
+
+// -----
+
+// scale_columns takes a matrix and a vector.
+delta.weight private @w : tensor<8x64xf32>
+// expected-error @+1 {{'delta.weight' op scale_columns takes a matrix and a scale vector, got 1 sources}}
+delta.weight private @d : tensor<8x64xf32> = scale_columns(@w)
+
+// -----
+
+// scale_columns keeps the matrix's shape.
+delta.weight private @w : tensor<8x64xf32>
+delta.weight private @n : tensor<64xf32>
+// expected-error @+1 {{'delta.weight' op scale_columns matrix @w has type 'tensor<8x64xf32>', expected the shape of 'tensor<16x64xf32>'}}
+delta.weight private @d : tensor<16x64xf32> = scale_columns(@w, @n)
+
+// -----
+
+// The scale vector has one value per column.
+delta.weight private @w : tensor<8x64xf32>
+delta.weight private @n : tensor<32xf32>
+// expected-error @+1 {{'delta.weight' op scale_columns scale @n must be a vector of 64 values, got 'tensor<32xf32>'}}
+delta.weight private @d : tensor<8x64xf32> = scale_columns_one_plus(@w, @n)
+
+// -----
+
+// New values are never computed from a verbatim weight: it would be rounded twice.
+delta.weight private @w : tensor<8x64xbf16> verbatim
+delta.weight private @n : tensor<64xf32>
+// expected-error @+1 {{'delta.weight' op cannot compute new values from verbatim weight @w (it would be rounded a second time)}}
+delta.weight private @d : tensor<8x64xbf16> = scale_columns(@w, @n)
+
+// -----
+
+// A derived weight is computed, so it is not verbatim.
+delta.weight private @a : tensor<8x64xbf16>
+// expected-error @+1 {{'delta.weight' op a derived weight cannot be verbatim: its bytes are computed, not copied}}
+delta.weight private @d : tensor<8x64xbf16> verbatim = concat_rows(@a)
+
+// -----
+
+// A derivation needs its sources.
+// expected-error @+1 {{'delta.weight' op needs both a derivation and its sources, or neither}}
+"delta.weight"() <{sym_name = "d", type = tensor<8x64xf32>, derivation = #delta<weight_derivation concat_rows>}> : () -> ()

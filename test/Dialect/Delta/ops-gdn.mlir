@@ -84,3 +84,40 @@ func.func @gated_delta_rule_qwen35_9b_decode(%q: tensor<1x16x128xf32>, %v: tenso
   %o, %s1 = delta.gated_delta_rule %q, %q, %v, %g, %g, %s tiled scale(0.0883883461) : tensor<1x16x128xf32>, tensor<1x32x128xf32>, tensor<1x32xf32>, tensor<32x128x128xf32>
   return %o, %s1 : tensor<1x32x128xf32>, tensor<32x128x128xf32>
 }
+
+// gated_delta_net, the fused GDN core: nk = 2 key heads (C = 2*2*16 + 4*16 = 128), nv = 4 value heads
+// (grouped), A_log decay, over a dynamic number of tokens.
+// CHECK-LABEL: func.func @gated_delta_net_grouped
+func.func @gated_delta_net_grouped(%qkv: tensor<?x128xf32>, %a: tensor<?x4xf32>, %b: tensor<?x4xf32>, %w: tensor<128x4xf32>,
+                                   %cs: tensor<3x128xf32>, %alog: tensor<4xf32>, %dt: tensor<4xf32>, %s: tensor<4x16x16xf32>)
+    -> (tensor<?x4x16xf32>, tensor<3x128xf32>, tensor<4x16x16xf32>) {
+  // CHECK-SAME: ([[QKV:%[^:]+]]: tensor<?x128xf32>, [[A:%[^:]+]]: tensor<?x4xf32>, [[B:%[^:]+]]: tensor<?x4xf32>, [[W:%[^:]+]]: tensor<128x4xf32>,
+  // CHECK-SAME: [[CS:%[^:]+]]: tensor<3x128xf32>, [[AL:%[^:]+]]: tensor<4xf32>, [[DT:%[^:]+]]: tensor<4xf32>, [[S:%[^:]+]]: tensor<4x16x16xf32>)
+  // CHECK: [[O:%[^,]+]], [[CS1:%[^,]+]], [[S1:%[^ ]+]] = delta.gated_delta_net [[QKV]], [[A]], [[B]] conv([[W]], [[CS]]) gates([[AL]], [[DT]]) a_log state([[S]]) grouped scale(2.500000e-01) l2_eps(9.99999997E-7) : tensor<?x128xf32>, tensor<?x4xf32>, tensor<128x4xf32>, tensor<3x128xf32>, tensor<4xf32>, tensor<4x16x16xf32> -> tensor<?x4x16xf32>
+  // CHECK: return [[O]], [[CS1]], [[S1]]
+  %o, %cs1, %s1 = delta.gated_delta_net %qkv, %a, %b conv(%w, %cs) gates(%alog, %dt) a_log state(%s) grouped scale(0.25) l2_eps(1.0e-6)
+      : tensor<?x128xf32>, tensor<?x4xf32>, tensor<128x4xf32>, tensor<3x128xf32>, tensor<4xf32>, tensor<4x16x16xf32> -> tensor<?x4x16xf32>
+  return %o, %cs1, %s1 : tensor<?x4x16xf32>, tensor<3x128xf32>, tensor<4x16x16xf32>
+}
+
+// gated_delta_net for one decode token in GGUF form: neg_exp decay, tiled heads, bf16 conv weight.
+// CHECK-LABEL: func.func @gated_delta_net_tiled_decode
+func.func @gated_delta_net_tiled_decode(%qkv: tensor<1x128xf32>, %ab: tensor<1x4xf32>, %w: tensor<128x4xbf16>,
+                                        %cs: tensor<3x128xf32>, %a: tensor<4xf32>, %s: tensor<4x16x16xf32>)
+    -> (tensor<1x4x16xf32>, tensor<3x128xf32>, tensor<4x16x16xf32>) {
+  // CHECK: delta.gated_delta_net %{{.+}}, %{{.+}}, %{{.+}} conv(%{{.+}}, %{{.+}}) gates(%{{.+}}, %{{.+}}) neg_exp state(%{{.+}}) tiled scale(2.500000e-01) l2_eps(9.99999997E-7) : tensor<1x128xf32>, tensor<1x4xf32>, tensor<128x4xbf16>, tensor<3x128xf32>, tensor<4xf32>, tensor<4x16x16xf32> -> tensor<1x4x16xf32>
+  %o, %cs1, %s1 = delta.gated_delta_net %qkv, %ab, %ab conv(%w, %cs) gates(%a, %a) neg_exp state(%s) tiled scale(0.25) l2_eps(1.0e-6)
+      : tensor<1x128xf32>, tensor<1x4xf32>, tensor<128x4xbf16>, tensor<3x128xf32>, tensor<4xf32>, tensor<4x16x16xf32> -> tensor<1x4x16xf32>
+  return %o, %cs1, %s1 : tensor<1x4x16xf32>, tensor<3x128xf32>, tensor<4x16x16xf32>
+}
+
+// Real Qwen3.5-0.8B GDN core fused: conv_dim 6144 = 2*16*128 + 16*128, kernel 4, nk = nv = 16.
+// CHECK-LABEL: func.func @gated_delta_net_qwen35_0_8b
+func.func @gated_delta_net_qwen35_0_8b(%qkv: tensor<?x6144xf32>, %a: tensor<?x16xf32>, %b: tensor<?x16xf32>, %w: tensor<6144x4xbf16>,
+                                       %cs: tensor<3x6144xf32>, %alog: tensor<16xf32>, %dt: tensor<16xf32>, %s: tensor<16x128x128xf32>)
+    -> (tensor<?x16x128xf32>, tensor<3x6144xf32>, tensor<16x128x128xf32>) {
+  // CHECK: delta.gated_delta_net {{.*}} grouped scale(0.0883883461) l2_eps(9.99999997E-7) : tensor<?x6144xf32>, tensor<?x16xf32>, tensor<6144x4xbf16>, tensor<3x6144xf32>, tensor<16xf32>, tensor<16x128x128xf32> -> tensor<?x16x128xf32>
+  %o, %cs1, %s1 = delta.gated_delta_net %qkv, %a, %b conv(%w, %cs) gates(%alog, %dt) a_log state(%s) grouped scale(0.0883883461) l2_eps(1.0e-6)
+      : tensor<?x6144xf32>, tensor<?x16xf32>, tensor<6144x4xbf16>, tensor<3x6144xf32>, tensor<16xf32>, tensor<16x128x128xf32> -> tensor<?x16x128xf32>
+  return %o, %cs1, %s1 : tensor<?x16x128xf32>, tensor<3x6144xf32>, tensor<16x128x128xf32>
+}

@@ -21,6 +21,15 @@ func.func @rms_norm_plain(%x: tensor<1x64xbf16>, %w: tensor<64xf32>) -> tensor<1
   return %n : tensor<1x64xbf16>
 }
 
+// rms_norm without a weight (what delta-fold-norm-scales leaves).
+// CHECK-LABEL: func.func @rms_norm_none
+func.func @rms_norm_none(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  // CHECK: delta.rms_norm %{{.+}} none eps(9.99999997E-7) : tensor<?x64xf32>
+  // CHECK-NOT: tensor<64x
+  %n = delta.rms_norm %x none eps(1.0e-06) : tensor<?x64xf32>
+  return %n : tensor<?x64xf32>
+}
+
 // rms_norm applied per head (q_norm / k_norm) over the last dimension of a rank-3 tensor.
 // CHECK-LABEL: func.func @rms_norm_per_head
 func.func @rms_norm_per_head(%q: tensor<?x4x16xf32>, %w: tensor<16xbf16>) -> tensor<?x4x16xf32> {

@@ -79,6 +79,19 @@ func.func @linear_qweight_ggml_blocks(%x: tensor<?x64xf32>,
   return %0, %1, %2 : tensor<?x128xf32>, tensor<?x128xf32>, tensor<?x128xf32>
 }
 
+// linear with deltac's int4 blocks: groups of 64 and 128, symmetric and with an f16 offset.
+// CHECK-LABEL: func.func @linear_qweight_blocks
+func.func @linear_qweight_blocks(%x: tensor<?x256xf32>,
+    %g64: !delta.qweight<128x256, #delta.quant<storage = i4, group_size = 64, scale_type = f16>, blocks>,
+    %g128: !delta.qweight<128x256, #delta.quant<storage = i4, group_size = 128, scale_type = f16, offset_type = f16>, blocks>)
+    -> (tensor<?x128xf32>, tensor<?x128xf32>) {
+  // CHECK: delta.linear %{{.+}}, %{{.+}} : tensor<?x256xf32>, !delta.qweight<128x256, #delta.quant<storage = i4, group_size = 64, scale_type = f16>, blocks> -> tensor<?x128xf32>
+  // CHECK: delta.linear %{{.+}}, %{{.+}} : tensor<?x256xf32>, !delta.qweight<128x256, #delta.quant<storage = i4, group_size = 128, scale_type = f16, offset_type = f16>, blocks> -> tensor<?x128xf32>
+  %0 = delta.linear %x, %g64 : tensor<?x256xf32>, !delta.qweight<128x256, #delta.quant<storage = i4, group_size = 64, scale_type = f16>, blocks> -> tensor<?x128xf32>
+  %1 = delta.linear %x, %g128 : tensor<?x256xf32>, !delta.qweight<128x256, #delta.quant<storage = i4, group_size = 128, scale_type = f16, offset_type = f16>, blocks> -> tensor<?x128xf32>
+  return %0, %1 : tensor<?x128xf32>, tensor<?x128xf32>
+}
+
 // A rank-3 stack of quantized expert matrices [E, N, K] declared as a weight and referenced.
 // CHECK: delta.weight private @experts.gate_up : !delta.qweight<8x32x64, #delta.quant<storage = i4, group_size = 64, scale_type = bf16>, row_major>
 delta.weight private @experts.gate_up : !delta.qweight<8x32x64, #delta.quant<storage = i4, group_size = 64, scale_type = bf16>, row_major>
@@ -157,4 +170,42 @@ func.func @linear_qweight_qwen35_0_8b(%x: tensor<1x1024xf32>, %w: !delta.qweight
   // CHECK: delta.linear %{{.+}}, %{{.+}} : tensor<1x1024xf32>, !delta.qweight<6144x1024, #delta.quant<storage = i4, group_size = 32, scale_type = f16>, ggml_blocks> -> tensor<1x6144xf32>
   %y = delta.linear %x, %w : tensor<1x1024xf32>, !delta.qweight<6144x1024, #delta.quant<storage = i4, group_size = 32, scale_type = f16>, ggml_blocks> -> tensor<1x6144xf32>
   return %y : tensor<1x6144xf32>
+}
+
+// linear with the swiglu epilogue: a merged [gate; up] weight of 2 * 128 rows gives 128 outputs.
+// CHECK-LABEL: func.func @linear_swiglu
+func.func @linear_swiglu(%x: tensor<?x64xf32>, %wgu: tensor<256x64xbf16>) -> tensor<?x128xf32> {
+  // CHECK-SAME: ([[X:%.+]]: tensor<?x64xf32>, [[W:%.+]]: tensor<256x64xbf16>)
+  // CHECK: [[A:%.+]] = delta.linear [[X]], [[W]] swiglu : tensor<?x64xf32>, tensor<256x64xbf16> -> tensor<?x128xf32>
+  // CHECK: return [[A]]
+  %a = delta.linear %x, %wgu swiglu : tensor<?x64xf32>, tensor<256x64xbf16> -> tensor<?x128xf32>
+  return %a : tensor<?x128xf32>
+}
+
+// linear with a residual operand (its type is the result's, so it is not spelled out).
+// CHECK-LABEL: func.func @linear_residual
+func.func @linear_residual(%x: tensor<?x128xf32>, %wd: tensor<64x128xf32>, %r: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  // CHECK-SAME: ([[X:%[^:]+]]: tensor<?x128xf32>, [[W:%[^:]+]]: tensor<64x128xf32>, [[R:%[^:]+]]: tensor<?x64xf32>)
+  // CHECK: [[H:%.+]] = delta.linear [[X]], [[W]] residual([[R]]) : tensor<?x128xf32>, tensor<64x128xf32> -> tensor<?x64xf32>
+  // CHECK: return [[H]]
+  %h = delta.linear %x, %wd residual(%r) : tensor<?x128xf32>, tensor<64x128xf32> -> tensor<?x64xf32>
+  return %h : tensor<?x64xf32>
+}
+
+// Both epilogues on one quantized linear, for one decode token: r + silu(x Wg) * (x Wu).
+// CHECK-LABEL: func.func @linear_swiglu_residual_quantized
+func.func @linear_swiglu_residual_quantized(%x: tensor<1x64xf32>, %w: !delta.qweight<128x64, #delta.quant<storage = i4, group_size = 32, scale_type = f16>, ggml_blocks>, %r: tensor<1x64xf32>) -> tensor<1x64xf32> {
+  // CHECK: delta.linear %{{.+}}, %{{.+}} swiglu residual(%{{.+}}) : tensor<1x64xf32>, !delta.qweight<128x64, #delta.quant<storage = i4, group_size = 32, scale_type = f16>, ggml_blocks> -> tensor<1x64xf32>
+  %y = delta.linear %x, %w swiglu residual(%r) : tensor<1x64xf32>, !delta.qweight<128x64, #delta.quant<storage = i4, group_size = 32, scale_type = f16>, ggml_blocks> -> tensor<1x64xf32>
+  return %y : tensor<1x64xf32>
+}
+
+// Real Qwen3.5-0.8B MLP after fusion: merged gate/up [7168, 1024] with swiglu, then down with the residual.
+// CHECK-LABEL: func.func @mlp_fused_qwen35_0_8b
+func.func @mlp_fused_qwen35_0_8b(%n: tensor<?x1024xf32>, %h: tensor<?x1024xf32>, %wgu: tensor<7168x1024xbf16>, %wd: tensor<1024x3584xbf16>) -> tensor<?x1024xf32> {
+  // CHECK: [[A:%.+]] = delta.linear %{{.+}}, %{{.+}} swiglu : tensor<?x1024xf32>, tensor<7168x1024xbf16> -> tensor<?x3584xf32>
+  // CHECK: delta.linear [[A]], %{{.+}} residual(%{{.+}}) : tensor<?x3584xf32>, tensor<1024x3584xbf16> -> tensor<?x1024xf32>
+  %a = delta.linear %n, %wgu swiglu : tensor<?x1024xf32>, tensor<7168x1024xbf16> -> tensor<?x3584xf32>
+  %y = delta.linear %a, %wd residual(%h) : tensor<?x3584xf32>, tensor<1024x3584xbf16> -> tensor<?x1024xf32>
+  return %y : tensor<?x1024xf32>
 }

@@ -14,6 +14,22 @@ delta.weight public @small.f16 : tensor<64xf16>
 delta.weight @small.bf16 : tensor<64xbf16>
 delta.weight private @small.q4 : !delta.qweight<128x64, #delta.quant<storage = i4, group_size = 32, scale_type = f16>, row_major>
 
+// verbatim weights and derived weights (concat_rows, scale_columns[_one_plus]) keep their recipe.
+// CHECK: delta.weight private @gate : tensor<8x64xbf16> verbatim
+// CHECK: delta.weight private @up : tensor<8x64xbf16> verbatim
+// CHECK: delta.weight private @gate_up : tensor<16x64xbf16> = concat_rows(@gate, @up)
+// CHECK: delta.weight private @norm : tensor<64xf32>
+// CHECK: delta.weight private @proj : !delta.qweight<8x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks>
+// CHECK: delta.weight private @proj.scaled : !delta.qweight<8x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks> = scale_columns_one_plus(@proj, @norm)
+// CHECK: delta.weight private @proj.plain : tensor<8x64xf32> = scale_columns(@proj, @norm)
+delta.weight private @gate : tensor<8x64xbf16> verbatim
+delta.weight private @up : tensor<8x64xbf16> verbatim
+delta.weight private @gate_up : tensor<16x64xbf16> = concat_rows(@gate, @up)
+delta.weight private @norm : tensor<64xf32>
+delta.weight private @proj : !delta.qweight<8x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks>
+delta.weight private @proj.scaled : !delta.qweight<8x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks> = scale_columns_one_plus(@proj, @norm)
+delta.weight private @proj.plain : tensor<8x64xf32> = scale_columns(@proj, @norm)
+
 // Module-level state declarations: a conv state, a delta-rule state and a KV cache (0.8B shapes).
 // CHECK: delta.state @layers.0.conv_state : tensor<3x6144xf32>
 // CHECK: delta.state @layers.0.delta_state : tensor<16x128x128xf32>

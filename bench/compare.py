@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""deltac against llama.cpp on the same synthesized GGUF weights (issue 7's benchmark).
+
+    bench/compare.py --deltac build/bin/deltac --work .bench/run [--sizes 0.8b,2b] [--runs 3]
+
+For each model size it synthesizes one random bf16 model (deltac synth, the real shapes) in three GGUF
+files: bf16 (the reference), Q8_0 and Q4_0. deltac compiles int8 from the Q8_0 file and int4-g32
+from the Q4_0 file (GGUF blocks are kept byte for byte, so both engines run the very same weights),
+and f32 from the bf16 file as the accuracy reference. Then, with the same thread count for both:
+
+  * prefill tok/s for one --prompt-token prompt and decode tok/s over --gen tokens, median of --runs;
+  * the machine's read bandwidth (bench/bandwidth.c) and the decode roofline: bandwidth divided by
+    the weight bytes one decode step reads, and the fraction of it each engine reaches;
+  * accuracy: mean KL divergence of each engine's next-token distribution from deltac's f32 build,
+    and top-1 agreement, over --kl-prompts random prompts of --kl-tokens tokens;
+  * deltac's peak RSS and compile time.
+
+Prints a table per size and writes everything to WORK/results.json. llama.cpp is driven through
+llama-cpp-python (scripts/bench.sh installs it from source, built for this CPU).
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---- weights -------------------------------------------------------------------------------
+
+BLOCK_BYTES = {"q8_0": (32, 34), "q4_0": (32, 18), "q4_1": (32, 20)}
+ELEMENT_BYTES = {"f32": 4, "f16": 2, "bf16": 2}
+
+
+def store_tensors(deltac, store):
+    """(name, dtype, shape) of every tensor of a deltac weight store, from `deltac inspect`."""
+    out = run([deltac, "inspect", store]).stdout
+    tensors = []
+    for line in out.splitlines()[1:]:
+        m = re.match(r"\s+(\S+) (\S+) \[([0-9, ]*)\]", line)
+        if m:
+            shape = [int(d) for d in m.group(3).split(",") if d.strip()]
+            tensors.append((m.group(1), m.group(2), shape))
+    return tensors
+
+
+def tensor_bytes(dtype, shape):
+    n = int(np.prod(shape)) if shape else 1
+    if dtype in ELEMENT_BYTES:
+        return n * ELEMENT_BYTES[dtype]
+    if dtype in BLOCK_BYTES:
+        per, size = BLOCK_BYTES[dtype]
+        return n // per * size
+    raise ValueError(f"unknown dtype {dtype}")
+
+
+def decode_bytes_per_token(tensors, embedding="embed_tokens.weight", head="lm_head.weight"):
+    """Bytes one decode step reads: every tensor once, except that the embedding gives one row only
+    unless it is also the (tied) LM head."""
+    names = {name for name, _, _ in tensors}
+    total = 0
+    for name, dtype, shape in tensors:
+        if name == embedding and head not in names:
+            total += tensor_bytes(dtype, shape)  # tied: the LM head streams it
+        elif name == embedding:
+            total += tensor_bytes(dtype, shape) // shape[0]
+        else:
+            total += tensor_bytes(dtype, shape)
+    return total
+
+
+def gguf_decode_bytes(path):
+    from gguf import GGUFReader
+
+    reader = GGUFReader(path)
+    names = {t.name for t in reader.tensors}
+    total = 0
+    for t in reader.tensors:
+        if t.name == "token_embd.weight" and "output.weight" in names:
+            total += int(t.n_bytes) // int(t.shape[-1] if len(t.shape) > 1 else 1)
+        else:
+            total += int(t.n_bytes)
+    return total
+
+
+# ---- deltac --------------------------------------------------------------------------------
+
+def deltac_bench(exe, prompt, gen, threads, runs):
+    results = []
+    for _ in range(runs):
+        out = run([exe, "--bench", "--bench-prompt", str(prompt), "--bench-gen", str(gen),
+                   "--threads", str(threads), "--json"]).stdout
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return {
+        "prefill_tok_s": statistics.median(r["prefill_tok_s"] for r in results),
+        "decode_tok_s": statistics.median(r["decode_tok_s"] for r in results),
+        "peak_rss_bytes": max(r["peak_rss_bytes"] for r in results),
+        "runs": results,
+    }
+
+
+def deltac_logits(exe, tokens, vocab, workdir, threads):
+    path = os.path.join(workdir, "logits.bin")
+    run([exe, "--tokens", ",".join(map(str, tokens)), "-n", "1", "--dump-logits", path,
+         "--threads", str(threads)])
+    rows = np.fromfile(path, dtype=np.float32).reshape(-1, vocab)
+    return rows[: len(tokens)].astype(np.float64)
+
+
+# ---- llama.cpp -----------------------------------------------------------------------------
+
+def llama_model(path, threads, ctx, logits_all):
+    from llama_cpp import Llama
+
+    return Llama(model_path=path, n_ctx=ctx, n_batch=512, n_ubatch=512, n_threads=threads,
+                 n_threads_batch=threads, logits_all=logits_all, verbose=False)
+
+
+def llama_bench(path, prompt, gen, threads, runs, vocab):
+    llm = llama_model(path, threads, prompt + gen + 16, logits_all=False)
+    tokens = [(i * 7919 + 1) % vocab for i in range(prompt)]  # the prompt deltac's --bench uses
+    prefill, decode = [], []
+    for _ in range(runs):
+        llm.reset()
+        start = time.perf_counter()
+        llm.eval(tokens)
+        prefill.append(prompt / (time.perf_counter() - start))
+        start = time.perf_counter()
+        for _ in range(gen):
+            token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+            llm.eval([token])
+        decode.append(gen / (time.perf_counter() - start))
+    return {"prefill_tok_s": statistics.median(prefill), "decode_tok_s": statistics.median(decode),
+            "prefill_runs": prefill, "decode_runs": decode}
+
+
+def llama_logits(path, tokens, threads):
+    llm = llama_model(path, threads, len(tokens) + 16, logits_all=True)
+    llm.reset()
+    llm.eval(tokens)
+    return np.array(llm.scores[: len(tokens)], dtype=np.float64)
+
+
+# ---- accuracy ------------------------------------------------------------------------------
+
+def log_softmax(x):
+    x = x - x.max(axis=-1, keepdims=True)
+    return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
+
+
+def compare(reference, candidate):
+    lp, lq = log_softmax(reference), log_softmax(candidate)
+    kl = (np.exp(lp) * (lp - lq)).sum(axis=-1)
+    top1 = (reference.argmax(axis=-1) == candidate.argmax(axis=-1)).mean()
+    return {"mean_kl": float(kl.mean()), "top1_agreement": float(top1)}
+
+
+# ---- main ----------------------------------------------------------------------------------
+
+def bandwidth(work, threads):
+    exe = os.path.join(work, "bandwidth")
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bandwidth.c")
+    run(["clang-22", "-O2", "-march=native", "-pthread", src, "-o", exe])
+    return json.loads(run([exe, str(threads)]).stdout)
+
+
+def bench_size(args, size, gbs):
+    work = os.path.join(args.work, size)
+    os.makedirs(work, exist_ok=True)
+    gguf = {d: os.path.join(work, f"model-{d}.gguf") for d in ("bf16", "q8_0", "q4_0")}
+    for dtype, path in gguf.items():
+        if not os.path.exists(path):
+            log(f"[{size}] synthesizing {dtype} GGUF")
+            run([args.deltac, "synth", "--size", size, "--format", "gguf", "--dtype", dtype,
+                 "-o", path, "--no-progress"])
+    builds = {"f32": (gguf["bf16"], ["--dtype", "f32"]),
+              "int8": (gguf["q8_0"], ["--quant", "int8"]),
+              "int4": (gguf["q4_0"], ["--quant", "int4-g32"])}
+    compile_s = {}
+    for name, (src, flags) in builds.items():
+        exe = os.path.join(work, f"deltac-{name}")
+        log(f"[{size}] deltac compile {name}")
+        start = time.perf_counter()
+        run([args.deltac, "compile", src, "-o", exe, "--max-tokens", str(args.prompt),
+             "--max-context", str(args.prompt + args.gen + 64), "--no-progress"] + flags)
+        compile_s[name] = time.perf_counter() - start
+
+    rng = np.random.default_rng(7)
+    vocab = None
+    results = {"size": size, "compile_s": compile_s, "engines": {}}
+    reference = []
+    tensors = store_tensors(args.deltac, os.path.join(work, "deltac-f32.dcw"))
+    vocab = next(shape[0] for name, _, shape in tensors if name == "embed_tokens.weight")
+    prompts = [rng.integers(0, vocab, args.kl_tokens).tolist() for _ in range(args.kl_prompts)]
+    for tokens in prompts:
+        reference.append(deltac_logits(os.path.join(work, "deltac-f32"), tokens, vocab, work,
+                                       args.threads))
+    reference = np.concatenate(reference)
+
+    for scheme, gguf_type in (("int8", "q8_0"), ("int4", "q4_0")):
+        exe = os.path.join(work, f"deltac-{scheme}")
+        log(f"[{size}] bench deltac {scheme}")
+        d = deltac_bench(exe, args.prompt, args.gen, args.threads, args.runs)
+        d["decode_bytes"] = decode_bytes_per_token(store_tensors(args.deltac, exe + ".dcw"))
+        d.update(compare(reference, np.concatenate(
+            [deltac_logits(exe, t, vocab, work, args.threads) for t in prompts])))
+        log(f"[{size}] bench llama.cpp {gguf_type}")
+        l = llama_bench(gguf[gguf_type], args.prompt, args.gen, args.threads, args.runs, vocab)
+        l["decode_bytes"] = gguf_decode_bytes(gguf[gguf_type])
+        l.update(compare(reference, np.concatenate(
+            [llama_logits(gguf[gguf_type], t, args.threads) for t in prompts])))
+        for r in (d, l):
+            r["roofline_tok_s"] = gbs * 1e9 / r["decode_bytes"]
+            r["roofline_fraction"] = r["decode_tok_s"] / r["roofline_tok_s"]
+        results["engines"][scheme] = {"deltac": d, "llama.cpp": l}
+    return results
+
+
+def print_table(results, gbs, threads):
+    print(f"\n## Qwen3.5-{results['size']} (synthesized), {threads} threads, read bandwidth "
+          f"{gbs:.1f} GB/s\n")
+    print("| weights | engine | prefill tok/s | decode tok/s | decode vs llama.cpp | "
+          "bytes/token | roofline tok/s | of roofline | KL vs f32 | top-1 | peak RSS |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for scheme, engines in results["engines"].items():
+        base = engines["llama.cpp"]["decode_tok_s"]
+        for name, r in engines.items():
+            rss = f"{r['peak_rss_bytes'] / 2**20:.0f} MiB" if "peak_rss_bytes" in r else "–"
+            label = {"int8": "int8 / Q8_0", "int4": "int4 / Q4_0"}[scheme]
+            print(f"| {label} | {name} | {r['prefill_tok_s']:.1f} | {r['decode_tok_s']:.1f} | "
+                  f"{r['decode_tok_s'] / base:.2f}x | {r['decode_bytes'] / 2**20:.0f} MiB | "
+                  f"{r['roofline_tok_s']:.1f} | {100 * r['roofline_fraction']:.0f}% | "
+                  f"{r['mean_kl']:.2e} | {100 * r['top1_agreement']:.1f}% | {rss} |")
+        d, l = engines["deltac"], engines["llama.cpp"]
+        print(f"|  | deltac / llama.cpp | {d['prefill_tok_s'] / l['prefill_tok_s']:.2f}x | "
+              f"{d['decode_tok_s'] / l['decode_tok_s']:.2f}x | | | | | | | |")
+    print("\ndeltac compile time: " + ", ".join(
+        f"{k} {v:.1f} s" for k, v in results["compile_s"].items()))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--deltac", required=True)
+    p.add_argument("--work", required=True)
+    p.add_argument("--sizes", default="0.8b")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--prompt", type=int, default=512)
+    p.add_argument("--gen", type=int, default=128)
+    p.add_argument("--kl-prompts", type=int, default=4)
+    p.add_argument("--kl-tokens", type=int, default=64)
+    args = p.parse_args()
+    if args.runs < 3:
+        p.error("--runs must be at least 3 (the figures are medians)")
+    os.makedirs(args.work, exist_ok=True)
+    bw = bandwidth(args.work, args.threads)
+    gbs = bw["read_gb_s"][-1]
+    log(f"read bandwidth: {bw}")
+    all_results = {"bandwidth": bw, "threads": args.threads, "sizes": []}
+    for size in args.sizes.split(","):
+        r = bench_size(args, size, gbs)
+        all_results["sizes"].append(r)
+        print_table(r, gbs, args.threads)
+    with open(os.path.join(args.work, "results.json"), "w") as f:
+        json.dump(all_results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+/*===- ops_q8act.c - dc_op_* for linear and lm_head with int8 activations -===*
+ *
+ * `deltac compile --act-quant=int8` lowers linear, linear-with-epilogue and lm_head with
+ * block-quantized weights to these (kernel_abi.h, "int8 activations"). They split output columns like
+ * their f32 counterparts; every thread's kernel call quantizes the activations into that thread's
+ * scratch (T x K bytes and a little more), which costs far less than the call's T x K x columns
+ * multiply-adds.
+ *===----------------------------------------------------------------------===*/
+
+#include "runtime_internal.h"
+
+#include "deltac/kernel_abi.h"
+
+/* Output-column ranges are cut on multiples of 16, as for the f32 linear (ops_projection.c). */
+#define DC_Q8ACT_GRANULE 16
+
+/* Checks the dtype and row length; records a failure and returns 0 if the kernels cannot take them. */
+static int dc_q8act_check(dc_exec *exec, const char *op, uint32_t dtype, int64_t K) {
+  if (dtype < DC_WS_Q8_0 || dtype > DC_WS_DTYPE_MAX) {
+    dc_exec_fail(exec, DC_STATUS_INTERNAL,
+                 "%s: int8 activations need a block-quantized weight, got dtype %u (%s)", op,
+                 (unsigned)dtype, dc_ws_dtype_name(dtype));
+    return 0;
+  }
+  const int64_t group = dc_ws_dtype_group(dtype);
+  if (K % group != 0) {
+    dc_exec_fail(exec, DC_STATUS_INTERNAL,
+                 "%s: a %s weight needs rows of a multiple of %lld values, got %lld", op,
+                 dc_ws_dtype_name(dtype), (long long)group, (long long)K);
+    return 0;
+  }
+  return 1;
+}
+
+typedef struct {
+  dc_exec *exec;
+  uint32_t dtype;
+  const float *x;
+  int64_t T, K;
+  const void *weight;
+  int64_t N;
+  int32_t epilogue; /* -1: plain linear, -2: lm_head, else a DC_K_EPILOGUE_* */
+  const float *residual;
+  float *y;
+} dc_q8act_args;
+
+#define DC_Q8ACT_PLAIN (-1)
+#define DC_Q8ACT_LM_HEAD (-2)
+
+static void dc_q8act_task(void *context, int64_t begin, int64_t end, int32_t thread) {
+  const dc_q8act_args *a = context;
+  void *scratch = a->exec->scratch[thread];
+#define DC_Q8ACT_CALL(w)                                                                           \
+  do {                                                                                             \
+    if (a->epilogue == DC_Q8ACT_PLAIN)                                                             \
+      dc_k_linear_q8act_##w(a->x, a->T, a->K, a->weight, a->N, begin, end, scratch, a->y);         \
+    else if (a->epilogue == DC_Q8ACT_LM_HEAD)                                                      \
+      dc_k_lm_head_q8act_##w(a->x, a->T, a->K, a->weight, a->N, begin, end, scratch, a->y);        \
+    else                                                                                           \
+      dc_k_linear_epilogue_q8act_##w(a->x, a->T, a->K, a->weight, a->N, a->epilogue, a->residual,  \
+                                     begin, end, scratch, a->y);                                   \
+  } while (0)
+  switch (a->dtype) {
+  case DC_WS_Q8_0:
+    DC_Q8ACT_CALL(q8_0);
+    break;
+  case DC_WS_Q4_0:
+    DC_Q8ACT_CALL(q4_0);
+    break;
+  case DC_WS_Q4_1:
+    DC_Q8ACT_CALL(q4_1);
+    break;
+  case DC_WS_Q4_0_G64:
+    DC_Q8ACT_CALL(q4_0_g64);
+    break;
+  case DC_WS_Q4_1_G64:
+    DC_Q8ACT_CALL(q4_1_g64);
+    break;
+  case DC_WS_Q4_0_G128:
+    DC_Q8ACT_CALL(q4_0_g128);
+    break;
+  case DC_WS_Q4_1_G128:
+    DC_Q8ACT_CALL(q4_1_g128);
+    break;
+  }
+#undef DC_Q8ACT_CALL
+}
+
+static void dc_q8act_run(dc_exec *exec, const char *op, uint32_t dtype, const float *x, int64_t T,
+                         int64_t K, const void *weight, int64_t N, int32_t epilogue,
+                         const float *residual, float *y) {
+  if (!dc_q8act_check(exec, op, dtype, K))
+    return;
+  if (!dc_exec_reserve_scratch(exec, dc_k_q8act_scratch_bytes(T, K)))
+    return;
+  dc_q8act_args args = {exec, dtype, x, T, K, weight, N, epilogue, residual, y};
+  const double rows_per_column = epilogue == DC_K_EPILOGUE_SWIGLU ? 2.0 : 1.0;
+  dc_exec_parallel(exec, N, DC_Q8ACT_GRANULE, rows_per_column * (double)T * (double)K,
+                   dc_q8act_task, &args);
+}
+
+void dc_op_linear_q8act(dc_exec *exec, uint32_t dtype, const float *x, int64_t T, int64_t K,
+                        const void *weight, int64_t N, float *y) {
+  dc_q8act_run(exec, "linear_q8act", dtype, x, T, K, weight, N, DC_Q8ACT_PLAIN, 0, y);
+}
+
+void dc_op_lm_head_q8act(dc_exec *exec, uint32_t dtype, const float *x, int64_t T, int64_t H,
+                         const void *weight, int64_t V, float *y) {
+  dc_q8act_run(exec, "lm_head_q8act", dtype, x, T, H, weight, V, DC_Q8ACT_LM_HEAD, 0, y);
+}
+
+void dc_op_linear_epilogue_q8act(dc_exec *exec, uint32_t dtype, const float *x, int64_t T,
+                                 int64_t K, const void *weight, int64_t N, int32_t epilogue,
+                                 const float *residual, float *y) {
+  if (epilogue != DC_K_EPILOGUE_NONE && epilogue != DC_K_EPILOGUE_SWIGLU) {
+    dc_exec_fail(exec, DC_STATUS_INTERNAL, "linear_epilogue_q8act: unknown epilogue %d",
+                 (int)epilogue);
+    return;
+  }
+  dc_q8act_run(exec, "linear_epilogue_q8act", dtype, x, T, K, weight, N, epilogue, residual, y);
+}

@@ -1,0 +1,55 @@
+/*===- delta_rule_step.h - one token of the gated delta rule for one head ---===*
+ *
+ * Private to targets/portable/kernels/: the recurrent step shared by the decode kernel
+ * (delta_rule.c) and the fused Gated DeltaNet kernel (gated_delta_net.c), so both compute a step
+ * with the same arithmetic in the same order.
+ *===----------------------------------------------------------------------===*/
+
+#ifndef DELTAC_TARGETS_PORTABLE_DELTA_RULE_STEP_H
+#define DELTAC_TARGETS_PORTABLE_DELTA_RULE_STEP_H
+
+#include "kernel_internal.h"
+
+/* Columns of S per tile. Each column j of S evolves on its own (its update needs only S[:, j], k,
+ * q and v[j]), so a tile's dot products live in stack arrays and dv needs no scratch. */
+#define DC_DELTA_COLUMN_TILE 64
+
+/* The key head read by value head h (spec §2.4 item 6, §5.4 item 6). */
+DC_INLINE int64_t dc_key_head(int64_t h, int64_t nk, int64_t nv, int32_t mapping) {
+  return mapping == DC_K_HEADS_TILED ? h % nk : h / (nv / nk);
+}
+
+/* One token for one value head, in place on S [dk, dv] (dv fastest):
+ *   S <- decay S;  delta = b (v - S^T k);  S <- S + k delta^T;  o = S^T (scale q)
+ * with decay = exp(g) and qk = scale (q . k) given by the caller. With S the state before the
+ * token, pred = decay S^T k and the output after the update is scale decay S^T q + qk delta, so one
+ * read of S serves both dot products and a second pass applies the rank-1 update. */
+DC_INLINE void dc_delta_rule_step(float *S, const float *kk, const float *qq, const float *vv,
+                                  float decay, float b, float scale, float qk, int64_t dk,
+                                  int64_t dv, float *restrict o) {
+  for (int64_t j0 = 0; j0 < dv; j0 += DC_DELTA_COLUMN_TILE) {
+    const int64_t width = dc_min64(DC_DELTA_COLUMN_TILE, dv - j0);
+    float sk[DC_DELTA_COLUMN_TILE] = {0}, sq[DC_DELTA_COLUMN_TILE] = {0};
+    float delta[DC_DELTA_COLUMN_TILE];
+    for (int64_t i = 0; i < dk; ++i) {
+      const float *srow = S + i * dv + j0;
+      const float ki = kk[i], qi = qq[i];
+      for (int64_t j = 0; j < width; ++j) {
+        sk[j] += srow[j] * ki;
+        sq[j] += srow[j] * qi;
+      }
+    }
+    for (int64_t j = 0; j < width; ++j) {
+      delta[j] = b * (vv[j0 + j] - decay * sk[j]);
+      o[j0 + j] = scale * decay * sq[j] + qk * delta[j];
+    }
+    for (int64_t i = 0; i < dk; ++i) {
+      float *srow = S + i * dv + j0;
+      const float ki = kk[i];
+      for (int64_t j = 0; j < width; ++j)
+        srow[j] = decay * srow[j] + ki * delta[j];
+    }
+  }
+}
+
+#endif /* DELTAC_TARGETS_PORTABLE_DELTA_RULE_STEP_H */

@@ -1,0 +1,221 @@
+/*===- gated_delta_net.c - the fused Gated DeltaNet core -------------------===*
+ *
+ * delta.gated_delta_net: causal conv1d + SiLU, q | k | v split, L2 norms, gates and the gated delta
+ * rule in one kernel (docs/design/fusion.md). The unit of work is a key head: its q and k conv
+ * channels, then each value head that reads it (its v channels, gates, state and output). Every
+ *conv channel belongs to exactly one key head's call, so the conv state is updated in place without
+ * races, and a key head's q and k are computed once for all the value heads that share them.
+ *
+ * Decode (T == 1, dk <= DC_GDN_STACK_DK): nothing leaves registers and the stack; q and k of the
+ *key head are two arrays of dk floats, each value head's v is dv floats, g and beta are scalars,
+ *and the step is the recurrent kernel's (delta_rule_step.h). Prefill stages one head's q, k, v, g
+ *and beta in the scratch and hands them to the chunked kernel, which needs the whole sequence of a
+ *head. Each stage performs the arithmetic of the unfused kernel it replaces in the same order (conv
+ *as gdn.c, L2 norm as norms.c, gates as gdn.c), so fused and unfused builds agree to rounding of
+ *the delta rule alone.
+ *===----------------------------------------------------------------------===*/
+
+#include "delta_rule_step.h"
+
+/* The largest key head dimension the decode path keeps on the stack (2 arrays of this many floats).
+ */
+#define DC_GDN_STACK_DK 256
+/* The largest value head dimension the decode path keeps on the stack. */
+#define DC_GDN_STACK_DV 256
+
+DC_INLINE int64_t round16(int64_t n) { return (n + 15) / 16 * 16; }
+
+/* out[c] = silu(sum_j w[c0 + c, j] * m[t + j, c0 + c]) for c < n, m = concat(state, qkv) over time:
+ * the arithmetic of dc_k_causal_conv1d_f32 with DC_K_ACT_SILU. */
+DC_INLINE void conv_silu(const float *restrict qkv, const float *state_in, int64_t C,
+                         const float *restrict weight, int64_t K, int64_t t, int64_t c0, int64_t n,
+                         float *restrict out) {
+  const int64_t hist = K - 1;
+  for (int64_t c = 0; c < n; ++c)
+    out[c] = 0.0f;
+  for (int64_t j = 0; j < K; ++j) {
+    const int64_t row = t + j;
+    const float *m = row < hist ? state_in + row * C + c0 : qkv + (row - hist) * C + c0;
+    const float *w = weight + c0 * K + j;
+    for (int64_t c = 0; c < n; ++c)
+      out[c] += w[c * K] * m[c];
+  }
+  for (int64_t c = 0; c < n; ++c)
+    out[c] = dc_siluf(out[c]);
+}
+
+/* New conv state of channels [c0, c0 + n): row r = m[T + r]. Called once every read of these
+ * channels' old state is done; ascending r reads rows T + r > r of the old state, which an in-place
+ * update has not overwritten yet (as in gdn.c). */
+DC_INLINE void conv_state_update(const float *qkv, int64_t T, int64_t C, int64_t K,
+                                 const float *state_in, int64_t c0, int64_t n, float *state_out) {
+  const int64_t hist = K - 1;
+  for (int64_t r = 0; r < hist; ++r) {
+    const int64_t row = T + r;
+    const float *m = row < hist ? state_in + row * C + c0 : qkv + (row - hist) * C + c0;
+    float *s = state_out + r * C + c0;
+    for (int64_t c = 0; c < n; ++c)
+      s[c] = m[c];
+  }
+}
+
+/* x <- x / sqrt(sum(x^2) + eps), as dc_k_l2_norm_f32. */
+DC_INLINE void l2_normalize(float *x, int64_t d, float eps) {
+  const float inv = 1.0f / dc_sqrtf(dc_sum_squares(x, d) + eps);
+  for (int64_t i = 0; i < d; ++i)
+    x[i] = x[i] * inv;
+}
+
+/* g and beta of token t, value head h, as dc_k_gdn_gates_f32. */
+DC_INLINE void gates(const float *a, const float *b, const float *decay, const float *dt_bias,
+                     int64_t nv, int32_t decay_form, int64_t t, int64_t h, float *g, float *beta) {
+  const float bigA = decay_form == DC_K_DECAY_A_LOG ? -dc_expf(decay[h]) : decay[h];
+  const float s = a[t * nv + h] + dt_bias[h];
+  const float softplus = s > 20.0f ? s : dc_log1pf(dc_expf(s));
+  *g = bigA * softplus;
+  *beta = dc_sigmoidf(b[t * nv + h]);
+}
+
+/* Value head j (0 .. r-1) of key head kh: the inverse of dc_key_head. */
+DC_INLINE int64_t value_head(int64_t kh, int64_t j, int64_t nk, int64_t nv, int32_t mapping) {
+  return mapping == DC_K_HEADS_TILED ? j * nk + kh : kh * (nv / nk) + j;
+}
+
+DC_INLINE void copy_floats(const float *in, float *out, int64_t n) {
+  if (in != out)
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = in[i];
+}
+
+/* Shapes and operands of one call, passed by pointer to the two paths. */
+struct gdn_args {
+  const float *qkv, *a, *b;
+  int64_t T, nk, nv, C, K;
+  const float *conv_weight, *conv_state_in, *decay, *dt_bias;
+  int32_t decay_form, mapping;
+  float scale, l2_eps;
+  const float *state_in;
+  float *out, *conv_state_out, *state_out;
+};
+
+/*---- Decode: one token, no intermediate buffers ----------------------------------------------*/
+
+DC_INLINE void decode_key_head(const struct gdn_args *p, int64_t dk, int64_t dv, int64_t kh) {
+  const int64_t C = p->C, K = p->K, nk = p->nk, nv = p->nv;
+  const int64_t q0 = kh * dk, k0 = nk * dk + kh * dk;
+  float q[DC_GDN_STACK_DK], k[DC_GDN_STACK_DK], v[DC_GDN_STACK_DV];
+  conv_silu(p->qkv, p->conv_state_in, C, p->conv_weight, K, 0, q0, dk, q);
+  conv_silu(p->qkv, p->conv_state_in, C, p->conv_weight, K, 0, k0, dk, k);
+  conv_state_update(p->qkv, 1, C, K, p->conv_state_in, q0, dk, p->conv_state_out);
+  conv_state_update(p->qkv, 1, C, K, p->conv_state_in, k0, dk, p->conv_state_out);
+  l2_normalize(q, dk, p->l2_eps);
+  l2_normalize(k, dk, p->l2_eps);
+  const float qk = p->scale * dc_dot(q, k, dk);
+  for (int64_t j = 0; j < nv / nk; ++j) {
+    const int64_t h = value_head(kh, j, nk, nv, p->mapping);
+    const int64_t v0 = 2 * nk * dk + h * dv;
+    conv_silu(p->qkv, p->conv_state_in, C, p->conv_weight, K, 0, v0, dv, v);
+    conv_state_update(p->qkv, 1, C, K, p->conv_state_in, v0, dv, p->conv_state_out);
+    float g, beta;
+    gates(p->a, p->b, p->decay, p->dt_bias, nv, p->decay_form, 0, h, &g, &beta);
+    float *S = p->state_out + h * dk * dv;
+    copy_floats(p->state_in + h * dk * dv, S, dk * dv);
+    dc_delta_rule_step(S, k, q, v, dc_expf(g), beta, p->scale, qk, dk, dv, p->out + h * dv);
+  }
+}
+
+/*---- Prefill: stage one head, then the chunked kernel ----------------------------------------*/
+
+/* The per-call staging arrays, carved from the caller's scratch. */
+struct gdn_scratch {
+  float *q, *k;    /* [T, dk] the key head's normalized queries and keys */
+  float *v;        /* [T, dv] one value head's values */
+  float *g, *beta; /* [T] */
+  float *o;        /* [T, dv] the value head's output before it is scattered into out */
+  void *chunk;     /* dc_k_gated_delta_rule_chunked_f32 scratch */
+};
+
+DC_INLINE struct gdn_scratch carve_scratch(void *scratch, int64_t T, int64_t dk, int64_t dv) {
+  float *f = (float *)scratch;
+  struct gdn_scratch s;
+  s.q = f, f += round16(T * dk);
+  s.k = f, f += round16(T * dk);
+  s.v = f, f += round16(T * dv);
+  s.o = f, f += round16(T * dv);
+  s.g = f, f += round16(T);
+  s.beta = f, f += round16(T);
+  s.chunk = f;
+  return s;
+}
+
+int64_t dc_k_gated_delta_net_f32_scratch_bytes(int64_t T, int64_t dk, int64_t dv) {
+  const int64_t floats = 2 * round16(T * dk) + 2 * round16(T * dv) + 2 * round16(T);
+  return 4 * floats + dc_k_gated_delta_rule_chunked_f32_scratch_bytes(dk, dv);
+}
+
+DC_INLINE void staged_key_head(const struct gdn_args *p, int64_t dk, int64_t dv, int64_t kh,
+                               const struct gdn_scratch *s) {
+  const int64_t C = p->C, K = p->K, T = p->T, nk = p->nk, nv = p->nv;
+  const int64_t q0 = kh * dk, k0 = nk * dk + kh * dk;
+  for (int64_t t = 0; t < T; ++t) {
+    conv_silu(p->qkv, p->conv_state_in, C, p->conv_weight, K, t, q0, dk, s->q + t * dk);
+    conv_silu(p->qkv, p->conv_state_in, C, p->conv_weight, K, t, k0, dk, s->k + t * dk);
+    l2_normalize(s->q + t * dk, dk, p->l2_eps);
+    l2_normalize(s->k + t * dk, dk, p->l2_eps);
+  }
+  conv_state_update(p->qkv, T, C, K, p->conv_state_in, q0, dk, p->conv_state_out);
+  conv_state_update(p->qkv, T, C, K, p->conv_state_in, k0, dk, p->conv_state_out);
+  for (int64_t j = 0; j < nv / nk; ++j) {
+    const int64_t h = value_head(kh, j, nk, nv, p->mapping);
+    const int64_t v0 = 2 * nk * dk + h * dv;
+    for (int64_t t = 0; t < T; ++t) {
+      conv_silu(p->qkv, p->conv_state_in, C, p->conv_weight, K, t, v0, dv, s->v + t * dv);
+      gates(p->a, p->b, p->decay, p->dt_bias, nv, p->decay_form, t, h, s->g + t, s->beta + t);
+    }
+    conv_state_update(p->qkv, T, C, K, p->conv_state_in, v0, dv, p->conv_state_out);
+    /* One head seen as nk = nv = 1: the staged arrays are exactly that layout. */
+    const float *state_in = p->state_in + h * dk * dv;
+    float *state_out = p->state_out + h * dk * dv;
+    if (T > 1)
+      dc_k_gated_delta_rule_chunked_f32(s->q, s->k, s->v, s->g, s->beta, T, 1, 1, dk, dv,
+                                        DC_K_HEADS_GROUPED, p->scale, state_in, 0, 1, s->chunk,
+                                        s->o, state_out);
+    else
+      dc_k_gated_delta_rule_recurrent_f32(s->q, s->k, s->v, s->g, s->beta, T, 1, 1, dk, dv,
+                                          DC_K_HEADS_GROUPED, p->scale, state_in, 0, 1, s->o,
+                                          state_out);
+    for (int64_t t = 0; t < T; ++t)
+      copy_floats(s->o + t * dv, p->out + (t * nv + h) * dv, dv);
+  }
+}
+
+DC_INLINE void gated_delta_net_impl(const struct gdn_args *p, int64_t dk, int64_t dv,
+                                    int64_t kh_begin, int64_t kh_end, void *scratch) {
+  if (p->T == 1 && dk <= DC_GDN_STACK_DK && dv <= DC_GDN_STACK_DV) {
+    for (int64_t kh = kh_begin; kh < kh_end; ++kh)
+      decode_key_head(p, dk, dv, kh);
+    return;
+  }
+  const struct gdn_scratch s = carve_scratch(scratch, p->T, dk, dv);
+  for (int64_t kh = kh_begin; kh < kh_end; ++kh)
+    staged_key_head(p, dk, dv, kh, &s);
+}
+
+/* The entry point, with dk and dv specialized to the model's (kernel_internal.h). */
+void dc_k_gated_delta_net_f32(const float *qkv, const float *a, const float *b, int64_t T,
+                              int64_t nk, int64_t nv, int64_t dk, int64_t dv,
+                              const float *conv_weight, int64_t K, const float *conv_state_in,
+                              const float *decay, const float *dt_bias, int32_t decay_form,
+                              int32_t mapping, float scale, float l2_eps, const float *state_in,
+                              int64_t kh_begin, int64_t kh_end, void *scratch, float *out,
+                              float *conv_state_out, float *state_out) {
+  struct gdn_args p;
+  p.qkv = qkv, p.a = a, p.b = b;
+  p.T = T, p.nk = nk, p.nv = nv, p.C = 2 * nk * dk + nv * dv, p.K = K;
+  p.conv_weight = conv_weight, p.conv_state_in = conv_state_in;
+  p.decay = decay, p.dt_bias = dt_bias, p.decay_form = decay_form, p.mapping = mapping;
+  p.scale = scale, p.l2_eps = l2_eps, p.state_in = state_in;
+  p.out = out, p.conv_state_out = conv_state_out, p.state_out = state_out;
+  DC_SPECIALIZE(dk, DC_SPECIALIZE_2(
+                        dv, gated_delta_net_impl(&p, DC_DIM, DC_DIM2, kh_begin, kh_end, scratch)));
+}

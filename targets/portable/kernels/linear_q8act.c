@@ -1,0 +1,481 @@
+/*===- linear_q8act.c - linear and LM head with int8 activations ---------===*
+ *
+ * `deltac compile --act-quant=int8` (kernel_abi.h, "int8 activations"): each call quantizes its x
+ * rows to int8 in blocks of 32 (an f32 scale per block) into the caller's scratch, then takes every
+ * dot product with a block-quantized weight in integers, one int32 sum per block of 32, scaled once
+ * per block:
+ *
+ *   y[t, n] = sum_b dw[n, b] dx[t, b] sum_i c[n, 32b + i] q[t, 32b + i]  +  sum_b e[n, b] s[t, b]
+ *
+ * with c the weight codes as stored (Q8_0: signed; int4: the unsigned nibble 0..15), dw the weight
+ * block's scale, s[t, b] = dx[t, b] sum_i q[t, 32b + i], and e the code offset: -8 dw for the
+ * symmetric int4 formats (their value is (c - 8) dw), the min m for the asymmetric ones, 0 for
+ * Q8_0.
+ *
+ * Weights are decoded a tile of DC_Q8_ROWS rows at a time into scratch (codes as bytes, scales and
+ * offsets as floats), and each decoded tile serves every token, DC_Q8_TOKENS at a time, so prefill
+ * decodes each weight block once per call rather than once per token. The integer dot products use
+ * what the target has, chosen when the kernels are compiled:
+ *   - AVX-512 VNNI: vpdpbusd on two blocks per 512-bit register (u8 codes x s8 activations; Q8_0
+ *     weights go through |c| and the sign moved onto the activations);
+ *   - AVX2: vpmaddubsw + vpmaddwd on one block per 256-bit register (no int16 overflow: int4 codes
+ *     are <= 15, and Q8_0 again uses |c| <= 127 with the sign on the activations);
+ *   - otherwise portable C, which the compiler vectorizes as it can.
+ * Every output depends only on its own weight row(s), token and residual, never on the tile it
+ * falls in, so splitting the range changes no bit.
+ *===----------------------------------------------------------------------===*/
+
+#include "kernel_internal.h"
+
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__) && defined(__AVX512VL__) &&                   \
+    defined(__AVX512DQ__)
+#define DC_Q8ACT_VNNI 1
+#elif defined(__AVX2__) && defined(__FMA__)
+#define DC_Q8ACT_AVX2 1
+#endif
+
+#define DC_Q8_BLOCK 32
+#define DC_Q8_ROWS 4   /* weight rows decoded together */
+#define DC_Q8_TOKENS 4 /* tokens sharing one pass over a decoded row tile */
+
+DC_INLINE int64_t dc_align64(int64_t n) { return (n + 63) / 64 * 64; }
+
+/* The scratch of one call, carved in this order (each part 64-byte aligned). */
+struct dc_q8_scratch {
+  int8_t *q;  /* [T, K] activation codes */
+  float *dx;  /* [T, K / 32] activation scales */
+  float *sx;  /* [T, K / 32] dx times the block's code sum */
+  uint8_t *w; /* [DC_Q8_ROWS, K] weight codes of the current row tile */
+  float *dw;  /* [DC_Q8_ROWS, K / 32] their block scales */
+  float *ew;  /* [DC_Q8_ROWS, K / 32] their code offsets (e above) */
+};
+
+int64_t dc_k_q8act_scratch_bytes(int64_t T, int64_t K) {
+  const int64_t blocks = K / DC_Q8_BLOCK;
+  return dc_align64(T * K) + 2 * dc_align64(4 * T * blocks) + dc_align64(DC_Q8_ROWS * K) +
+         2 * dc_align64(4 * DC_Q8_ROWS * blocks);
+}
+
+DC_INLINE struct dc_q8_scratch dc_q8_carve(void *scratch, int64_t T, int64_t K) {
+  const int64_t blocks = K / DC_Q8_BLOCK;
+  uint8_t *p = (uint8_t *)scratch;
+  struct dc_q8_scratch s;
+  s.q = (int8_t *)p, p += dc_align64(T * K);
+  s.dx = (float *)(void *)p, p += dc_align64(4 * T * blocks);
+  s.sx = (float *)(void *)p, p += dc_align64(4 * T * blocks);
+  s.w = p, p += dc_align64(DC_Q8_ROWS * K);
+  s.dw = (float *)(void *)p, p += dc_align64(4 * DC_Q8_ROWS * blocks);
+  s.ew = (float *)(void *)p;
+  return s;
+}
+
+/*---- Activation quantization ----------------------------------------------------------------*/
+
+/* One row of K values: per block of 32, d = max|x| / 127 and q = x * (127 / max|x|) rounded to
+ * nearest even (the rounding of an f32 add of 1.5 * 2^23, exact for |v| <= 127), in [-127, 127].
+ * import/DeltacQuants.h (quantizeActivationsQ8) computes the same codes independently. */
+DC_INLINE void dc_q8_quantize_row(const float *restrict x, int64_t K, int8_t *restrict q,
+                                  float *restrict dx, float *restrict sx) {
+  for (int64_t b = 0; b < K / DC_Q8_BLOCK; ++b) {
+    const float *xb = x + b * DC_Q8_BLOCK;
+    float m[DC_Q8_BLOCK];
+    for (int i = 0; i < DC_Q8_BLOCK; ++i)
+      m[i] = __builtin_fabsf(xb[i]);
+    for (int width = DC_Q8_BLOCK / 2; width > 0; width /= 2)
+      for (int i = 0; i < width; ++i)
+        m[i] = m[i] > m[i + width] ? m[i] : m[i + width];
+    const float amax = m[0];
+    const float d = amax / 127.0f;
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    int32_t sum = 0;
+    for (int i = 0; i < DC_Q8_BLOCK; ++i) {
+      float v = xb[i] * id;
+      v = v != v ? 0.0f : v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
+      const float rounded = (v + 0x1.8p23f) - 0x1.8p23f;
+      const int32_t code = (int32_t)rounded;
+      q[b * DC_Q8_BLOCK + i] = (int8_t)code;
+      sum += code;
+    }
+    dx[b] = d;
+    sx[b] = d * (float)sum;
+  }
+}
+
+/*---- Weight decoding ------------------------------------------------------------------------*/
+
+#if defined(__AVX2__) && defined(__F16C__)
+/* The decoder's inner loops by hand where the target has AVX2 and F16C (the compiler's versions of
+ * the nibble loops are several times slower): an f16 by the conversion instruction, and 32 codes
+ * from 32 bytes (one nibble of each) or from 16 bytes (low nibbles, then high nibbles). */
+DC_INLINE float dc_q8_half(const uint8_t *p) {
+  return _cvtsh_ss((unsigned short)(p[0] | (p[1] << 8)));
+}
+DC_INLINE void dc_q8_nibbles32(const uint8_t *qs, int shift, uint8_t *codes) {
+  const __m256i v = _mm256_loadu_si256((const void *)qs);
+  const __m256i shifted = shift ? _mm256_srli_epi16(v, 4) : v;
+  _mm256_storeu_si256((void *)codes, _mm256_and_si256(shifted, _mm256_set1_epi8(0x0F)));
+}
+DC_INLINE void dc_q8_nibbles16(const uint8_t *qs, uint8_t *codes) {
+  const __m128i v = _mm_loadu_si128((const void *)qs), mask = _mm_set1_epi8(0x0F);
+  _mm_storeu_si128((void *)codes, _mm_and_si128(v, mask));
+  _mm_storeu_si128((void *)(codes + 16), _mm_and_si128(_mm_srli_epi16(v, 4), mask));
+}
+#else
+DC_INLINE float dc_q8_half(const uint8_t *p) { return dc_load_f16(p); }
+DC_INLINE void dc_q8_nibbles32(const uint8_t *qs, int shift, uint8_t *codes) {
+  for (int i = 0; i < DC_Q8_BLOCK; ++i)
+    codes[i] = (qs[i] >> shift) & 0x0F;
+}
+DC_INLINE void dc_q8_nibbles16(const uint8_t *qs, uint8_t *codes) {
+  for (int i = 0; i < DC_Q8_BLOCK / 2; ++i) {
+    codes[i] = qs[i] & 0x0F;
+    codes[i + DC_Q8_BLOCK / 2] = qs[i] >> 4;
+  }
+}
+#endif
+
+/* Block b (values 32b .. 32b + 31) of a weight row: its 32 codes, scale and code offset. */
+DC_INLINE void dc_q8_decode_block(enum dc_weight_format fmt, const uint8_t *row, int64_t b,
+                                  uint8_t *restrict codes, float *dw, float *ew) {
+  int64_t group = DC_Q8_BLOCK, block_bytes = 0;
+  int asymmetric = 0;
+  switch (fmt) {
+  case DC_W_Q8_0: {
+    const uint8_t *block = row + b * DC_K_Q8_0_BLOCK_BYTES;
+    *dw = dc_q8_half(block);
+    *ew = 0.0f;
+    for (int i = 0; i < DC_Q8_BLOCK; ++i)
+      codes[i] = block[2 + i];
+    return;
+  }
+  case DC_W_Q4_0:
+  case DC_W_Q4_1: {
+    asymmetric = fmt == DC_W_Q4_1;
+    const uint8_t *block = row + b * (asymmetric ? DC_K_Q4_1_BLOCK_BYTES : DC_K_Q4_0_BLOCK_BYTES);
+    *dw = dc_q8_half(block);
+    *ew = asymmetric ? dc_q8_half(block + 2) : -8.0f * *dw;
+    dc_q8_nibbles16(block + (asymmetric ? 4 : 2), codes);
+    return;
+  }
+  case DC_W_Q4_0_G64:
+    group = DC_K_Q4_G64_GROUP, block_bytes = DC_K_Q4_0_G64_BLOCK_BYTES;
+    break;
+  case DC_W_Q4_1_G64:
+    group = DC_K_Q4_G64_GROUP, block_bytes = DC_K_Q4_1_G64_BLOCK_BYTES, asymmetric = 1;
+    break;
+  case DC_W_Q4_0_G128:
+    group = DC_K_Q4_G128_GROUP, block_bytes = DC_K_Q4_0_G128_BLOCK_BYTES;
+    break;
+  case DC_W_Q4_1_G128:
+    group = DC_K_Q4_G128_GROUP, block_bytes = DC_K_Q4_1_G128_BLOCK_BYTES, asymmetric = 1;
+    break;
+  default:
+    return;
+  }
+  /* deltac's groups: the 32 values are one half (or quarter) of a group, all low or all high
+   * nibbles (kernel_internal.h, dc_decode_q4_group_span). */
+  const int64_t k0 = b * DC_Q8_BLOCK;
+  const uint8_t *block = row + k0 / group * block_bytes;
+  const int64_t j = k0 % group, half = group / 2;
+  const uint8_t *qs = block + (asymmetric ? 4 : 2) + j % half;
+  *dw = dc_q8_half(block);
+  *ew = asymmetric ? dc_q8_half(block + 2) : -8.0f * *dw;
+  dc_q8_nibbles32(qs, j >= half ? 4 : 0, codes);
+}
+
+DC_INLINE void dc_q8_decode_row_impl(enum dc_weight_format fmt, const uint8_t *row, int64_t K,
+                                     uint8_t *restrict codes, float *restrict dw,
+                                     float *restrict ew) {
+  for (int64_t b = 0; b < K / DC_Q8_BLOCK; ++b)
+    dc_q8_decode_block(fmt, row, b, codes + b * DC_Q8_BLOCK, &dw[b], &ew[b]);
+}
+
+/* One loop per format; the rest of the driver does not depend on it (beyond signed codes), so it is
+ * compiled once rather than once per entry point. */
+static void dc_q8_decode_row(enum dc_weight_format fmt, const uint8_t *row, int64_t K,
+                             uint8_t *restrict codes, float *restrict dw, float *restrict ew) {
+  switch (fmt) {
+  case DC_W_Q8_0:
+    dc_q8_decode_row_impl(DC_W_Q8_0, row, K, codes, dw, ew);
+    break;
+  case DC_W_Q4_0:
+    dc_q8_decode_row_impl(DC_W_Q4_0, row, K, codes, dw, ew);
+    break;
+  case DC_W_Q4_1:
+    dc_q8_decode_row_impl(DC_W_Q4_1, row, K, codes, dw, ew);
+    break;
+  case DC_W_Q4_0_G64:
+    dc_q8_decode_row_impl(DC_W_Q4_0_G64, row, K, codes, dw, ew);
+    break;
+  case DC_W_Q4_1_G64:
+    dc_q8_decode_row_impl(DC_W_Q4_1_G64, row, K, codes, dw, ew);
+    break;
+  case DC_W_Q4_0_G128:
+    dc_q8_decode_row_impl(DC_W_Q4_0_G128, row, K, codes, dw, ew);
+    break;
+  case DC_W_Q4_1_G128:
+    dc_q8_decode_row_impl(DC_W_Q4_1_G128, row, K, codes, dw, ew);
+    break;
+  default:
+    break;
+  }
+}
+
+/*---- Integer dot products of a tile: R decoded rows x TT tokens ------------------------------*
+ * out[r][t] = sum_b dw[r, b] dx[t, b] sum_i c[r, 32b + i] q[t, 32b + i]; `signed_codes` for Q8_0
+ * (codes are int8), else the codes are unsigned nibbles. R and TT are constants at every call, so
+ * the accumulators stay in registers. */
+
+#if DC_Q8ACT_VNNI
+
+/* [d[b] x 8, d[b + 1] x 8]: the scales of two blocks, lane for lane with a vpdpbusd result. */
+DC_INLINE __m512 dc_q8_pair_scale(const float *d, int64_t b) {
+  return _mm512_insertf32x8(_mm512_set1_ps(d[b]), _mm256_set1_ps(d[b + 1]), 1);
+}
+
+DC_INLINE void dc_q8_tile(const int signed_codes, const int R, const int TT,
+                          const uint8_t *restrict w, const float *restrict dw, int64_t K,
+                          const int8_t *restrict q, const float *restrict dx,
+                          float out[DC_Q8_ROWS][DC_Q8_TOKENS]) {
+  const int64_t blocks = K / DC_Q8_BLOCK;
+  const __m512i zero = _mm512_setzero_si512();
+  __m512 acc[DC_Q8_ROWS][DC_Q8_TOKENS];
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < TT; ++t)
+      acc[r][t] = _mm512_setzero_ps();
+  int64_t b = 0;
+  for (; b + 2 <= blocks; b += 2) {
+    __m512i xv[DC_Q8_TOKENS];
+    __m512 dxv[DC_Q8_TOKENS];
+    for (int t = 0; t < TT; ++t) {
+      xv[t] = _mm512_loadu_si512((const void *)(q + t * K + b * DC_Q8_BLOCK));
+      dxv[t] = dc_q8_pair_scale(dx + t * blocks, b);
+    }
+    for (int r = 0; r < R; ++r) {
+      __m512i wv = _mm512_loadu_si512((const void *)(w + r * K + b * DC_Q8_BLOCK));
+      const __m512 dwv = dc_q8_pair_scale(dw + r * blocks, b);
+      __mmask64 negative = 0;
+      if (signed_codes) {
+        negative = _mm512_movepi8_mask(wv);
+        wv = _mm512_abs_epi8(wv);
+      }
+      for (int t = 0; t < TT; ++t) {
+        const __m512i xs =
+            signed_codes ? _mm512_mask_sub_epi8(xv[t], negative, zero, xv[t]) : xv[t];
+        const __m512i sums = _mm512_dpbusd_epi32(zero, wv, xs);
+        acc[r][t] =
+            _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(dwv, dxv[t]), acc[r][t]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < TT; ++t)
+      out[r][t] = _mm512_reduce_add_ps(acc[r][t]);
+  if (b < blocks) { /* an odd last block, in 256 bits */
+    const __m256i zero256 = _mm256_setzero_si256();
+    for (int r = 0; r < R; ++r) {
+      __m256i wv = _mm256_loadu_si256((const void *)(w + r * K + b * DC_Q8_BLOCK));
+      __mmask32 negative = 0;
+      if (signed_codes) {
+        negative = _mm256_movepi8_mask(wv);
+        wv = _mm256_abs_epi8(wv);
+      }
+      for (int t = 0; t < TT; ++t) {
+        __m256i xs = _mm256_loadu_si256((const void *)(q + t * K + b * DC_Q8_BLOCK));
+        if (signed_codes)
+          xs = _mm256_mask_sub_epi8(xs, negative, zero256, xs);
+        const __m256 f = _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(zero256, wv, xs));
+        const __m256 v = _mm256_mul_ps(f, _mm256_set1_ps(dw[r * blocks + b] * dx[t * blocks + b]));
+        const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        const __m128 h2 = _mm_add_ps(h, _mm_movehl_ps(h, h));
+        out[r][t] += _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
+      }
+    }
+  }
+}
+
+#elif DC_Q8ACT_AVX2
+
+DC_INLINE void dc_q8_tile(const int signed_codes, const int R, const int TT,
+                          const uint8_t *restrict w, const float *restrict dw, int64_t K,
+                          const int8_t *restrict q, const float *restrict dx,
+                          float out[DC_Q8_ROWS][DC_Q8_TOKENS]) {
+  const int64_t blocks = K / DC_Q8_BLOCK;
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[DC_Q8_ROWS][DC_Q8_TOKENS];
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < TT; ++t)
+      acc[r][t] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b) {
+    __m256i xv[DC_Q8_TOKENS];
+    for (int t = 0; t < TT; ++t)
+      xv[t] = _mm256_loadu_si256((const void *)(q + t * K + b * DC_Q8_BLOCK));
+    for (int r = 0; r < R; ++r) {
+      const __m256i wv = _mm256_loadu_si256((const void *)(w + r * K + b * DC_Q8_BLOCK));
+      const __m256i uw = signed_codes ? _mm256_abs_epi8(wv) : wv;
+      const float dwb = dw[r * blocks + b];
+      for (int t = 0; t < TT; ++t) {
+        /* |c| <= 127 and |q| <= 127 keep each pair sum of vpmaddubsw within int16. */
+        const __m256i xs = signed_codes ? _mm256_sign_epi8(xv[t], wv) : xv[t];
+        const __m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(uw, xs), ones);
+        acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums),
+                                    _mm256_set1_ps(dwb * dx[t * blocks + b]), acc[r][t]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < TT; ++t) {
+      const __m256 v = acc[r][t];
+      const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+      const __m128 h2 = _mm_add_ps(h, _mm_movehl_ps(h, h));
+      out[r][t] = _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
+    }
+}
+
+#else
+
+DC_INLINE void dc_q8_tile(const int signed_codes, const int R, const int TT,
+                          const uint8_t *restrict w, const float *restrict dw, int64_t K,
+                          const int8_t *restrict q, const float *restrict dx,
+                          float out[DC_Q8_ROWS][DC_Q8_TOKENS]) {
+  const int64_t blocks = K / DC_Q8_BLOCK;
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < TT; ++t) {
+      float acc = 0.0f;
+      for (int64_t b = 0; b < blocks; ++b) {
+        const uint8_t *wb = w + r * K + b * DC_Q8_BLOCK;
+        const int8_t *xb = q + t * K + b * DC_Q8_BLOCK;
+        int32_t sum = 0;
+        if (signed_codes)
+          for (int i = 0; i < DC_Q8_BLOCK; ++i)
+            sum += (int32_t)(int8_t)wb[i] * (int32_t)xb[i];
+        else
+          for (int i = 0; i < DC_Q8_BLOCK; ++i)
+            sum += (int32_t)wb[i] * (int32_t)xb[i];
+        acc += (float)sum * (dw[r * blocks + b] * dx[t * blocks + b]);
+      }
+      out[r][t] = acc;
+    }
+}
+
+#endif
+
+/* A tile of `rows` (<= DC_Q8_ROWS) decoded rows against `tokens` (<= DC_Q8_TOKENS) tokens, cut into
+ * the tile shapes that are compiled: 4 or 1 rows by 4 or 1 tokens. */
+DC_INLINE void dc_q8_tile_any(const int signed_codes, int64_t rows, int64_t tokens,
+                              const uint8_t *w, const float *dw, int64_t K, const int8_t *q,
+                              const float *dx, float out[DC_Q8_ROWS][DC_Q8_TOKENS]) {
+  const int64_t blocks = K / DC_Q8_BLOCK;
+  float one[DC_Q8_ROWS][DC_Q8_TOKENS];
+  if (rows == DC_Q8_ROWS && tokens == DC_Q8_TOKENS) {
+    dc_q8_tile(signed_codes, DC_Q8_ROWS, DC_Q8_TOKENS, w, dw, K, q, dx, out);
+    return;
+  }
+  if (rows == DC_Q8_ROWS) {
+    for (int64_t t = 0; t < tokens; ++t) {
+      dc_q8_tile(signed_codes, DC_Q8_ROWS, 1, w, dw, K, q + t * K, dx + t * blocks, one);
+      for (int r = 0; r < DC_Q8_ROWS; ++r)
+        out[r][t] = one[r][0];
+    }
+    return;
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t t = 0;
+    for (; t + DC_Q8_TOKENS <= tokens; t += DC_Q8_TOKENS) {
+      dc_q8_tile(signed_codes, 1, DC_Q8_TOKENS, w + r * K, dw + r * blocks, K, q + t * K,
+                 dx + t * blocks, one);
+      for (int u = 0; u < DC_Q8_TOKENS; ++u)
+        out[r][t + u] = one[0][u];
+    }
+    for (; t < tokens; ++t) {
+      dc_q8_tile(signed_codes, 1, 1, w + r * K, dw + r * blocks, K, q + t * K, dx + t * blocks,
+                 one);
+      out[r][t] = one[0][0];
+    }
+  }
+}
+
+/*---- The driver -----------------------------------------------------------------------------*/
+
+/* y = x W^T with the epilogue of dc_k_linear_epilogue_*: for DC_K_EPILOGUE_SWIGLU the weight is
+ * [2N, K] and y[t, n] = silu(p[t, n]) * p[t, N + n]; a non-NULL residual [T, N] is added last. One
+ * copy for every format and epilogue: the time goes into the tiles, which take both as constants.
+ */
+static void dc_q8act_rows(enum dc_weight_format fmt, const float *restrict x, int64_t T, int64_t K,
+                          const void *restrict weight, int64_t N, int32_t epilogue,
+                          const float *restrict residual, int64_t n_begin, int64_t n_end,
+                          void *scratch, float *restrict y) {
+  if (n_begin >= n_end || T <= 0)
+    return;
+  const struct dc_q8_scratch s = dc_q8_carve(scratch, T, K);
+  const int64_t blocks = K / DC_Q8_BLOCK;
+  for (int64_t t = 0; t < T; ++t)
+    dc_q8_quantize_row(x + t * K, K, s.q + t * K, s.dx + t * blocks, s.sx + t * blocks);
+
+  const int64_t row_bytes = dc_row_bytes(fmt, K);
+  const int signed_codes = fmt == DC_W_Q8_0;
+  const int swiglu = epilogue == DC_K_EPILOGUE_SWIGLU;
+  /* Outputs per row tile: DC_Q8_ROWS, or half of it when each output needs a gate and an up row. */
+  const int64_t step = swiglu ? DC_Q8_ROWS / 2 : DC_Q8_ROWS;
+  for (int64_t n0 = n_begin; n0 < n_end; n0 += step) {
+    const int64_t outputs = dc_min64(step, n_end - n0);
+    int64_t rows = 0;
+    for (int64_t o = 0; o < outputs; ++o, ++rows)
+      dc_q8_decode_row(fmt, (const uint8_t *)weight + (n0 + o) * row_bytes, K, s.w + rows * K,
+                       s.dw + rows * blocks, s.ew + rows * blocks);
+    if (swiglu)
+      for (int64_t o = 0; o < outputs; ++o, ++rows)
+        dc_q8_decode_row(fmt, (const uint8_t *)weight + (N + n0 + o) * row_bytes, K, s.w + rows * K,
+                         s.dw + rows * blocks, s.ew + rows * blocks);
+    for (int64_t t0 = 0; t0 < T; t0 += DC_Q8_TOKENS) {
+      const int64_t tokens = dc_min64(DC_Q8_TOKENS, T - t0);
+      float p[DC_Q8_ROWS][DC_Q8_TOKENS];
+      if (signed_codes)
+        dc_q8_tile_any(1, rows, tokens, s.w, s.dw, K, s.q + t0 * K, s.dx + t0 * blocks, p);
+      else
+        dc_q8_tile_any(0, rows, tokens, s.w, s.dw, K, s.q + t0 * K, s.dx + t0 * blocks, p);
+      if (!signed_codes) /* the int4 code offsets: sum_b e[r, b] s[t, b] */
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t t = 0; t < tokens; ++t)
+            p[r][t] += dc_dot(s.ew + r * blocks, s.sx + (t0 + t) * blocks, blocks);
+      for (int64_t o = 0; o < outputs; ++o)
+        for (int64_t t = 0; t < tokens; ++t) {
+          float v = swiglu ? dc_siluf(p[o][t]) * p[outputs + o][t] : p[o][t];
+          if (residual)
+            v += residual[(t0 + t) * N + n0 + o];
+          y[(t0 + t) * N + n0 + o] = v;
+        }
+    }
+  }
+}
+
+/*---- Entry points ---------------------------------------------------------------------------*/
+
+#define DC_DEFINE_Q8ACT(name, fmt)                                                                 \
+  void dc_k_linear_q8act_##name(const float *x, int64_t T, int64_t K, const uint8_t *weight,       \
+                                int64_t N, int64_t n_begin, int64_t n_end, void *scratch,          \
+                                float *y) {                                                        \
+    dc_q8act_rows(fmt, x, T, K, weight, N, DC_K_EPILOGUE_NONE, 0, n_begin, n_end, scratch, y);     \
+  }                                                                                                \
+  void dc_k_lm_head_q8act_##name(const float *x, int64_t T, int64_t H, const uint8_t *weight,      \
+                                 int64_t V, int64_t v_begin, int64_t v_end, void *scratch,         \
+                                 float *logits) {                                                  \
+    dc_q8act_rows(fmt, x, T, H, weight, V, DC_K_EPILOGUE_NONE, 0, v_begin, v_end, scratch,         \
+                  logits);                                                                         \
+  }                                                                                                \
+  void dc_k_linear_epilogue_q8act_##name(                                                          \
+      const float *x, int64_t T, int64_t K, const uint8_t *weight, int64_t N, int32_t epilogue,    \
+      const float *residual, int64_t n_begin, int64_t n_end, void *scratch, float *y) {            \
+    dc_q8act_rows(fmt, x, T, K, weight, N, epilogue, residual, n_begin, n_end, scratch, y);        \
+  }
+
+DC_DEFINE_Q8ACT(q8_0, DC_W_Q8_0)
+DC_DEFINE_Q8ACT(q4_0, DC_W_Q4_0)
+DC_DEFINE_Q8ACT(q4_1, DC_W_Q4_1)
+DC_DEFINE_Q8ACT(q4_0_g64, DC_W_Q4_0_G64)
+DC_DEFINE_Q8ACT(q4_1_g64, DC_W_Q4_1_G64)
+DC_DEFINE_Q8ACT(q4_0_g128, DC_W_Q4_0_G128)
+DC_DEFINE_Q8ACT(q4_1_g128, DC_W_Q4_1_G128)
