@@ -1,10 +1,10 @@
 /*===- ops_q8act.c - dc_op_* for linear and lm_head with int8 activations -===*
  *
  * `deltac compile --act-quant=int8` lowers linear, linear-with-epilogue and lm_head with
- * block-quantized weights to these (kernel_abi.h, "int8 activations"). They split output columns like
- * their f32 counterparts; every thread's kernel call quantizes the activations into that thread's
- * scratch (T x K bytes and a little more), which costs far less than the call's T x K x columns
- * multiply-adds.
+ * block-quantized weights to these (kernel_abi.h, "int8 activations"). They split output columns
+ * like their f32 counterparts; every thread's kernel call quantizes the activations into that
+ * thread's scratch (T x K bytes and a little more), which costs far less than the call's
+ * T x K x columns multiply-adds.
  *===----------------------------------------------------------------------===*/
 
 #include "runtime_internal.h"
@@ -14,7 +14,7 @@
 /* Output-column ranges are cut on multiples of 16, as for the f32 linear (ops_projection.c). */
 #define DC_Q8ACT_GRANULE 16
 
-/* Checks the dtype and row length; records a failure and returns 0 if the kernels cannot take them. */
+/* Checks the dtype and row length; records a failure and returns 0 if the kernels cannot. */
 static int dc_q8act_check(dc_exec *exec, const char *op, uint32_t dtype, int64_t K) {
   if (dtype < DC_WS_Q8_0 || dtype > DC_WS_DTYPE_MAX) {
     dc_exec_fail(exec, DC_STATUS_INTERNAL,
