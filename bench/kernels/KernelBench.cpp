@@ -850,10 +850,16 @@ void benchConv(benchmark::State &state, int64_t T) {
 // Registration
 //===----------------------------------------------------------------------===//
 
+/// Registers a benchmark. With --benchmark_repetitions=N it also reports the best repetition:
+/// `_min` (read its time) and `_max` (read its rates), the figures least disturbed by other load.
 template <class Fn> benchmark::internal::Benchmark *add(const std::string &name, Fn fn) {
+  auto least = [](const std::vector<double> &v) { return *std::min_element(v.begin(), v.end()); };
+  auto most = [](const std::vector<double> &v) { return *std::max_element(v.begin(), v.end()); };
   return benchmark::RegisterBenchmark(name.c_str(), fn)
       ->UseRealTime()
-      ->Unit(benchmark::kMicrosecond);
+      ->Unit(benchmark::kMicrosecond)
+      ->ComputeStatistics("min", least)
+      ->ComputeStatistics("max", most);
 }
 
 struct Shape {

@@ -291,16 +291,6 @@ DC_INLINE float dc_sum_squares(const float *a, int64_t n) { return dc_dot(a, a, 
     }                                                                                              \
   } while (0)
 
-/* silu(gate) * up, plus res[i] when res is not NULL. Separate statements, so that the product and
- * the sum are rounded apart (no contraction into an FMA), exactly as the swiglu and add kernels. */
-DC_INLINE float dc_swiglu_residual(float gate, float up, const float *res, int64_t i) {
-  const float v = dc_siluf(gate) * up;
-  if (!res)
-    return v;
-  const float r = res[i];
-  return v + r;
-}
-
 /* y[t, n] = x[t, :] . weight[n, :] for t < T and n in [n_begin, n_end); weight [N, K] in `fmt`,
  * then the epilogue (kernel_abi.h, dc_k_linear_epilogue_*): with DC_K_EPILOGUE_SWIGLU the weight is
  * [2N, K] and y[t, n] = silu(x . weight[n]) * (x . weight[N + n]); a non-NULL residual [T, N] is
@@ -318,9 +308,13 @@ DC_INLINE void dc_linear_rows_impl(enum dc_weight_format fmt, const float *restr
       for (int64_t t0 = 0; t0 < T; t0 += DC_TOKEN_TILE) {
         const int64_t tokens = dc_min64(DC_TOKEN_TILE, T - t0);
         float *out = y + t0 * N + n;
-        const float *res = residual ? residual + t0 * N + n : 0;
-        DC_LINEAR_TILE(fmt, x, K, rows + n * row_bytes, t0, tokens,
-                       out[tt * N] = res ? sum + res[tt * N] : sum);
+        if (residual) {
+          const float *res = residual + t0 * N + n;
+          DC_LINEAR_TILE(fmt, x, K, rows + n * row_bytes, t0, tokens,
+                         out[tt * N] = sum + res[tt * N]);
+        } else {
+          DC_LINEAR_TILE(fmt, x, K, rows + n * row_bytes, t0, tokens, out[tt * N] = sum);
+        }
       }
     return;
   }
@@ -334,9 +328,19 @@ DC_INLINE void dc_linear_rows_impl(enum dc_weight_format fmt, const float *restr
       }
       for (int64_t j = 0; j < outputs; ++j) {
         float *out = y + t0 * N + n0 + j;
-        const float *res = residual ? residual + t0 * N + n0 + j : 0;
-        DC_LINEAR_TILE(fmt, x, K, rows + (N + n0 + j) * row_bytes, t0, tokens,
-                       out[tt * N] = dc_swiglu_residual(out[tt * N], sum, res, tt * N));
+        const uint8_t *up = rows + (N + n0 + j) * row_bytes;
+        /* The residual test is hoisted out of the tile (clang does not unswitch it), and the product
+         * and the sum are separate statements, so they round apart (no FMA) as the unfused kernels
+         * do. */
+        if (residual) {
+          const float *res = residual + t0 * N + n0 + j;
+          DC_LINEAR_TILE(fmt, x, K, up, t0, tokens, {
+            const float v = dc_siluf(out[tt * N]) * sum;
+            out[tt * N] = v + res[tt * N];
+          });
+        } else {
+          DC_LINEAR_TILE(fmt, x, K, up, t0, tokens, out[tt * N] = dc_siluf(out[tt * N]) * sum);
+        }
       }
     }
   }
