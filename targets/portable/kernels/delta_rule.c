@@ -48,6 +48,54 @@ void dc_k_gated_delta_rule_recurrent_f32(const float *q, const float *k, const f
 
 #define DC_CHUNK DC_K_DELTA_RULE_CHUNK
 
+/* The chunk's matrix products, C[i, j] += alpha sum_p A(i, p) B[p, j] (i < m, j < cols, p < kdim),
+ * with A(i, p) = a[i a_rs + p a_cs] (so a transposed A is a stride swap), B and C row-major with
+ * rows ldb and ldc floats apart. Tiles of DC_GEMM_ROWS rows by DC_GEMM_COLS columns keep their
+ * accumulators in registers across the whole p loop (16 vector registers on AVX-512 and AVX2), so
+ * each B row is loaded once per tile rather than once per output row, and C is read and written
+ * once instead of once per p. */
+#define DC_GEMM_ROWS 4
+#if defined(__AVX512F__)
+#define DC_GEMM_COLS 64
+#else
+#define DC_GEMM_COLS 32
+#endif
+
+DC_INLINE void dc_gemm_tile(int64_t rows, int64_t cols, int64_t kdim, float alpha, const float *a,
+                            int64_t a_rs, int64_t a_cs, const float *b, int64_t ldb, float *c,
+                            int64_t ldc) {
+  float acc[DC_GEMM_ROWS][DC_GEMM_COLS];
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < cols; ++j)
+      acc[r][j] = c[r * ldc + j];
+  for (int64_t p = 0; p < kdim; ++p) {
+    const float *bp = b + p * ldb;
+    for (int64_t r = 0; r < rows; ++r) {
+      const float ar = alpha * a[r * a_rs + p * a_cs];
+      for (int64_t j = 0; j < cols; ++j)
+        acc[r][j] += ar * bp[j];
+    }
+  }
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < cols; ++j)
+      c[r * ldc + j] = acc[r][j];
+}
+
+static void dc_gemm_acc(int64_t m, int64_t ncols, int64_t kdim, float alpha, const float *a,
+                        int64_t a_rs, int64_t a_cs, const float *b, int64_t ldb, float *c,
+                        int64_t ldc) {
+  for (int64_t i0 = 0; i0 < m; i0 += DC_GEMM_ROWS)
+    for (int64_t j0 = 0; j0 < ncols; j0 += DC_GEMM_COLS) {
+      const int64_t rows = dc_min64(DC_GEMM_ROWS, m - i0), cols = dc_min64(DC_GEMM_COLS, ncols - j0);
+      const float *at = a + i0 * a_rs;
+      float *ct = c + i0 * ldc + j0;
+      if (rows == DC_GEMM_ROWS && cols == DC_GEMM_COLS) /* constant bounds: fully unrolled */
+        dc_gemm_tile(DC_GEMM_ROWS, DC_GEMM_COLS, kdim, alpha, at, a_rs, a_cs, b + j0, ldb, ct, ldc);
+      else
+        dc_gemm_tile(rows, cols, kdim, alpha, at, a_rs, a_cs, b + j0, ldb, ct, ldc);
+    }
+}
+
 /* Floats rounded up to a multiple of 16, so every scratch array starts 64-byte aligned. */
 DC_INLINE int64_t round16(int64_t n) { return (n + 15) / 16 * 16; }
 
@@ -124,22 +172,32 @@ DC_INLINE void delta_rule_chunk(const float *q, const float *k, const float *v, 
     suffix += gc[i];
   }
 
-  /* Lower-triangular A and decayed QK^T. The mask is the loop bound (j <= i), applied before exp;
-   * `segment` = g_{j+1} + ... + g_i = gamma_i - gamma_j, accumulated as j walks down from i. */
+  /* Q K^T and K K^T as products (w, free until the solve below, holds K^T [dk, C]), then the
+   * decays of the lower triangles A (j < i) and QK^T (j <= i). The mask is the loop bound, applied
+   * before exp; `segment` = g_{j+1} + ... + g_i = gamma_i - gamma_j, accumulated as j walks down
+   * from i. Entries above the triangles are products the steps below never read. */
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t d = 0; d < dk; ++d)
+      w[d * DC_CHUNK + j] = kc[j * dk + d];
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      qk[i * DC_CHUNK + j] = a[i * DC_CHUNK + j] = 0.0f;
+  dc_gemm_acc(n, n, dk, 1.0f, qc, dk, 1, w, DC_CHUNK, qk, DC_CHUNK);
+  dc_gemm_acc(n, n, dk, 1.0f, kc, dk, 1, w, DC_CHUNK, a, DC_CHUNK);
   for (int64_t i = 0; i < n; ++i) {
     float segment = 0.0f;
     for (int64_t j = i; j >= 0; --j) {
       if (j < i)
         segment += gc[j + 1];
       const float decay = dc_expf(segment);
-      qk[i * DC_CHUNK + j] = dc_dot(qc + i * dk, kc + j * dk, dk) * decay;
+      qk[i * DC_CHUNK + j] *= decay;
       if (j < i)
-        a[i * DC_CHUNK + j] = bc[i] * dc_dot(kc + i * dk, kc + j * dk, dk) * decay;
+        a[i * DC_CHUNK + j] *= bc[i] * decay;
     }
   }
 
   /* W = (I + A)^-1 (beta exp(gamma) K) and U = (I + A)^-1 (beta V) by forward substitution: row i
-   * needs only rows < i. */
+   * needs only rows < i, so each row is one 1 x i by i x d product. */
   for (int64_t i = 0; i < n; ++i) {
     float *wi = w + i * dk, *ui = u + i * dv;
     const float *vi = v + ((start + i) * nv + h) * dv;
@@ -148,46 +206,28 @@ DC_INLINE void delta_rule_chunk(const float *q, const float *k, const float *v, 
       wi[d] = bw * kc[i * dk + d];
     for (int64_t d = 0; d < dv; ++d)
       ui[d] = bc[i] * vi[d];
-    for (int64_t j = 0; j < i; ++j) {
-      const float aij = a[i * DC_CHUNK + j];
-      const float *wj = w + j * dk, *uj = u + j * dv;
-      for (int64_t d = 0; d < dk; ++d)
-        wi[d] -= aij * wj[d];
-      for (int64_t d = 0; d < dv; ++d)
-        ui[d] -= aij * uj[d];
-    }
+    dc_gemm_acc(1, dk, i, -1.0f, a + i * DC_CHUNK, 0, 1, w, dk, wi, dk);
+    dc_gemm_acc(1, dv, i, -1.0f, a + i * DC_CHUNK, 0, 1, u, dv, ui, dv);
   }
 
   /* Vnew = U - W S, in place in u. */
-  for (int64_t i = 0; i < n; ++i) {
-    float *ui = u + i * dv;
-    for (int64_t d = 0; d < dk; ++d) {
-      const float wd = w[i * dk + d];
-      const float *srow = S + d * dv;
-      for (int64_t j = 0; j < dv; ++j)
-        ui[j] -= wd * srow[j];
-    }
-  }
+  dc_gemm_acc(n, dv, dk, -1.0f, w, dk, 1, S, dv, u, dv);
 
-  /* O = (exp(gamma) Q) S + (tril(Q K^T) * D) Vnew. */
+  /* O = (exp(gamma) Q) S + (tril(Q K^T) * D) Vnew. qc is free now: it takes the exp(gamma) row
+   * scales, and qk's upper triangle its zeros, so both terms are plain products. */
   for (int64_t i = 0; i < n; ++i) {
-    float *o = out + ((start + i) * nv + h) * dv;
     const float eg = dc_expf(gamma[i]);
+    for (int64_t d = 0; d < dk; ++d)
+      qc[i * dk + d] *= eg;
+    for (int64_t l = i + 1; l < n; ++l)
+      qk[i * DC_CHUNK + l] = 0.0f;
+    float *o = out + ((start + i) * nv + h) * dv;
     for (int64_t j = 0; j < dv; ++j)
       o[j] = 0.0f;
-    for (int64_t d = 0; d < dk; ++d) {
-      const float qd = eg * qc[i * dk + d];
-      const float *srow = S + d * dv;
-      for (int64_t j = 0; j < dv; ++j)
-        o[j] += qd * srow[j];
-    }
-    for (int64_t l = 0; l <= i; ++l) {
-      const float c = qk[i * DC_CHUNK + l];
-      const float *ul = u + l * dv;
-      for (int64_t j = 0; j < dv; ++j)
-        o[j] += c * ul[j];
-    }
   }
+  float *o = out + (start * nv + h) * dv;
+  dc_gemm_acc(n, dv, dk, 1.0f, qc, dk, 1, S, dv, o, nv * dv);
+  dc_gemm_acc(n, dv, n, 1.0f, qk, DC_CHUNK, 1, u, dv, o, nv * dv);
 
   /* S <- exp(gamma_n) S + (exp(gamma_n - gamma) K)^T Vnew; W is free, so it holds the decayed K. */
   const float last = gamma[n - 1];
@@ -197,17 +237,9 @@ DC_INLINE void delta_rule_chunk(const float *q, const float *k, const float *v, 
       w[i * dk + d] = coef * kc[i * dk + d];
   }
   const float decay_all = dc_expf(last);
-  for (int64_t d = 0; d < dk; ++d) {
-    float *srow = S + d * dv;
-    for (int64_t j = 0; j < dv; ++j)
-      srow[j] *= decay_all;
-    for (int64_t i = 0; i < n; ++i) {
-      const float c = w[i * dk + d];
-      const float *ui = u + i * dv;
-      for (int64_t j = 0; j < dv; ++j)
-        srow[j] += c * ui[j];
-    }
-  }
+  for (int64_t e = 0; e < dk * dv; ++e)
+    S[e] *= decay_all;
+  dc_gemm_acc(dk, dv, n, 1.0f, w, 1, dk, u, dv, S, dv);
 }
 
 void dc_k_gated_delta_rule_chunked_f32(const float *q, const float *k, const float *v,
