@@ -22,26 +22,39 @@
 #define DC_GDN_STACK_DK 256
 /* The largest value head dimension the decode path keeps on the stack. */
 #define DC_GDN_STACK_DV 256
+/* The longest conv whose taps the prefill path transposes into its scratch (Qwen3.5's is 4). */
+#define DC_GDN_MAX_TAPS 8
 
 DC_INLINE int64_t round16(int64_t n) { return (n + 15) / 16 * 16; }
 
 /* out[c] = silu(sum_j w[c0 + c, j] * m[t + j, c0 + c]) for c < n, m = concat(state, qkv) over time:
- * the arithmetic of dc_k_causal_conv1d_f32 with DC_K_ACT_SILU. */
+ * the arithmetic of dc_k_causal_conv1d_f32 with DC_K_ACT_SILU. Tap j of channel c0 + c is read at
+ * w[j * w_tap + c * w_channel]: the weight itself (w = weight + c0 K, w_tap = 1, w_channel = K) or
+ * its transpose (transpose_conv_taps), which the prefill path builds once so the channel loop reads
+ * contiguous floats. */
 DC_INLINE void conv_silu(const float *restrict qkv, const float *state_in, int64_t C,
-                         const float *restrict weight, int64_t K, int64_t t, int64_t c0, int64_t n,
-                         float *restrict out) {
+                         const float *restrict w, int64_t w_tap, int64_t w_channel, int64_t K,
+                         int64_t t, int64_t c0, int64_t n, float *restrict out) {
   const int64_t hist = K - 1;
   for (int64_t c = 0; c < n; ++c)
     out[c] = 0.0f;
   for (int64_t j = 0; j < K; ++j) {
     const int64_t row = t + j;
     const float *m = row < hist ? state_in + row * C + c0 : qkv + (row - hist) * C + c0;
-    const float *w = weight + c0 * K + j;
+    const float *wj = w + j * w_tap;
     for (int64_t c = 0; c < n; ++c)
-      out[c] += w[c * K] * m[c];
+      out[c] += wj[c * w_channel] * m[c];
   }
   for (int64_t c = 0; c < n; ++c)
     out[c] = dc_siluf(out[c]);
+}
+
+/* The conv taps of channels [c0, c0 + n), transposed: wt[j * n + c] = weight[(c0 + c) * K + j]. */
+DC_INLINE void transpose_conv_taps(const float *restrict weight, int64_t K, int64_t c0, int64_t n,
+                                   float *restrict wt) {
+  for (int64_t c = 0; c < n; ++c)
+    for (int64_t j = 0; j < K; ++j)
+      wt[j * n + c] = weight[(c0 + c) * K + j];
 }
 
 /* New conv state of channels [c0, c0 + n): row r = m[T + r]. Called once every read of these
@@ -104,8 +117,8 @@ DC_INLINE void decode_key_head(const struct gdn_args *p, int64_t dk, int64_t dv,
   const int64_t C = p->C, K = p->K, nk = p->nk, nv = p->nv;
   const int64_t q0 = kh * dk, k0 = nk * dk + kh * dk;
   float q[DC_GDN_STACK_DK], k[DC_GDN_STACK_DK], v[DC_GDN_STACK_DV];
-  conv_silu(p->qkv, p->conv_state_in, C, p->conv_weight, K, 0, q0, dk, q);
-  conv_silu(p->qkv, p->conv_state_in, C, p->conv_weight, K, 0, k0, dk, k);
+  conv_silu(p->qkv, p->conv_state_in, C, p->conv_weight + q0 * K, 1, K, K, 0, q0, dk, q);
+  conv_silu(p->qkv, p->conv_state_in, C, p->conv_weight + k0 * K, 1, K, K, 0, k0, dk, k);
   conv_state_update(p->qkv, 1, C, K, p->conv_state_in, q0, dk, p->conv_state_out);
   conv_state_update(p->qkv, 1, C, K, p->conv_state_in, k0, dk, p->conv_state_out);
   l2_normalize(q, dk, p->l2_eps);
@@ -114,7 +127,7 @@ DC_INLINE void decode_key_head(const struct gdn_args *p, int64_t dk, int64_t dv,
   for (int64_t j = 0; j < nv / nk; ++j) {
     const int64_t h = value_head(kh, j, nk, nv, p->mapping);
     const int64_t v0 = 2 * nk * dk + h * dv;
-    conv_silu(p->qkv, p->conv_state_in, C, p->conv_weight, K, 0, v0, dv, v);
+    conv_silu(p->qkv, p->conv_state_in, C, p->conv_weight + v0 * K, 1, K, K, 0, v0, dv, v);
     conv_state_update(p->qkv, 1, C, K, p->conv_state_in, v0, dv, p->conv_state_out);
     float g, beta;
     gates(p->a, p->b, p->decay, p->dt_bias, nv, p->decay_form, 0, h, &g, &beta);
@@ -132,6 +145,7 @@ struct gdn_scratch {
   float *v;        /* [T, dv] one value head's values */
   float *g, *beta; /* [T] */
   float *o;        /* [T, dv] the value head's output before it is scattered into out */
+  float *taps;     /* [K, max(dk, dv)] conv taps of the channels being convolved, transposed */
   void *chunk;     /* dc_k_gated_delta_rule_chunked_f32 scratch */
 };
 
@@ -144,22 +158,37 @@ DC_INLINE struct gdn_scratch carve_scratch(void *scratch, int64_t T, int64_t dk,
   s.o = f, f += round16(T * dv);
   s.g = f, f += round16(T);
   s.beta = f, f += round16(T);
+  s.taps = f, f += round16(DC_GDN_MAX_TAPS * (dk > dv ? dk : dv));
   s.chunk = f;
   return s;
 }
 
 int64_t dc_k_gated_delta_net_f32_scratch_bytes(int64_t T, int64_t dk, int64_t dv) {
-  const int64_t floats = 2 * round16(T * dk) + 2 * round16(T * dv) + 2 * round16(T);
+  const int64_t floats = 2 * round16(T * dk) + 2 * round16(T * dv) + 2 * round16(T) +
+                         round16(DC_GDN_MAX_TAPS * (dk > dv ? dk : dv));
   return 4 * floats + dc_k_gated_delta_rule_chunked_f32_scratch_bytes(dk, dv);
+}
+
+/* dst[t, c] = the conv + SiLU of channel c0 + c at token t, for every token (c < n). */
+DC_INLINE void conv_silu_rows(const struct gdn_args *p, const struct gdn_scratch *s, int64_t c0,
+                              int64_t n, float *dst) {
+  const float *w = p->conv_weight + c0 * p->K;
+  int64_t tap = 1, channel = p->K;
+  if (p->K <= DC_GDN_MAX_TAPS) {
+    transpose_conv_taps(p->conv_weight, p->K, c0, n, s->taps);
+    w = s->taps, tap = n, channel = 1;
+  }
+  for (int64_t t = 0; t < p->T; ++t)
+    conv_silu(p->qkv, p->conv_state_in, p->C, w, tap, channel, p->K, t, c0, n, dst + t * n);
 }
 
 DC_INLINE void staged_key_head(const struct gdn_args *p, int64_t dk, int64_t dv, int64_t kh,
                                const struct gdn_scratch *s) {
   const int64_t C = p->C, K = p->K, T = p->T, nk = p->nk, nv = p->nv;
   const int64_t q0 = kh * dk, k0 = nk * dk + kh * dk;
+  conv_silu_rows(p, s, q0, dk, s->q);
+  conv_silu_rows(p, s, k0, dk, s->k);
   for (int64_t t = 0; t < T; ++t) {
-    conv_silu(p->qkv, p->conv_state_in, C, p->conv_weight, K, t, q0, dk, s->q + t * dk);
-    conv_silu(p->qkv, p->conv_state_in, C, p->conv_weight, K, t, k0, dk, s->k + t * dk);
     l2_normalize(s->q + t * dk, dk, p->l2_eps);
     l2_normalize(s->k + t * dk, dk, p->l2_eps);
   }
@@ -168,10 +197,9 @@ DC_INLINE void staged_key_head(const struct gdn_args *p, int64_t dk, int64_t dv,
   for (int64_t j = 0; j < nv / nk; ++j) {
     const int64_t h = value_head(kh, j, nk, nv, p->mapping);
     const int64_t v0 = 2 * nk * dk + h * dv;
-    for (int64_t t = 0; t < T; ++t) {
-      conv_silu(p->qkv, p->conv_state_in, C, p->conv_weight, K, t, v0, dv, s->v + t * dv);
+    conv_silu_rows(p, s, v0, dv, s->v);
+    for (int64_t t = 0; t < T; ++t)
       gates(p->a, p->b, p->decay, p->dt_bias, nv, p->decay_form, t, h, s->g + t, s->beta + t);
-    }
     conv_state_update(p->qkv, T, C, K, p->conv_state_in, v0, dv, p->conv_state_out);
     /* One head seen as nk = nv = 1: the staged arrays are exactly that layout. */
     const float *state_in = p->state_in + h * dk * dv;
