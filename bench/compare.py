@@ -5,7 +5,8 @@
 
 For each model size it synthesizes one random bf16 model (deltac synth, the real shapes) in three GGUF
 files: bf16 (the reference), Q8_0 and Q4_0. deltac compiles int8 from the Q8_0 file and int4-g32
-from the Q4_0 file (GGUF blocks are kept byte for byte, so both engines run the very same weights),
+from the Q4_0 file (GGUF blocks are kept byte for byte, only repacked, so both engines run the very
+same weights), both with --act-quant=int8 (int8 activations, as llama.cpp's Q8_0 / Q4_0 kernels use),
 and f32 from the bf16 file as the accuracy reference. Then, with the same thread count for both:
 
   * prefill tok/s for one --prompt-token prompt and decode tok/s over --gen tokens, median of --runs;
@@ -41,7 +42,8 @@ def log(msg):
 
 # ---- weights -------------------------------------------------------------------------------
 
-BLOCK_BYTES = {"q8_0": (32, 34), "q4_0": (32, 18), "q4_1": (32, 20)}
+BLOCK_BYTES = {"q8_0": (32, 34), "q4_0": (32, 18), "q4_1": (32, 20),
+               "q8_0_packed": (32, 34), "q4_0_packed": (32, 18)}
 ELEMENT_BYTES = {"f32": 4, "f16": 2, "bf16": 2}
 
 
@@ -70,6 +72,8 @@ def tensor_bytes(dtype, shape):
 def decode_bytes_per_token(tensors, embedding="embed_tokens.weight", head="lm_head.weight"):
     """Bytes one decode step reads: every tensor once, except that the embedding gives one row only
     unless it is also the (tied) LM head."""
+    # delta-pack-weights stores a weight as NAME.packed; it is the same tensor.
+    tensors = [(name.removesuffix(".packed"), dtype, shape) for name, dtype, shape in tensors]
     names = {name for name, _, _ in tensors}
     total = 0
     for name, dtype, shape in tensors:
@@ -140,8 +144,10 @@ def llama_bench(path, prompt, gen, threads, runs, vocab):
         prefill.append(prompt / (time.perf_counter() - start))
         start = time.perf_counter()
         for _ in range(gen):
-            token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
-            llm.eval([token])
+            # Without logits_all, llama-cpp-python keeps no scores: read the context's logits
+            # of the last evaluated token (the only output row), as deltac's --bench picks greedily.
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(vocab,))
+            llm.eval([int(np.argmax(logits))])
         decode.append(gen / (time.perf_counter() - start))
     return {"prefill_tok_s": statistics.median(prefill), "decode_tok_s": statistics.median(decode),
             "prefill_runs": prefill, "decode_runs": decode}
@@ -188,12 +194,15 @@ def bench_size(args, size, gbs):
                  "-o", path, "--no-progress"])
     # The timed builds compute the next token's logits only in a prefill, as llama.cpp does; the
     # "-kl" builds keep every position's logits for the accuracy comparison.
+    # Both engines quantize activations to int8 in blocks of 32 for these weights (llama.cpp's
+    # Q8_0 / Q4_0 dot products take Q8_0 activations), so the accuracy columns compare like with like.
     last = ["--prefill-logits", "last"]
+    act = ["--act-quant", "int8"]
     builds = {"f32": (gguf["bf16"], ["--dtype", "f32"]),
-              "int8": (gguf["q8_0"], ["--quant", "int8"] + last),
-              "int4": (gguf["q4_0"], ["--quant", "int4-g32"] + last),
-              "int8-kl": (gguf["q8_0"], ["--quant", "int8"]),
-              "int4-kl": (gguf["q4_0"], ["--quant", "int4-g32"])}
+              "int8": (gguf["q8_0"], ["--quant", "int8"] + act + last),
+              "int4": (gguf["q4_0"], ["--quant", "int4-g32"] + act + last),
+              "int8-kl": (gguf["q8_0"], ["--quant", "int8"] + act),
+              "int4-kl": (gguf["q4_0"], ["--quant", "int4-g32"] + act)}
     compile_s = {}
     for name, (src, flags) in builds.items():
         exe = os.path.join(work, f"deltac-{name}")

@@ -29,26 +29,6 @@ llvm::Error error(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-/// The dc_ws_dtype a weight type is stored in.
-uint32_t storedDType(Type type) {
-  if (auto q = dyn_cast<QuantizedWeightType>(type)) {
-    if (q.getScheme().getStorage().getWidth() == 8)
-      return DC_WS_Q8_0;
-    bool asym = q.getScheme().isAsymmetric();
-    switch (q.getScheme().getGroupSize()) {
-    case 64: return asym ? DC_WS_Q4_1_G64 : DC_WS_Q4_0_G64;
-    case 128: return asym ? DC_WS_Q4_1_G128 : DC_WS_Q4_0_G128;
-    default: return asym ? DC_WS_Q4_1 : DC_WS_Q4_0;
-    }
-  }
-  Type element = cast<RankedTensorType>(type).getElementType();
-  if (element.isF16())
-    return DC_WS_F16;
-  if (element.isBF16())
-    return DC_WS_BF16;
-  return DC_WS_F32;
-}
-
 class Emitter {
 public:
   Emitter(ModuleOp model, ModuleOp out, const ProgramOptions &options)
@@ -204,7 +184,15 @@ llvm::Error Emitter::collectSymbols() {
     // A weight only a derived weight names is not in the store (import/WeightMaterializer.h).
     if (!referenced.contains(name))
       continue;
-    uint32_t stored = storedDType(weight.getType());
+    std::optional<dc_ws_dtype> storeDType = getStoreDType(weight.getType());
+    if (!storeDType)
+      return error("weight " + name + " has a type no weight-store encoding holds");
+    uint32_t stored = *storeDType;
+    bool packed = stored == DC_WS_Q8_0_PACKED || stored == DC_WS_Q4_0_PACKED;
+    if (packed && !actQuantInt8)
+      return error("weight " + name +
+                   " is packed for the int8-activation kernels, but the module does not use them "
+                   "(delta.act_quant is not \"int8\")");
     bool matrix = asMatrix.lookup(name);
     if (!matrix && stored != DC_WS_F32 && stored != DC_WS_F16 && stored != DC_WS_BF16)
       return error("weight " + name + " is block-quantized but used where the kernels need f32");

@@ -26,6 +26,9 @@ struct TargetInfo {
   std::string kernelLibrary; ///< CMake name of the prebuilt kernel library (unspecialized)
   std::string kernelFlags;   ///< C compiler flags that build the kernels for this target
   std::string description;
+  /// The target's int8-activation kernels read packed rows (kernel_abi.h, "Packed rows"), so
+  /// `delta-pack-weights` repacks Q8_0 / Q4_0 weights for them.
+  bool packsWeights = true;
 };
 
 /// The targets this deltac supports.

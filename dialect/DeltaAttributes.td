@@ -35,13 +35,16 @@ def Delta_WeightDerivation : I32Enum<"WeightDerivation",
     "how a derived weight is computed from its source weights", [
     I32EnumCase<"concat_rows", 0>,
     I32EnumCase<"scale_columns", 1>,
-    I32EnumCase<"scale_columns_one_plus", 2>
+    I32EnumCase<"scale_columns_one_plus", 2>,
+    I32EnumCase<"pack", 3>
   ]> {
   let cppNamespace = "::deltac::delta";
   let description = [{
     `concat_rows(@a, @b, ...)`: the rows of the sources one after another (all [*, K]).
     `scale_columns(@w, @s)`: w[n, k] * s[k]; `scale_columns_one_plus(@w, @s)`: w[n, k] * (1 + s[k]),
-    with w [N, K] and s [K]. Graph passes create derived weights; the weight store is written after the
+    with w [N, K] and s [K]. `pack(@w)`: the same values as `w`, a `ggml_blocks` Q8_0 or Q4_0 weight,
+    rearranged into the `packed` layout (bytes are moved, never recomputed, so `w` may be verbatim).
+    Graph passes create derived weights; the weight store is written after the
     passes and computes them (docs/design/weights.md).
   }];
 }
@@ -91,7 +94,8 @@ def Delta_WeightLayout : I32Enum<"WeightLayout",
     "byte layout of a quantized weight in the weight store", [
     I32EnumCase<"row_major", 0>,
     I32EnumCase<"ggml_blocks", 1>,
-    I32EnumCase<"blocks", 2>
+    I32EnumCase<"blocks", 2>,
+    I32EnumCase<"packed", 3>
   ]> {
   let cppNamespace = "::deltac::delta";
   let description = [{
@@ -102,6 +106,9 @@ def Delta_WeightLayout : I32Enum<"WeightLayout",
     interleaved int4 blocks over groups of 64 or 128 (import/DeltacQuants.h): per group the f16 scale, the
     f16 offset if the scheme has one, then group / 2 bytes of codes in Q4_0's nibble order (value i of the
     first half in the low nibble of byte i, value i of the second half in its high nibble).
+    `packed`: Q8_0 or Q4_0 rearranged row by row for the int8-activation kernels (the
+    `delta-pack-weights` pass): all codes of a row (Q8_0: code + 128 as a byte; Q4_0: the 16 code bytes of
+    each block in turn), then the row's f16 scales. Same values and size as `ggml_blocks`.
   }];
 }
 def Delta_WeightLayoutAttr : EnumAttr<Delta_Dialect, Delta_WeightLayout, "layout"> {

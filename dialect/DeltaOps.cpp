@@ -227,6 +227,19 @@ LogicalResult WeightOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
                            << " (it would be rounded a second time)";
     return success();
   }
+  case WeightDerivation::pack: {
+    // A pure rearrangement of bytes: same shape and scheme, ggml_blocks in, packed out.
+    auto packed = dyn_cast<QuantizedWeightType>(getType());
+    if (!packed || packed.getLayout() != WeightLayout::packed)
+      return emitOpError() << "pack must produce a qweight in the packed layout, got " << getType();
+    auto source = sources.size() == 1 ? dyn_cast<QuantizedWeightType>(sources[0].getType())
+                                      : QuantizedWeightType();
+    if (!source || source.getLayout() != WeightLayout::ggml_blocks ||
+        source.getShape() != packed.getShape() || source.getScheme() != packed.getScheme())
+      return emitOpError() << "pack takes one ggml_blocks qweight of the same shape and scheme as "
+                           << getType();
+    return success();
+  }
   }
   return success();
 }

@@ -60,6 +60,14 @@ LogicalResult QuantizedWeightType::verify(function_ref<InFlightDiagnostic()> emi
                             "(group_size 32, f16 scale, f16 offset for Q4_1), got "
                          << scheme;
   }
+  if (layout == WeightLayout::packed) {
+    bool symmetric = !scheme.isAsymmetric() &&
+                     (scheme.getStorage().getWidth() == 8 || scheme.getStorage().getWidth() == 4);
+    if (scheme.getGroupSize() != 32 || !scheme.getScaleType().isF16() || !symmetric)
+      return emitError() << "packed layout holds only Q8_0 and Q4_0 values (group_size 32, f16 "
+                            "scale, symmetric), got "
+                         << scheme;
+  }
   if (layout == WeightLayout::blocks) {
     bool groups = scheme.getGroupSize() == 64 || scheme.getGroupSize() == 128;
     bool offset = !scheme.isAsymmetric() || scheme.getOffsetType().isF16();
@@ -84,4 +92,33 @@ ArrayRef<int64_t> deltac::delta::getWeightShape(Type weightType) {
   if (auto quantized = dyn_cast<QuantizedWeightType>(weightType))
     return quantized.getShape();
   return {};
+}
+
+std::optional<dc_ws_dtype> deltac::delta::getStoreDType(Type type) {
+  if (auto q = dyn_cast<QuantizedWeightType>(type)) {
+    QuantSchemeAttr scheme = q.getScheme();
+    if (q.getLayout() == WeightLayout::packed) // the type verifier admits only Q8_0 and Q4_0 here
+      return scheme.getStorage().getWidth() == 8 ? DC_WS_Q8_0_PACKED : DC_WS_Q4_0_PACKED;
+    if (q.getLayout() == WeightLayout::blocks && scheme.getStorage().getWidth() == 4) {
+      // deltac's int4 groups (the type verifier admits only 64 and 128 here).
+      if (scheme.getGroupSize() == 64)
+        return scheme.isAsymmetric() ? DC_WS_Q4_1_G64 : DC_WS_Q4_0_G64;
+      return scheme.isAsymmetric() ? DC_WS_Q4_1_G128 : DC_WS_Q4_0_G128;
+    }
+    if (scheme.getGroupSize() != 32 || q.getLayout() != WeightLayout::ggml_blocks)
+      return std::nullopt;
+    if (scheme.getStorage().getWidth() == 8)
+      return scheme.isAsymmetric() ? std::nullopt : std::optional(DC_WS_Q8_0);
+    if (scheme.getStorage().getWidth() == 4)
+      return scheme.isAsymmetric() ? DC_WS_Q4_1 : DC_WS_Q4_0;
+    return std::nullopt;
+  }
+  Type element = cast<RankedTensorType>(type).getElementType();
+  if (element.isF32())
+    return DC_WS_F32;
+  if (element.isF16())
+    return DC_WS_F16;
+  if (element.isBF16())
+    return DC_WS_BF16;
+  return std::nullopt;
 }

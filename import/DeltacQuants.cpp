@@ -157,4 +157,41 @@ void quantizeActivationsQ8(const float *src, int64_t n, int8_t *codes, float *sc
   }
 }
 
+namespace {
+/// The byte layout of one GGUF block and of its place in a packed row.
+struct PackedBlock {
+  int64_t blockBytes, codeBytes;
+  uint8_t codeOffset; ///< added to each code byte (Q8_0: int8 code + 128 as uint8)
+};
+PackedBlock packedBlock(PackedKind kind) {
+  return kind == PackedKind::Q8_0 ? PackedBlock{34, 32, 0x80} : PackedBlock{18, 16, 0};
+}
+} // namespace
+
+void packRow(PackedKind kind, const uint8_t *from, uint8_t *to, int64_t n) {
+  const PackedBlock p = packedBlock(kind);
+  const int64_t blocks = n / kActivationBlock;
+  uint8_t *scales = to + blocks * p.codeBytes;
+  for (int64_t b = 0; b < blocks; ++b) {
+    const uint8_t *block = from + b * p.blockBytes;
+    scales[2 * b] = block[0];
+    scales[2 * b + 1] = block[1];
+    for (int64_t i = 0; i < p.codeBytes; ++i)
+      to[b * p.codeBytes + i] = uint8_t(block[2 + i] + p.codeOffset);
+  }
+}
+
+void unpackRow(PackedKind kind, const uint8_t *from, uint8_t *to, int64_t n) {
+  const PackedBlock p = packedBlock(kind);
+  const int64_t blocks = n / kActivationBlock;
+  const uint8_t *scales = from + blocks * p.codeBytes;
+  for (int64_t b = 0; b < blocks; ++b) {
+    uint8_t *block = to + b * p.blockBytes;
+    block[0] = scales[2 * b];
+    block[1] = scales[2 * b + 1];
+    for (int64_t i = 0; i < p.codeBytes; ++i)
+      block[2 + i] = uint8_t(from[b * p.codeBytes + i] - p.codeOffset);
+  }
+}
+
 } // namespace deltac::quants

@@ -69,6 +69,14 @@ bool dequantizeRowInt4(Int4Format format, const void *src, float *dst, int64_t n
 void quantizeActivationsQ8(const float *src, int64_t n, int8_t *codes, float *scales,
                            float *values);
 
+/// The packed rows of the int8-activation kernels (kernel_abi.h, "Packed rows"): a row of n values
+/// (a multiple of 32) of GGUF Q8_0 or Q4_0 blocks rearranged as all its codes (Q8_0: code + 128 as
+/// a byte; Q4_0: each block's 16 code bytes in turn), then its n / 32 f16 scales. Moves bytes only,
+/// so packing then unpacking gives back the blocks exactly. `to` holds as many bytes as `from`.
+enum class PackedKind { Q8_0, Q4_0 };
+void packRow(PackedKind kind, const uint8_t *from, uint8_t *to, int64_t n);
+void unpackRow(PackedKind kind, const uint8_t *from, uint8_t *to, int64_t n);
+
 } // namespace deltac::quants
 
 #endif // DELTAC_IMPORT_DELTACQUANTS_H

@@ -28,33 +28,6 @@ namespace deltac {
 
 static constexpr uint64_t kChunkBytes = 16u << 20;
 
-std::optional<dc_ws_dtype> storeDTypeOf(mlir::Type type) {
-  if (auto q = dyn_cast<QuantizedWeightType>(type)) {
-    QuantSchemeAttr scheme = q.getScheme();
-    if (q.getLayout() == WeightLayout::blocks && scheme.getStorage().getWidth() == 4) {
-      // deltac's int4 groups (the type verifier admits only 64 and 128 here).
-      if (scheme.getGroupSize() == 64)
-        return scheme.isAsymmetric() ? DC_WS_Q4_1_G64 : DC_WS_Q4_0_G64;
-      return scheme.isAsymmetric() ? DC_WS_Q4_1_G128 : DC_WS_Q4_0_G128;
-    }
-    if (scheme.getGroupSize() != 32 || q.getLayout() != WeightLayout::ggml_blocks)
-      return std::nullopt;
-    if (scheme.getStorage().getWidth() == 8)
-      return scheme.isAsymmetric() ? std::nullopt : std::optional(DC_WS_Q8_0);
-    if (scheme.getStorage().getWidth() == 4)
-      return scheme.isAsymmetric() ? DC_WS_Q4_1 : DC_WS_Q4_0;
-    return std::nullopt;
-  }
-  mlir::Type element = cast<mlir::RankedTensorType>(type).getElementType();
-  if (element.isF32())
-    return DC_WS_F32;
-  if (element.isF16())
-    return DC_WS_F16;
-  if (element.isBF16())
-    return DC_WS_BF16;
-  return std::nullopt;
-}
-
 /// The GGML type id of a weight-store dtype (the codecs of GGMLQuants.h work on those).
 static uint32_t ggmlTypeOf(dc_ws_dtype dtype) {
   switch (dtype) {
@@ -68,7 +41,9 @@ static uint32_t ggmlTypeOf(dc_ws_dtype dtype) {
   case DC_WS_Q4_0_G64:
   case DC_WS_Q4_1_G64:
   case DC_WS_Q4_0_G128:
-  case DC_WS_Q4_1_G128: break;
+  case DC_WS_Q4_1_G128:
+  case DC_WS_Q8_0_PACKED:
+  case DC_WS_Q4_0_PACKED: break;
   }
   return uint32_t(ggml::GGMLType::F32);
 }
@@ -89,50 +64,80 @@ RowShape rowShapeOf(WeightOp weight) {
   return {rows, rowLength};
 }
 
+/// Where a tensor's encoded bytes go, in order: the store, or a stage that rearranges them first.
+using Sink = function_ref<Error(ArrayRef<uint8_t>)>;
+
 class StoreEmitter {
 public:
-  StoreEmitter(mlir::ModuleOp module, const Checkpoint &checkpoint, WeightStoreWriter &writer,
+  StoreEmitter(mlir::ModuleOp module, const Checkpoint &checkpoint,
                const StoreOptions &options, uint64_t total)
-      : symbols(module), writer(writer), options(options), total(total) {
+      : symbols(module), options(options), total(total) {
     for (const ImportTensor &t : checkpoint.tensors)
       byName[t.spec.name] = &t;
   }
 
-  /// Appends all rows of `weight` to store tensor `index`, encoded as `target`.
-  Error emit(size_t index, WeightOp weight, dc_ws_dtype target) {
+  /// Sends all rows of `weight` to `out`, encoded as `target`.
+  Error emit(Sink out, WeightOp weight, dc_ws_dtype target) {
     if (!weight.isDerived()) {
       Expected<const ImportTensor *> t = leaf(weight);
       if (!t)
         return t.takeError();
-      return emitTensor(index, **t, target);
+      return emitTensor(out, **t, target);
     }
     if (*weight.getDerivation() == WeightDerivation::concat_rows) {
       // Each source contributes its own rows: a source already in the target encoding is copied, so
       // merging never rounds a weight twice.
       for (WeightOp source : sources(weight))
-        if (Error e = emit(index, source, target))
+        if (Error e = emit(out, source, target))
           return e;
       return Error::success();
     }
-    return transcode(index, rowShapeOf(weight), weight.getSymName(), target,
+    if (*weight.getDerivation() == WeightDerivation::pack)
+      return emitPacked(out, weight, target);
+    return transcode(out, rowShapeOf(weight), weight.getSymName(), target,
                      [&](int64_t row, int64_t n, float *out) { return readRows(weight, row, n, out); });
   }
 
-  /// Appends checkpoint tensor `t` to store tensor `index`: copied when it arrives as `target`.
-  Error emitTensor(size_t index, const ImportTensor &t, dc_ws_dtype target) {
+  /// Sends checkpoint tensor `t` to `out`: copied when it arrives as `target`.
+  Error emitTensor(Sink out, const ImportTensor &t, dc_ws_dtype target) {
     if (t.decodeFrom < 0 && t.dtype == target)
-      return copy(index, t);
+      return copy(out, t);
     int64_t rowLength = t.spec.shape.back();
     int64_t rows = 1;
     for (int64_t d : ArrayRef<int64_t>(t.spec.shape).drop_back())
       rows *= d;
     RowShape shape{rows, rowLength};
-    return transcode(index, shape, t.spec.name, target, [&](int64_t row, int64_t n, float *out) {
+    return transcode(out, shape, t.spec.name, target, [&](int64_t row, int64_t n, float *out) {
       return readTensorRows(t, rowLength, row, n, out);
     });
   }
 
 private:
+  /// pack(@w): the source's own blocks (copied when they are verbatim), rearranged row by row as
+  /// they stream past; no value is decoded, so nothing is rounded.
+  Error emitPacked(Sink out, WeightOp weight, dc_ws_dtype target) {
+    const RowShape shape = rowShapeOf(weight);
+    const uint64_t rowBytes = *storedBytes(target, {shape.rowLength});
+    std::vector<uint8_t> pending, packed;
+    auto repack = [&](ArrayRef<uint8_t> chunk) -> Error {
+      pending.insert(pending.end(), chunk.begin(), chunk.end());
+      const uint64_t rows = pending.size() / rowBytes;
+      if (rows == 0)
+        return Error::success();
+      packed.resize(rows * rowBytes);
+      packRows(target, pending.data(), packed.data(), int64_t(rows), shape.rowLength);
+      pending.erase(pending.begin(), pending.begin() + ptrdiff_t(rows * rowBytes));
+      return out(packed);
+    };
+    if (Error e = emit(repack, sources(weight).front(), *unpackedDType(target)))
+      return e;
+    if (!pending.empty())
+      return createStringError(inconvertibleErrorCode(),
+                               "internal error: packing @" + weight.getSymName() +
+                                   " left a partial row");
+    return Error::success();
+  }
+
   Expected<const ImportTensor *> leaf(WeightOp weight) {
     const ImportTensor *t = byName.lookup(weight.getSymName());
     if (!t)
@@ -230,7 +235,7 @@ private:
   }
 
   /// Copies a checkpoint tensor's bytes unchanged.
-  Error copy(size_t index, const ImportTensor &t) {
+  Error copy(Sink out, const ImportTensor &t) {
     std::vector<uint8_t> buffer;
     for (const TensorPiece &piece : t.pieces) {
       for (uint64_t done = 0; done < piece.bytes;) {
@@ -238,7 +243,7 @@ private:
         buffer.resize(n);
         if (Error e = piece.file->read(piece.offset + done, buffer))
           return e;
-        if (Error e = writer.write(index, buffer))
+        if (Error e = out(buffer))
           return e;
         done += n;
         report(n, t.spec.name);
@@ -248,7 +253,7 @@ private:
   }
 
   /// Reads rows as f32 a chunk at a time and encodes them as `target`.
-  Error transcode(size_t index, RowShape shape, StringRef name, dc_ws_dtype target,
+  Error transcode(Sink out, RowShape shape, StringRef name, dc_ws_dtype target,
                   function_ref<Error(int64_t, int64_t, float *)> read) {
     uint64_t outRowBytes = *storedBytes(target, {shape.rowLength});
     int64_t chunkRows = std::max<int64_t>(1, kChunkBytes / (shape.rowLength * 4));
@@ -263,7 +268,7 @@ private:
       for (int64_t i = 0; i < n; ++i)
         encodeRow(target, values.data() + i * shape.rowLength,
                   encoded.data() + i * outRowBytes, shape.rowLength);
-      if (Error e = writer.write(index, encoded))
+      if (Error e = out(encoded))
         return e;
       report(encoded.size(), name);
     }
@@ -278,7 +283,6 @@ private:
 
   mlir::SymbolTable symbols;
   StringMap<const ImportTensor *> byName;
-  WeightStoreWriter &writer;
   const StoreOptions &options;
   uint64_t total, done = 0;
 };
@@ -296,7 +300,7 @@ Expected<StoreSummary> writeWeightStore(mlir::ModuleOp module, const Checkpoint 
   for (WeightOp weight : module.getOps<WeightOp>()) {
     if (!referenced.contains(weight.getSymName()))
       continue;
-    std::optional<dc_ws_dtype> dtype = storeDTypeOf(weight.getType());
+    std::optional<dc_ws_dtype> dtype = getStoreDType(weight.getType());
     if (!dtype) {
       std::string type;
       raw_string_ostream(type) << weight.getType();
@@ -327,12 +331,15 @@ Expected<StoreSummary> writeWeightStore(mlir::ModuleOp module, const Checkpoint 
   if (!writer)
     return writer.takeError();
 
-  StoreEmitter emitter(module, checkpoint, **writer, options, total);
+  StoreEmitter emitter(module, checkpoint, options, total);
   StoreSummary summary;
   for (auto [index, spec] : llvm::enumerate((*writer)->tensors())) {
     const ImportTensor *t = extra.lookup(spec.name);
-    Error e = t ? emitter.emitTensor(index, *t, spec.dtype)
-                : emitter.emit(index, symbols.lookup<WeightOp>(spec.name), spec.dtype);
+    auto toStore = [&, index = index](ArrayRef<uint8_t> chunk) {
+      return (*writer)->write(index, chunk);
+    };
+    Error e = t ? emitter.emitTensor(toStore, *t, spec.dtype)
+                : emitter.emit(toStore, symbols.lookup<WeightOp>(spec.name), spec.dtype);
     if (e)
       return std::move(e);
     summary.storeBytes += (*writer)->tensorBytes(index);

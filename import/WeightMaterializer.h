@@ -39,9 +39,6 @@ struct StoreSummary {
   size_t tensorCount = 0;
 };
 
-/// The weight-store dtype of a delta weight type, or std::nullopt for a type no store encoding has.
-std::optional<dc_ws_dtype> storeDTypeOf(mlir::Type type);
-
 /// Writes the store for `module` (every weight a delta.weight_ref names; derived weights computed
 /// from `checkpoint`), then records its path and fingerprint in the module's `delta.weight_store`
 /// attribute. The store appears under its final name only when complete.

@@ -29,6 +29,8 @@ StringRef weightDTypeName(dc_ws_dtype dtype) {
   case DC_WS_Q4_1_G64: return "q4_1_g64";
   case DC_WS_Q4_0_G128: return "q4_0_g128";
   case DC_WS_Q4_1_G128: return "q4_1_g128";
+  case DC_WS_Q8_0_PACKED: return "q8_0_packed";
+  case DC_WS_Q4_0_PACKED: return "q4_0_packed";
   }
   return "unknown";
 }
@@ -40,7 +42,9 @@ int64_t weightDTypeGroup(dc_ws_dtype dtype) {
   case DC_WS_BF16: return 1;
   case DC_WS_Q8_0:
   case DC_WS_Q4_0:
-  case DC_WS_Q4_1: return 32;
+  case DC_WS_Q4_1:
+  case DC_WS_Q8_0_PACKED:
+  case DC_WS_Q4_0_PACKED: return 32;
   case DC_WS_Q4_0_G64:
   case DC_WS_Q4_1_G64: return 64;
   case DC_WS_Q4_0_G128:
@@ -73,9 +77,44 @@ static std::optional<ggml::GGMLType> ggmlType(dc_ws_dtype dtype) {
   }
 }
 
+std::optional<dc_ws_dtype> unpackedDType(dc_ws_dtype dtype) {
+  switch (dtype) {
+  case DC_WS_Q8_0_PACKED: return DC_WS_Q8_0;
+  case DC_WS_Q4_0_PACKED: return DC_WS_Q4_0;
+  default: return std::nullopt;
+  }
+}
+
+std::optional<dc_ws_dtype> packedDType(dc_ws_dtype dtype) {
+  switch (dtype) {
+  case DC_WS_Q8_0: return DC_WS_Q8_0_PACKED;
+  case DC_WS_Q4_0: return DC_WS_Q4_0_PACKED;
+  default: return std::nullopt;
+  }
+}
+
+static quants::PackedKind packedKind(dc_ws_dtype packed) {
+  return packed == DC_WS_Q8_0_PACKED ? quants::PackedKind::Q8_0 : quants::PackedKind::Q4_0;
+}
+
+bool packRows(dc_ws_dtype packed, const uint8_t *from, uint8_t *to, int64_t rows, int64_t n) {
+  std::optional<dc_ws_dtype> blocks = unpackedDType(packed);
+  std::optional<uint64_t> rowBytes = storedBytes(packed, {n});
+  if (!blocks || !rowBytes)
+    return false;
+  for (int64_t r = 0; r < rows; ++r)
+    quants::packRow(packedKind(packed), from + r * *rowBytes, to + r * *rowBytes, n);
+  return true;
+}
+
 bool encodeRow(dc_ws_dtype dtype, const float *values, uint8_t *out, int64_t n) {
   if (std::optional<quants::Int4Format> format = int4Format(dtype))
     return quants::quantizeRowInt4(*format, values, out, n);
+  if (std::optional<dc_ws_dtype> blocks = unpackedDType(dtype)) {
+    std::vector<uint8_t> encoded(storedBytes(dtype, {n}).value_or(0));
+    return !encoded.empty() && encodeRow(*blocks, values, encoded.data(), n) &&
+           packRows(dtype, encoded.data(), out, 1, n);
+  }
   switch (dtype) {
   case DC_WS_F32:
     std::memcpy(out, values, size_t(n) * 4);
@@ -96,6 +135,14 @@ bool encodeRow(dc_ws_dtype dtype, const float *values, uint8_t *out, int64_t n) 
 bool decodeRow(dc_ws_dtype dtype, const uint8_t *bytes, float *values, int64_t n) {
   if (std::optional<quants::Int4Format> format = int4Format(dtype))
     return quants::dequantizeRowInt4(*format, bytes, values, n);
+  if (std::optional<dc_ws_dtype> blocks = unpackedDType(dtype)) {
+    std::optional<uint64_t> rowBytes = storedBytes(dtype, {n});
+    if (!rowBytes)
+      return false;
+    std::vector<uint8_t> unpacked(*rowBytes);
+    quants::unpackRow(packedKind(dtype), bytes, unpacked.data(), n);
+    return decodeRow(*blocks, unpacked.data(), values, n);
+  }
   std::optional<ggml::GGMLType> type = ggmlType(dtype);
   return type && ggml::dequantizeRow(*type, bytes, values, n);
 }
@@ -114,8 +161,10 @@ std::optional<uint64_t> storedBytes(dc_ws_dtype dtype, ArrayRef<int64_t> shape) 
   case DC_WS_F16:
   case DC_WS_BF16:
     return count <= UINT64_MAX / 2 ? std::optional<uint64_t>(count * 2) : std::nullopt;
-  case DC_WS_Q8_0: blockBytes = 34; break;
-  case DC_WS_Q4_0: blockBytes = 18; break;
+  case DC_WS_Q8_0:
+  case DC_WS_Q8_0_PACKED: blockBytes = 34; break;
+  case DC_WS_Q4_0:
+  case DC_WS_Q4_0_PACKED: blockBytes = 18; break;
   case DC_WS_Q4_1: blockBytes = 20; break;
   case DC_WS_Q4_0_G64:
   case DC_WS_Q4_1_G64:

@@ -40,6 +40,15 @@ bool encodeRow(dc_ws_dtype dtype, const float *values, uint8_t *out, int64_t n);
 /// Decodes one stored row of n values of `dtype` to float; false when n does not fit the dtype.
 bool decodeRow(dc_ws_dtype dtype, const uint8_t *bytes, float *values, int64_t n);
 
+/// The GGUF block dtype a packed dtype rearranges (DC_WS_Q8_0_PACKED: DC_WS_Q8_0, ...), and back.
+std::optional<dc_ws_dtype> unpackedDType(dc_ws_dtype packed);
+std::optional<dc_ws_dtype> packedDType(dc_ws_dtype blocks);
+
+/// Packs `rows` rows of n values from the blocks of unpackedDType(packed) into `packed` (the same
+/// number of bytes; kernel_abi.h, "Packed rows"). Returns false for a dtype that is not packed or
+/// an n that is not a multiple of 32.
+bool packRows(dc_ws_dtype packed, const uint8_t *from, uint8_t *to, int64_t rows, int64_t n);
+
 /// A tensor the writer will store.
 struct StoredTensorSpec {
   std::string name;

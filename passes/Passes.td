@@ -222,4 +222,34 @@ def FuseElementwise : Pass<"delta-fuse-elementwise", "::mlir::ModuleOp"> {
   ];
 }
 
+def PackWeights : Pass<"delta-pack-weights", "::mlir::ModuleOp"> {
+  let summary = "Repacks Q8_0 and Q4_0 weights into the layout of the int8-activation kernels";
+  let description = [{
+    GGUF's Q8_0 and Q4_0 blocks interleave a 2-byte scale with 32 or 16 bytes of codes, so a kernel
+    must take every row apart block by block. In a module compiled for int8 activations
+    (`delta.act_quant = "int8"`, `deltac compile --act-quant=int8`) this pass gives every such weight
+    matrix that only linears, LM heads and embeddings read a `pack` derivation in the `packed`
+    layout: each row's codes, then its scales (`kernel_abi.h`, "Packed rows"). The kernels load 64
+    codes or 128 nibbles and their scales with whole vector loads. Packing moves bytes and never
+    rounds, so verbatim GGUF blocks are packed as they are; the weight store keeps only the packed
+    copy. Without int8 activations, and for Q4_1, deltac's own int4 groups, expert stacks and
+    weights other ops read, the pass changes nothing.
+
+    ```mlir
+    delta.weight private @w : !delta.qweight<3584x1024, #delta.quant<storage = i4, group_size = 32,
+        scale_type = f16>, ggml_blocks> verbatim
+    %w = delta.weight_ref @w : !delta.qweight<3584x1024, #q4_0, ggml_blocks>
+    // becomes
+    delta.weight private @w.packed : !delta.qweight<3584x1024, #q4_0, packed> = pack(@w)
+    %w = delta.weight_ref @w.packed : !delta.qweight<3584x1024, #q4_0, packed>
+    ```
+
+    Run it last among the graph passes, after the passes that merge and narrow weights, so the
+    weights it packs are the ones the kernels read.
+  }];
+  let statistics = [
+    Statistic<"numPacked", "weights-packed", "weights given a packed derivation">
+  ];
+}
+
 #endif // DELTAC_PASSES_PASSES_TD

@@ -67,9 +67,9 @@ static void dc_linear_epilogue_task(void *context, int64_t begin, int64_t end, i
 void dc_op_linear_epilogue(dc_exec *exec, uint32_t dtype, const float *x, int64_t T, int64_t K,
                            const void *weight, int64_t N, int32_t epilogue, const float *residual,
                            float *y) {
-  if (dtype > DC_WS_DTYPE_MAX) {
-    dc_exec_fail(exec, DC_STATUS_INTERNAL, "linear_epilogue: unsupported weight dtype %u",
-                 (unsigned)dtype);
+  if (dtype > DC_WS_DTYPE_MAX || dc_ws_dtype_is_packed(dtype)) {
+    dc_exec_fail(exec, DC_STATUS_INTERNAL, "linear_epilogue: unsupported weight dtype %u (%s)",
+                 (unsigned)dtype, dc_ws_dtype_name(dtype));
     return;
   }
   const int64_t group = dc_ws_dtype_group(dtype);

@@ -12,11 +12,14 @@
  * row of y (except where the rows of y themselves are not line-aligned). */
 #define DC_COLUMN_GRANULE 16
 
-/* Checks what the kernels assume about a weight's dtype; records a failure and returns 0 if not. */
-static int dc_check_dtype(dc_exec *exec, const char *op, uint32_t dtype, int64_t row,
+/* Checks what the kernels assume about a weight's dtype; records a failure and returns 0 if not.
+ * Packed dtypes have f32-activation kernels only for the embedding (`packed_ok`); linear and
+ * lm_head read them through ops_q8act.c. */
+static int dc_check_dtype(dc_exec *exec, const char *op, uint32_t dtype, int packed_ok, int64_t row,
                           int64_t row2) {
-  if (dtype > DC_WS_DTYPE_MAX) {
-    dc_exec_fail(exec, DC_STATUS_INTERNAL, "%s: unsupported weight dtype %u", op, (unsigned)dtype);
+  if (dtype > DC_WS_DTYPE_MAX || (!packed_ok && dc_ws_dtype_is_packed(dtype))) {
+    dc_exec_fail(exec, DC_STATUS_INTERNAL, "%s: unsupported weight dtype %u (%s)", op,
+                 (unsigned)dtype, dc_ws_dtype_name(dtype));
     return 0;
   }
   const int64_t group = dc_ws_dtype_group(dtype);
@@ -73,12 +76,18 @@ static void dc_embedding_task(void *context, int64_t begin, int64_t end, int32_t
   case DC_WS_Q4_1_G128:
     dc_k_embedding_f32_q4_1_g128(a->table, a->V, a->H, a->ids, begin, end, a->y);
     break;
+  case DC_WS_Q8_0_PACKED:
+    dc_k_embedding_f32_q8_0_packed(a->table, a->V, a->H, a->ids, begin, end, a->y);
+    break;
+  case DC_WS_Q4_0_PACKED:
+    dc_k_embedding_f32_q4_0_packed(a->table, a->V, a->H, a->ids, begin, end, a->y);
+    break;
   }
 }
 
 void dc_op_embedding(dc_exec *exec, uint32_t dtype, const void *table, int64_t V, int64_t H,
                      const int32_t *ids, int64_t T, float *y) {
-  if (!dc_check_dtype(exec, "embedding", dtype, H, H))
+  if (!dc_check_dtype(exec, "embedding", dtype, 1, H, H))
     return;
   dc_embedding_args args = {dtype, table, V, H, ids, y};
   dc_exec_parallel(exec, T, 1, 2.0 * (double)H, dc_embedding_task, &args);
@@ -133,7 +142,7 @@ static void dc_linear_task(void *context, int64_t begin, int64_t end, int32_t th
 
 void dc_op_linear(dc_exec *exec, uint32_t dtype, const float *x, int64_t T, int64_t K,
                   const void *weight, int64_t N, float *y) {
-  if (!dc_check_dtype(exec, "linear", dtype, K, K))
+  if (!dc_check_dtype(exec, "linear", dtype, 0, K, K))
     return;
   dc_linear_args args = {dtype, x, T, K, weight, N, y};
   dc_exec_parallel(exec, N, DC_COLUMN_GRANULE, (double)T * (double)K, dc_linear_task, &args);
@@ -177,7 +186,7 @@ static void dc_lm_head_task(void *context, int64_t begin, int64_t end, int32_t t
 
 void dc_op_lm_head(dc_exec *exec, uint32_t dtype, const float *x, int64_t T, int64_t H,
                    const void *weight, int64_t V, float *y) {
-  if (!dc_check_dtype(exec, "lm_head", dtype, H, H))
+  if (!dc_check_dtype(exec, "lm_head", dtype, 0, H, H))
     return;
   dc_linear_args args = {dtype, x, T, H, weight, V, y};
   dc_exec_parallel(exec, V, DC_COLUMN_GRANULE, (double)T * (double)H, dc_lm_head_task, &args);
@@ -248,8 +257,8 @@ void dc_op_moe(dc_exec *exec, uint32_t dtype, const float *x, int64_t T, int64_t
                int64_t I, int64_t top_k, int32_t normalize, const void *shared_gate,
                const void *shared_up, const void *shared_down, const float *shared_expert_gate,
                int64_t Is, float *out) {
-  if (!dc_check_dtype(exec, "moe", dtype, H, I) ||
-      (Is > 0 && !dc_check_dtype(exec, "moe", dtype, Is, Is)))
+  if (!dc_check_dtype(exec, "moe", dtype, 0, H, I) ||
+      (Is > 0 && !dc_check_dtype(exec, "moe", dtype, 0, Is, Is)))
     return;
   if (top_k < 1 || top_k > E) {
     dc_exec_fail(exec, DC_STATUS_INTERNAL, "moe: top_k %lld is not in [1, %lld]", (long long)top_k,

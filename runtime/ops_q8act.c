@@ -82,6 +82,12 @@ static void dc_q8act_task(void *context, int64_t begin, int64_t end, int32_t thr
   case DC_WS_Q4_1_G128:
     DC_Q8ACT_CALL(q4_1_g128);
     break;
+  case DC_WS_Q8_0_PACKED:
+    DC_Q8ACT_CALL(q8_0_packed);
+    break;
+  case DC_WS_Q4_0_PACKED:
+    DC_Q8ACT_CALL(q4_0_packed);
+    break;
   }
 #undef DC_Q8ACT_CALL
 }

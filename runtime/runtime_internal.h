@@ -145,6 +145,12 @@ const char *dc_ws_dtype_name(uint32_t dtype);
  * groups); 1 for the float dtypes and for unknown values. */
 int64_t dc_ws_dtype_group(uint32_t dtype);
 
+/* 1 for the packed dtypes (DC_WS_Q8_0_PACKED, DC_WS_Q4_0_PACKED), which only the int8-activation
+ * kernels and the embedding read. */
+static inline int dc_ws_dtype_is_packed(uint32_t dtype) {
+  return dtype == DC_WS_Q8_0_PACKED || dtype == DC_WS_Q4_0_PACKED;
+}
+
 /* Stored bytes of a tensor of `rank` dims in `dtype`; 0 when the shape does not fit the dtype (a
  * block-quantized row that is not a multiple of its group, a zero dim) or the size overflows. */
 uint64_t dc_ws_stored_bytes(uint32_t dtype, const uint64_t *dims, uint32_t rank);

@@ -40,6 +40,10 @@ const char *dc_ws_dtype_name(uint32_t dtype) {
     return "q4_0_g128";
   case DC_WS_Q4_1_G128:
     return "q4_1_g128";
+  case DC_WS_Q8_0_PACKED:
+    return "q8_0_packed";
+  case DC_WS_Q4_0_PACKED:
+    return "q4_0_packed";
   }
   return "unknown";
 }
@@ -49,6 +53,8 @@ int64_t dc_ws_dtype_group(uint32_t dtype) {
   case DC_WS_Q8_0:
   case DC_WS_Q4_0:
   case DC_WS_Q4_1:
+  case DC_WS_Q8_0_PACKED:
+  case DC_WS_Q4_0_PACKED:
     return 32;
   case DC_WS_Q4_0_G64:
   case DC_WS_Q4_1_G64:
@@ -77,9 +83,11 @@ uint64_t dc_ws_stored_bytes(uint32_t dtype, const uint64_t *dims, uint32_t rank)
   case DC_WS_BF16:
     return count <= UINT64_MAX / 2 ? count * 2 : 0;
   case DC_WS_Q8_0:
+  case DC_WS_Q8_0_PACKED:
     block_bytes = 34;
     break;
   case DC_WS_Q4_0:
+  case DC_WS_Q4_0_PACKED:
     block_bytes = 18;
     break;
   case DC_WS_Q4_1:

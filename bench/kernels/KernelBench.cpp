@@ -3,7 +3,8 @@
 // Google Benchmark over the kernel ABI (codegen/include/deltac/kernel_abi.h) at the shapes of
 // Qwen3.5-0.8B (and 2B where it is cheap): linear GEMV (T = 1) and GEMM (T = 64, 512) in every
 // weight type, with f32 activations and with int8 activations (the q8act kernels, named
-// q8act_<weight type>), the fused SwiGLU linear, the LM head, the delta rule (recurrent and
+// q8act_<weight type>, including the packed rows of the delta-pack-weights pass: q8act_q8_0_packed,
+// q8act_q4_0_packed), the fused SwiGLU linear, the LM head, the delta rule (recurrent and
 // chunked), the fused Gated DeltaNet, attention (decode against a cache of 512 / 4096 positions,
 // prefill of 512), RMSNorm and the causal conv.
 //
@@ -128,7 +129,7 @@ using LinearFn = void (*)(const float *, int64_t, int64_t, const void *, int64_t
 using EpilogueFn = void (*)(const float *, int64_t, int64_t, const void *, int64_t, int32_t,
                             const float *, int64_t, int64_t, float *);
 
-enum class Kind { F32, F16, BF16, Block };
+enum class Kind { F32, F16, BF16, Block, Packed };
 
 struct Format {
   const char *name;
@@ -136,7 +137,7 @@ struct Format {
   int64_t group;      // values per block (1 for the float types)
   int64_t blockBytes; // bytes per block (per value for the float types)
   int scales;         // f16 fields at the start of each block: 1 (d) or 2 (d, m)
-  LinearFn linear;
+  LinearFn linear;    // the f32-activation kernels (null for the packed rows: int8 only)
   LinearFn lmHead;
   EpilogueFn epilogue;
 
@@ -186,10 +187,23 @@ const std::vector<Format> &formats() {
   return all;
 }
 
+// The packed rows of the delta-pack-weights pass (kernel_abi.h, "Packed rows"): the bytes of Q8_0 /
+// Q4_0 rearranged as codes then f16 scales. Only the int8-activation kernels read them.
+const std::vector<Format> &packedFormats() {
+  static const std::vector<Format> all = {
+      Format{"q8_0_packed", Kind::Packed, DC_K_GGML_BLOCK, DC_K_Q8_0_BLOCK_BYTES, 1, nullptr,
+             nullptr, nullptr},
+      Format{"q4_0_packed", Kind::Packed, DC_K_GGML_BLOCK, DC_K_Q4_0_BLOCK_BYTES, 1, nullptr,
+             nullptr, nullptr},
+  };
+  return all;
+}
+
 const Format &format(const char *name) {
-  for (const Format &f : formats())
-    if (std::strcmp(f.name, name) == 0)
-      return f;
+  for (const std::vector<Format> *list : {&formats(), &packedFormats()})
+    for (const Format &f : *list)
+      if (std::strcmp(f.name, name) == 0)
+        return f;
   std::fprintf(stderr, "deltac-kernel-bench: no format %s\n", name);
   std::exit(1);
 }
@@ -212,9 +226,9 @@ struct Q8Act {
 
 const std::vector<Q8Act> &q8acts() {
   static const std::vector<Q8Act> all = {
-      DC_BENCH_Q8ACT(q8_0),      DC_BENCH_Q8ACT(q4_0),     DC_BENCH_Q8ACT(q4_1),
-      DC_BENCH_Q8ACT(q4_0_g64),  DC_BENCH_Q8ACT(q4_1_g64), DC_BENCH_Q8ACT(q4_0_g128),
-      DC_BENCH_Q8ACT(q4_1_g128),
+      DC_BENCH_Q8ACT(q8_0),      DC_BENCH_Q8ACT(q4_0),        DC_BENCH_Q8ACT(q4_1),
+      DC_BENCH_Q8ACT(q4_0_g64),  DC_BENCH_Q8ACT(q4_1_g64),    DC_BENCH_Q8ACT(q4_0_g128),
+      DC_BENCH_Q8ACT(q4_1_g128), DC_BENCH_Q8ACT(q8_0_packed), DC_BENCH_Q8ACT(q4_0_packed),
   };
   return all;
 }
@@ -227,10 +241,10 @@ const Q8Act &q8act(const char *weight) {
   std::exit(1);
 }
 
-/// Fills `bytes` of weights in format `f` with finite, normal values of weight-like magnitude:
-/// random codes in the blocks and f16 scales around 2^-8 (no NaN, infinity or subnormal, which
-/// could change a kernel's speed).
-void fillWeights(const Format &f, uint8_t *p, size_t bytes, uint64_t seed) {
+/// Fills `bytes` of weights in format `f` (rows of K values from p) with finite, normal values of
+/// weight-like magnitude: random codes in the blocks and f16 scales around 2^-8 (no NaN, infinity
+/// or subnormal, which could change a kernel's speed).
+void fillWeights(const Format &f, uint8_t *p, size_t bytes, int64_t K, uint64_t seed) {
   switch (f.kind) {
   case Kind::F32:
     fillUniform(reinterpret_cast<float *>(p), bytes / 4, -0.05f, 0.05f, seed);
@@ -268,6 +282,19 @@ void fillWeights(const Format &f, uint8_t *p, size_t bytes, uint64_t seed) {
       if (f.scales == 2)
         std::memcpy(p + b + 2, &m, 2);
     }
+    return;
+  }
+  case Kind::Packed: { // random codes, then the row's K / 32 scales
+    size_t i = 0;
+    for (; i + 8 <= bytes; i += 8) {
+      const uint64_t r = splitmix64(seed);
+      std::memcpy(p + i, &r, 8);
+    }
+    const uint16_t d = 0x1C00 | 0x155;
+    const size_t rowBytes = (size_t)f.rowBytes(K), scaleBytes = (size_t)(K / f.group * 2);
+    for (size_t row = 0; row + rowBytes <= bytes; row += rowBytes)
+      for (size_t b = rowBytes - scaleBytes; b < rowBytes; b += 2)
+        std::memcpy(p + row + b, &d, 2);
     return;
   }
   }
@@ -601,7 +628,9 @@ const WeightSet &weights(const Format &f, int64_t rows, int64_t K) {
   set->stride = roundPage(set->bytesPerCopy);
   set->copies = copiesFor(set->bytesPerCopy);
   set->buffer = Buffer(set->stride * (size_t)set->copies);
-  fillWeights(f, set->buffer.bytes(), set->stride * (size_t)set->copies, 0x5eed ^ rows ^ (K << 20));
+  for (int64_t c = 0; c < set->copies; ++c)
+    fillWeights(f, set->buffer.bytes() + (size_t)c * set->stride, set->stride, K,
+                0x5eed ^ rows ^ (K << 20) ^ ((uint64_t)c << 40));
   cached = std::move(set);
   return *cached;
 }
@@ -916,8 +945,9 @@ void registerAll() {
     const char *weight;
     bool int8;
   };
-  for (const Head &h : {Head{"bf16", false}, Head{"q8_0", false}, Head{"q4_0", false},
-                        Head{"q8_0", true}, Head{"q4_0", true}}) {
+  for (const Head &h :
+       {Head{"bf16", false}, Head{"q8_0", false}, Head{"q4_0", false}, Head{"q8_0", true},
+        Head{"q4_0", true}, Head{"q8_0_packed", true}, Head{"q4_0_packed", true}}) {
     const Format *fp = &format(h.weight);
     const Q8Act *q8 = h.int8 ? &q8act(h.weight) : nullptr;
     const std::string type = (h.int8 ? "q8act_" : "") + std::string(h.weight);

@@ -37,6 +37,9 @@
 // |                     |                | rounded dw*dx scale per block and an f32 sum; vs    |
 // |                     |                | the reference on the quantized activations          |
 // | linear_epilogue_q8act | 4 eps sqrt(K)| two q8act linears through silu(g) * u (+ r)         |
+// | q8act_packed_vs_unpacked | 1 eps sqrt(K) | packed-row kernels vs the q8act kernels on the   |
+// |                     |                | same blocks: equal int32 block sums, only the order |
+// |                     |                | of the f32 sums differs                             |
 //
 // The q8act kernels are also checked against the reference on the unquantized activations, element
 // by element, under the error the activation quantization can cause (see addQ8ActCases).
@@ -119,6 +122,7 @@ constexpr Threshold kThresholds[] = {
     {"gated_delta_net_unfused", 64 * kEps, false},
     {"linear_q8act", 2 * kEps, true},
     {"linear_epilogue_q8act", 4 * kEps, true},
+    {"q8act_packed_vs_unpacked", 1 * kEps, true},
 };
 
 const Threshold &thresholdOf(const std::string &family) {
@@ -1670,7 +1674,6 @@ Q8ActKernels q8actKernelsFor(WType t) {
     return DC_Q8ACT_KERNELS(q4_1_g128);
   }
 }
-#undef DC_Q8ACT_KERNELS
 
 /// The activations as the q8act kernels see them (rows of K values, quantized per block of 32).
 std::vector<float> quantizedActivations(const std::vector<float> &x, int64_t K) {
@@ -1871,6 +1874,206 @@ void addQ8ActCases(std::vector<OpCase> &cases) {
 }
 
 //===----------------------------------------------------------------------===//
+// Packed rows (kernel_abi.h, "Packed rows"; the delta-pack-weights pass)
+//===----------------------------------------------------------------------===//
+//
+// The packed kernels run on rows packed here from random GGML Q8_0 / Q4_0 blocks by a packer
+// written from the ABI text alone. Their results are checked against the reference (as the q8act
+// kernels are), against the q8act kernels on the unpacked blocks (equal int32 block sums: only the
+// order of the f32 sums may differ), and the embedding against the reference bit for bit.
+
+/// GGML Q8_0 / Q4_0 rows [rows, K] repacked: Q8_0_PACKED holds the K codes + 128 as bytes, then the
+/// K / 32 f16 scales; Q4_0_PACKED the 16 qs bytes of each block in turn, then the scales.
+std::vector<uint8_t> packRows(WType type, const std::vector<uint8_t> &ggmlRows, int64_t K) {
+  const bool q8 = type == WType::Q8_0;
+  const int64_t blocks = K / 32, blockBytes = q8 ? 34 : 18, codeBytes = q8 ? K : K / 2;
+  const int64_t rowBytes = blocks * blockBytes, rows = int64_t(ggmlRows.size()) / rowBytes;
+  std::vector<uint8_t> packed(ggmlRows.size());
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint8_t *in = &ggmlRows[size_t(r * rowBytes)];
+    uint8_t *out = &packed[size_t(r * rowBytes)];
+    for (int64_t b = 0; b < blocks; ++b) {
+      const uint8_t *block = in + b * blockBytes;
+      out[codeBytes + 2 * b] = block[0];
+      out[codeBytes + 2 * b + 1] = block[1];
+      if (q8)
+        for (int i = 0; i < 32; ++i)
+          out[32 * b + i] = uint8_t(int(int8_t(block[2 + i])) + 128);
+      else
+        std::memcpy(out + 16 * b, block + 2, 16);
+    }
+  }
+  return packed;
+}
+
+Q8ActKernels packedKernelsFor(WType t) {
+  return t == WType::Q8_0 ? DC_Q8ACT_KERNELS(q8_0_packed) : DC_Q8ACT_KERNELS(q4_0_packed);
+}
+#undef DC_Q8ACT_KERNELS
+
+void addPackedCases(std::vector<OpCase> &cases) {
+  struct Shape {
+    int64_t t, k, n;
+  };
+  for (WType type : {WType::Q8_0, WType::Q4_0}) {
+    const std::string packedName = std::string(wtypeName(type)) + "_packed";
+    // K: 1 to 32 blocks, every remainder of a 128-value group (K = 32, 64, 96, 160, 224, ...);
+    // T: decode, token tiles and remainders, and 130 x 1024 for several token chunks; N: row tiles
+    // and remainders.
+    const Shape shapes[] = {{1, 32, 7},    {3, 96, 33},    {7, 256, 17},  {66, 160, 9},
+                            {2, 1024, 40}, {130, 64, 6},   {17, 224, 13}, {64, 384, 21},
+                            {1, 1024, 64}, {130, 1024, 9}, {5, 2048, 11}};
+    for (Shape s : shapes) {
+      std::string name =
+          "linear_q8act_" + packedName + "_T" + str(s.t) + "_K" + str(s.k) + "_N" + str(s.n);
+      cases.push_back(
+          {name, [type, s](const std::string &name) {
+             Rng rng(name);
+             auto x = rng.normals(s.t * s.k);
+             Encoded w = encode(type, rng.normals(s.n * s.k, 1.0 / std::sqrt(s.k)), s.k);
+             const std::vector<uint8_t> packed = packRows(type, w.bytes, s.k);
+             const Q8ActKernels kernels = packedKernelsFor(type);
+             Scratch scratch(dc_k_q8act_scratch_bytes(s.t, s.k));
+             std::vector<float> y(static_cast<size_t>(s.t * s.n));
+             kernels.linear(x.data(), s.t, s.k, packed.data(), s.n, 0, s.n, scratch.get(),
+                            y.data());
+             const std::vector<float> xq = quantizedActivations(x, s.k);
+             expectClose("linear_q8act", "y", y,
+                         ref::linear(toTensor(xq, {s.t, s.k}), toTensor(w.decoded, {s.n, s.k})),
+                         double(s.k));
+             expectWithinActivationError(
+                 "linear_q8act packed", y,
+                 ref::linear(toTensor(x, {s.t, s.k}), toTensor(w.decoded, {s.n, s.k})), x, xq,
+                 w.decoded, s.t, s.k, s.n);
+             // The q8act kernel of the unpacked blocks.
+             std::vector<float> unpacked(y.size());
+             q8actKernelsFor(type).linear(x.data(), s.t, s.k, w.bytes.data(), s.n, 0, s.n,
+                                          scratch.get(), unpacked.data());
+             Tensor u({int64_t(unpacked.size())});
+             for (size_t i = 0; i < unpacked.size(); ++i)
+               u.data[i] = unpacked[i];
+             expectClose("q8act_packed_vs_unpacked", "y", y, u, double(s.k));
+             std::vector<float> logits(y.size());
+             kernels.lmHead(x.data(), s.t, s.k, packed.data(), s.n, 0, s.n, scratch.get(),
+                            logits.data());
+             expectSameBits("lm_head packed vs linear packed", logits, y);
+             auto split = nanFilled(s.t * s.n);
+             int64_t m = splitPoint(s.n);
+             kernels.linear(x.data(), s.t, s.k, packed.data(), s.n, 0, m, scratch.get(),
+                            split.data());
+             expectPartOnly(split, m, s.n, "split after the first range");
+             kernels.linear(x.data(), s.t, s.k, packed.data(), s.n, m, s.n, scratch.get(),
+                            split.data());
+             expectSameBits("linear_q8act packed split", split, y);
+           }});
+    }
+
+    // The epilogues, as for the q8act kernels: the fused kernel is the packed linear over all rows
+    // followed by the f32 epilogue kernels, bit for bit.
+    struct Mode {
+      const char *name;
+      bool swiglu, residual;
+    };
+    const Mode modes[] = {
+        {"swiglu", true, false}, {"residual", false, true}, {"swiglu_residual", true, true}};
+    for (const Mode &mode : modes)
+      for (Shape s : {Shape{1, 96, 5}, Shape{9, 256, 19}, Shape{17, 160, 6}}) {
+        std::string name = "linear_epilogue_q8act_" + packedName + "_" + mode.name + "_T" +
+                           str(s.t) + "_K" + str(s.k) + "_N" + str(s.n);
+        cases.push_back(
+            {name, [type, mode, s](const std::string &name) {
+               Rng rng(name);
+               const int64_t rows = mode.swiglu ? 2 * s.n : s.n;
+               const int32_t epilogue = mode.swiglu ? DC_K_EPILOGUE_SWIGLU : DC_K_EPILOGUE_NONE;
+               auto x = rng.normals(s.t * s.k);
+               Encoded w = encode(type, rng.normals(rows * s.k, 1.0 / std::sqrt(double(s.k))), s.k);
+               const std::vector<uint8_t> packed = packRows(type, w.bytes, s.k);
+               auto residual = rng.normals(s.t * s.n);
+               const float *r = mode.residual ? residual.data() : nullptr;
+               const Q8ActKernels kernels = packedKernelsFor(type);
+               Scratch scratch(dc_k_q8act_scratch_bytes(s.t, s.k));
+               std::vector<float> y(static_cast<size_t>(s.t * s.n));
+               kernels.epilogue(x.data(), s.t, s.k, packed.data(), s.n, epilogue, r, 0, s.n,
+                                scratch.get(), y.data());
+               std::vector<float> product(static_cast<size_t>(s.t * rows));
+               kernels.linear(x.data(), s.t, s.k, packed.data(), rows, 0, rows, scratch.get(),
+                              product.data());
+               std::vector<float> unfused(static_cast<size_t>(s.t * s.n));
+               for (int64_t t = 0; t < s.t; ++t)
+                 for (int64_t n = 0; n < s.n; ++n) {
+                   float v = product[t * rows + n];
+                   if (mode.swiglu)
+                     dc_k_swiglu_f32(&product[t * rows + n], &product[t * rows + s.n + n], 0, 1,
+                                     &v);
+                   if (mode.residual)
+                     dc_k_add_f32(&residual[t * s.n + n], &v, 0, 1, &v);
+                   unfused[t * s.n + n] = v;
+                 }
+               expectSameBits("fused vs unfused packed kernels", y, unfused);
+               Tensor refResidual = toTensor(residual, {s.t, s.n});
+               expectClose("linear_epilogue_q8act", "y", y,
+                           ref::linearEpilogue(toTensor(quantizedActivations(x, s.k), {s.t, s.k}),
+                                               toTensor(w.decoded, {rows, s.k}), mode.swiglu,
+                                               mode.residual ? &refResidual : nullptr),
+                           double(s.k));
+               auto split = nanFilled(s.t * s.n);
+               int64_t m = splitPoint(s.n);
+               kernels.epilogue(x.data(), s.t, s.k, packed.data(), s.n, epilogue, r, 0, m,
+                                scratch.get(), split.data());
+               expectPartOnly(split, m, s.n, "split after the first range");
+               kernels.epilogue(x.data(), s.t, s.k, packed.data(), s.n, epilogue, r, m, s.n,
+                                scratch.get(), split.data());
+               expectSameBits("linear_epilogue_q8act packed split", split, y);
+             }});
+      }
+
+    // The embedding gather: the exact values of the rows, as from the unpacked blocks.
+    for (int64_t h : {32, 64, 96, 160}) {
+      std::string name = "embedding_" + packedName + "_V1000_H" + str(h) + "_T9";
+      cases.push_back({name, [type, h](const std::string &name) {
+                         const int64_t v = 1000, t = 9;
+                         Rng rng(name);
+                         Encoded table = encode(type, rng.normals(v * h), h);
+                         const std::vector<uint8_t> packed = packRows(type, table.bytes, h);
+                         std::vector<int32_t> ids(static_cast<size_t>(t));
+                         for (int32_t &id : ids)
+                           id = int32_t(rng.next() % uint64_t(v));
+                         ids[0] = 0;
+                         ids[1] = int32_t(v - 1);
+                         auto gather = [&](const int32_t *idp, int64_t b, int64_t e, float *y) {
+                           if (type == WType::Q8_0)
+                             dc_k_embedding_f32_q8_0_packed(packed.data(), v, h, idp, b, e, y);
+                           else
+                             dc_k_embedding_f32_q4_0_packed(packed.data(), v, h, idp, b, e, y);
+                         };
+                         std::vector<float> y(static_cast<size_t>(t * h));
+                         gather(ids.data(), 0, t, y.data());
+                         expectClose("embedding", "rows", y,
+                                     ref::embedding(toTensor(table.decoded, {v, h}), ids));
+                         std::vector<float> unpacked(y.size());
+                         kernelsFor(type).embedding(table.bytes.data(), v, h, ids.data(), 0, t,
+                                                    unpacked.data());
+                         expectSameBits("embedding packed vs unpacked", y, unpacked);
+                         auto split = nanFilled(t * h);
+                         int64_t m = splitPoint(t);
+                         gather(ids.data(), 0, m, split.data());
+                         expectPartOnly(split, m, t, "split after the first range");
+                         gather(ids.data(), m, t, split.data());
+                         expectSameBits("embedding packed split", split, y);
+                         std::vector<int32_t> bad = {-1, int32_t(v), ids[2]};
+                         std::vector<float> badRows = nanFilled(3 * h);
+                         gather(bad.data(), 0, 3, badRows.data());
+                         for (int64_t i = 0; i < 2 * h; ++i)
+                           ASSERT_EQ(badRows[i], 0.0f) << "out-of-range id, element " << i;
+                         expectSameBits("embedding packed after bad ids",
+                                        {badRows.begin() + 2 * h, badRows.end()},
+                                        {y.begin() + 2 * h, y.begin() + 3 * h});
+                       }});
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
 // The suite
 //===----------------------------------------------------------------------===//
 
@@ -1888,6 +2091,7 @@ std::vector<OpCase> allCases() {
   addLinearEpilogueCases(cases);
   addGatedDeltaNetCases(cases);
   addQ8ActCases(cases);
+  addPackedCases(cases);
   return cases;
 }
 

@@ -447,6 +447,51 @@ TEST_F(ImportTest, StoreEncodingsOfInt4Groups) {
   }
 }
 
+// Packed rows (kernel_abi.h, "Packed rows"): each GGUF block's codes in turn (Q8_0 codes + 128),
+// then the scales; the same values in the same bytes, and back again exactly.
+TEST_F(ImportTest, PackedRowsRearrangeGGUFBlocks) {
+  EXPECT_EQ(storedBytes(DC_WS_Q8_0_PACKED, {3, 64}), 3u * 2 * 34);
+  EXPECT_EQ(storedBytes(DC_WS_Q4_0_PACKED, {3, 64}), 3u * 2 * 18);
+  EXPECT_FALSE(storedBytes(DC_WS_Q4_0_PACKED, {2, 48}));
+  EXPECT_EQ(weightDTypeName(DC_WS_Q4_0_PACKED).str(), "q4_0_packed");
+  EXPECT_EQ(unpackedDType(DC_WS_Q8_0_PACKED), DC_WS_Q8_0);
+  EXPECT_EQ(packedDType(DC_WS_Q4_0), DC_WS_Q4_0_PACKED);
+  EXPECT_FALSE(packedDType(DC_WS_Q4_1));
+
+  std::vector<float> row(96);
+  for (size_t i = 0; i < row.size(); ++i)
+    row[i] = std::sin(float(i) * 0.37f) * float(1 + i % 5);
+  for (dc_ws_dtype packed : {DC_WS_Q8_0_PACKED, DC_WS_Q4_0_PACKED}) {
+    const dc_ws_dtype blocks = *unpackedDType(packed);
+    const bool q8 = blocks == DC_WS_Q8_0;
+    const size_t blockBytes = q8 ? 34 : 18, codeBytes = blockBytes - 2;
+    std::vector<uint8_t> gguf(*storedBytes(blocks, {96})), got(gguf.size());
+    ASSERT_TRUE(encodeRow(blocks, row.data(), gguf.data(), 96));
+    ASSERT_TRUE(encodeRow(packed, row.data(), got.data(), 96));
+    // The layout, byte by byte, from the definition.
+    for (size_t b = 0; b < 3; ++b) {
+      EXPECT_EQ(got[3 * codeBytes + 2 * b], gguf[b * blockBytes]);
+      EXPECT_EQ(got[3 * codeBytes + 2 * b + 1], gguf[b * blockBytes + 1]);
+      for (size_t i = 0; i < codeBytes; ++i)
+        EXPECT_EQ(got[b * codeBytes + i], uint8_t(gguf[b * blockBytes + 2 + i] + (q8 ? 128 : 0)))
+            << weightDTypeName(packed).str() << " block " << b << " byte " << i;
+    }
+    std::vector<uint8_t> viaPackRows(gguf.size());
+    ASSERT_TRUE(packRows(packed, gguf.data(), viaPackRows.data(), 1, 96));
+    EXPECT_EQ(viaPackRows, got);
+    std::vector<uint8_t> back(gguf.size());
+    quants::unpackRow(q8 ? quants::PackedKind::Q8_0 : quants::PackedKind::Q4_0, got.data(),
+                      back.data(), 96);
+    EXPECT_EQ(back, gguf);
+    std::vector<float> decoded(96), expected(96);
+    ASSERT_TRUE(decodeRow(packed, got.data(), decoded.data(), 96));
+    ASSERT_TRUE(decodeRow(blocks, gguf.data(), expected.data(), 96));
+    EXPECT_EQ(decoded, expected);
+    EXPECT_FALSE(packRows(packed, gguf.data(), got.data(), 1, 48));
+  }
+  EXPECT_FALSE(packRows(DC_WS_Q8_0, nullptr, nullptr, 1, 32));
+}
+
 // A store cut short is rejected with a message naming it; a failed writer leaves nothing behind.
 TEST_F(ImportTest, TruncatedStoreIsRejected) {
   Expected<ModelConfig> config = syntheticConfig("tiny", ModelArch::Qwen35, 0, 0);

@@ -190,6 +190,10 @@ static Error runPipeline(const CompileOptions &options, bool &wroteStore) {
     deadWork.prefillLogits = options.prefillLogits;
     passes.addPass(createRemoveDeadWork(deadWork));
   }
+  // The weights the kernels read, in the layout the target's int8-activation kernels load fastest
+  // (a no-op without --act-quant=int8); after every pass that merges or narrows weights.
+  if (enabled("pack-weights") && target->packsWeights)
+    passes.addPass(createPackWeights());
   // The model must still thread its state correctly after the rewrites.
   passes.addPass(createVerifyModel());
   if (failed(passes.run(model)))
@@ -322,7 +326,7 @@ static Error runPipeline(const CompileOptions &options, bool &wroteStore) {
 
 ArrayRef<const char *> graphOptimizationNames() {
   static const char *const names[] = {"fold-norm-scales", "merge-linears", "fuse-elementwise",
-                                      "remove-dead-work"};
+                                      "remove-dead-work", "pack-weights"};
   return names;
 }
 
@@ -332,7 +336,7 @@ Error compileModel(const CompileOptions &options) {
       return createStringError(inconvertibleErrorCode(),
                                "unknown --disable-pass '" + name +
                                    "' (fold-norm-scales, merge-linears, fuse-elementwise, "
-                                   "remove-dead-work or all)");
+                                   "remove-dead-work, pack-weights or all)");
   if (options.prefillLogits != "all" && options.prefillLogits != "last")
     return createStringError(inconvertibleErrorCode(),
                              "unknown --prefill-logits '" + options.prefillLogits + "' (all or last)");

@@ -124,7 +124,7 @@ cl::opt<bool> compileNoSpecialize(
 cl::list<std::string> compileDisablePasses(
     "disable-pass",
     cl::desc("Leave out a graph optimization: fold-norm-scales, merge-linears, fuse-elementwise, "
-             "remove-dead-work, or all (repeatable, comma-separated)"),
+             "remove-dead-work, pack-weights, or all (repeatable, comma-separated)"),
     cl::CommaSeparated, cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
 cl::opt<std::string> compilePrefillLogits(
     "prefill-logits",

@@ -343,6 +343,47 @@ void dc_k_linear_epilogue_q8act_q4_1_g128(const float *x, int64_t T, int64_t K,
                                           void *scratch, float *y);
 
 /*===----------------------------------------------------------------------===*
+ * Packed rows (the delta-pack-weights pass; weight-store dtypes DC_WS_Q8_0_PACKED and
+ * DC_WS_Q4_0_PACKED). A row of K values (K a multiple of 32) holds exactly the values of the GGML
+ * Q8_0 / Q4_0 row it was packed from, in the same number of bytes, rearranged so that the integer
+ * dot-product kernels load codes and scales with whole-register loads:
+ *   Q8_0_PACKED: uint8 c[K], then f16 d[K / 32];        x[k] = (c[k] - 128) * d[k / 32]
+ *   Q4_0_PACKED: uint8 qs[K / 2], then f16 d[K / 32];   x[k] = (nib(k) - 8) * d[k / 32]
+ * c[k] is the Q8_0 code plus 128. qs[16 b .. 16 b + 15] are the 16 qs bytes of Q4_0 block b, so
+ * nib(k), k = 32 b + i, is the low nibble of qs[16 b + i] for i < 16 and the high nibble of
+ * qs[16 b + i - 16] otherwise. A [N, K] matrix is N such rows back to back, each
+ * K / 32 * 34 (Q8_0_PACKED) or K / 32 * 18 (Q4_0_PACKED) bytes.
+ * The linear, lm_head and epilogue kernels take int8 activations exactly as the _q8act_ kernels
+ * above (same arguments, scratch of dc_k_q8act_scratch_bytes(T, K) bytes); the embedding gathers
+ * rows as dc_k_embedding_f32_<w>.
+ *===----------------------------------------------------------------------===*/
+
+void dc_k_linear_q8act_q8_0_packed(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                                   int64_t N, int64_t n_begin, int64_t n_end, void *scratch,
+                                   float *y);
+void dc_k_linear_q8act_q4_0_packed(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                                   int64_t N, int64_t n_begin, int64_t n_end, void *scratch,
+                                   float *y);
+void dc_k_lm_head_q8act_q8_0_packed(const float *x, int64_t T, int64_t H, const uint8_t *weight,
+                                    int64_t V, int64_t v_begin, int64_t v_end, void *scratch,
+                                    float *logits);
+void dc_k_lm_head_q8act_q4_0_packed(const float *x, int64_t T, int64_t H, const uint8_t *weight,
+                                    int64_t V, int64_t v_begin, int64_t v_end, void *scratch,
+                                    float *logits);
+void dc_k_linear_epilogue_q8act_q8_0_packed(const float *x, int64_t T, int64_t K,
+                                            const uint8_t *weight, int64_t N, int32_t epilogue,
+                                            const float *residual, int64_t n_begin,
+                                            int64_t n_end, void *scratch, float *y);
+void dc_k_linear_epilogue_q8act_q4_0_packed(const float *x, int64_t T, int64_t K,
+                                            const uint8_t *weight, int64_t N, int32_t epilogue,
+                                            const float *residual, int64_t n_begin,
+                                            int64_t n_end, void *scratch, float *y);
+void dc_k_embedding_f32_q8_0_packed(const uint8_t *table, int64_t V, int64_t H, const int32_t *ids,
+                                    int64_t t_begin, int64_t t_end, float *y);
+void dc_k_embedding_f32_q4_0_packed(const uint8_t *table, int64_t V, int64_t H, const int32_t *ids,
+                                    int64_t t_begin, int64_t t_end, float *y);
+
+/*===----------------------------------------------------------------------===*
  * Gated DeltaNet.
  *===----------------------------------------------------------------------===*/
 

@@ -50,10 +50,15 @@ typedef enum dc_ws_dtype {
   DC_WS_Q4_1_G64 = 7,  /* f16 scale, f16 min, 32 bytes of codes (36 bytes per 64 values) */
   DC_WS_Q4_0_G128 = 8, /* f16 scale, 64 bytes of codes (66 bytes per 128 values) */
   DC_WS_Q4_1_G128 = 9, /* f16 scale, f16 min, 64 bytes of codes (68 bytes per 128 values) */
+  /* Packed rows for the int8-activation kernels (the delta-pack-weights pass, kernel_abi.h
+   * "Packed rows"): Q8_0 / Q4_0 rearranged row by row, every code of the row first, then the row's
+   * K / 32 f16 scales in block order. Same size as the GGML type; exactly its values. */
+  DC_WS_Q8_0_PACKED = 10, /* K bytes: code + 128 as uint8, value order; K / 32 f16 scales */
+  DC_WS_Q4_0_PACKED = 11, /* K / 2 bytes: the 16 qs bytes of each Q4_0 block in turn; scales */
 } dc_ws_dtype;
 
 /* The largest dc_ws_dtype value; a store with a larger one is rejected. */
-#define DC_WS_DTYPE_MAX DC_WS_Q4_1_G128
+#define DC_WS_DTYPE_MAX DC_WS_Q4_0_PACKED
 
 typedef struct dc_ws_header {
   char magic[8];            /* DC_WS_MAGIC, no NUL */

@@ -28,10 +28,10 @@
 /*---- Compile-time shape specialization -------------------------------------------------------*
  * `deltac compile` rebuilds these kernels for each model with `-include` of a generated header
  * that defines DC_MODEL_DIMS(X, s) as X(s, d0) X(s, d1) ... over the model's row lengths and head
- * dimensions. DC_SPECIALIZE(dim, stmt) then runs `stmt` with DC_DIM bound to a compile-time constant
- * when `dim` equals one of them, so the inlined loops get constant trip counts; any other value (and
- * every call in the prebuilt libraries, which have no header) runs `stmt` with DC_DIM = dim.
- * DC_SPECIALIZE_2 does the same with DC_DIM2 for a second dimension inside the first. */
+ * dimensions. DC_SPECIALIZE(dim, stmt) then runs `stmt` with DC_DIM bound to a compile-time
+ * constant when `dim` equals one of them, so the inlined loops get constant trip counts; any other
+ * value (and every call in the prebuilt libraries, which have no header) runs `stmt` with DC_DIM =
+ * dim. DC_SPECIALIZE_2 does the same with DC_DIM2 for a second dimension inside the first. */
 #ifndef DC_MODEL_DIMS
 #define DC_MODEL_DIMS(X, s)
 #endif
@@ -258,6 +258,59 @@ DC_INLINE float dc_dot(const float *a, const float *b, int64_t n) {
 
 DC_INLINE float dc_sum_squares(const float *a, int64_t n) { return dc_dot(a, a, n); }
 
+/*---- int8 activations (linear_q8act.c, linear_packed.c) --------------------------------------*/
+
+DC_INLINE int64_t dc_align64(int64_t n) { return (n + 63) / 64 * 64; }
+
+/* One block of 32 activations quantized as kernel_abi.h states ("int8 activations"): d = max|x| /
+ * 127 and q = x * (127 / max|x|) rounded to nearest even (the rounding of an f32 add of 1.5 * 2^23,
+ * exact for |v| <= 127), in [-127, 127]. Returns the sum of the codes. import/DeltacQuants.h
+ * (quantizeActivationsQ8) computes the same codes independently. */
+DC_INLINE int32_t dc_q8_quantize_block(const float *restrict xb, int8_t *restrict q,
+                                       float *restrict d) {
+  float m[32];
+  for (int i = 0; i < 32; ++i)
+    m[i] = __builtin_fabsf(xb[i]);
+  for (int width = 16; width > 0; width /= 2)
+    for (int i = 0; i < width; ++i)
+      m[i] = m[i] > m[i + width] ? m[i] : m[i + width];
+  const float amax = m[0];
+  const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+  int32_t sum = 0;
+  for (int i = 0; i < 32; ++i) {
+    float v = xb[i] * id;
+    v = v != v ? 0.0f : v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
+    const float rounded = (v + 0x1.8p23f) - 0x1.8p23f;
+    const int32_t code = (int32_t)rounded;
+    q[i] = (int8_t)code;
+    sum += code;
+  }
+  *d = amax / 127.0f;
+  return sum;
+}
+
+/* The packed-weight kernels (linear_packed.c) quantize the tokens in chunks whose activation data
+ * (codes, per-lane offsets and scales: about 3 bytes per value for Q8_0_PACKED, 2 for
+ * Q4_0_PACKED) stays within DC_PK_CHUNK_BYTES, so it is L2 resident while every weight row of the
+ * call passes by. */
+#define DC_PK_CHUNK_BYTES (256 * 1024)
+
+/* Tokens per chunk for K values of `bytes_per_value` bytes: a multiple of 4, at least 4. */
+DC_INLINE int64_t dc_pk_chunk_tokens(int64_t K, int64_t bytes_per_value) {
+  const int64_t tokens = DC_PK_CHUNK_BYTES / (bytes_per_value * (K > 0 ? K : 1)) / 4 * 4;
+  return tokens < 4 ? 4 : tokens;
+}
+
+/* What the packed kernels need of dc_k_q8act_scratch_bytes(T, K): the larger of their two layouts
+ * (linear_packed.c, "Activation records"), a chunk of tokens rounded up to a multiple of 4, each
+ * token 256 bytes per group of 128 values or 192 bytes per pair of blocks. */
+DC_INLINE int64_t dc_pk_scratch_bytes(int64_t T, int64_t K) {
+  const int64_t groups = (K + 127) / 128 * 256, pairs = (K + 63) / 64 * 192;
+  const int64_t q4 = (dc_min64(T, dc_pk_chunk_tokens(K, 2)) + 3) / 4 * 4 * groups;
+  const int64_t q8 = (dc_min64(T, dc_pk_chunk_tokens(K, 3)) + 3) / 4 * 4 * pairs;
+  return q4 > q8 ? q4 : q8;
+}
+
 /*---- The linear driver ----------------------------------------------------------------------*/
 
 /* Tokens that share one decoded span of a weight row. */
@@ -271,8 +324,9 @@ DC_INLINE float dc_sum_squares(const float *a, int64_t n) { return dc_dot(a, a, 
  * reduced sum to `STORE(tt, sum)`. Each weight span is decoded once for the tile; every sum
  * accumulates in DC_SPAN lanes combined by a fixed tree, so its bits depend only on its x row and
  * the weight row. A macro rather than a function returning the sums: storing the reduced sums to a
- * local array before using them makes clang keep the accumulators in memory (measured: 2x slower). */
-#define DC_LINEAR_TILE(fmt, x, K, row, t0, tokens, STORE)                                         \
+ * local array before using them makes clang keep the accumulators in memory (measured: 2x slower).
+ */
+#define DC_LINEAR_TILE(fmt, x, K, row, t0, tokens, STORE)                                          \
   do {                                                                                             \
     float acc[DC_TOKEN_TILE][DC_SPAN] = {{0}};                                                     \
     for (int64_t k0 = 0; k0 < (K); k0 += DC_SPAN) {                                                \
@@ -294,9 +348,9 @@ DC_INLINE float dc_sum_squares(const float *a, int64_t n) { return dc_dot(a, a, 
 /* y[t, n] = x[t, :] . weight[n, :] for t < T and n in [n_begin, n_end); weight [N, K] in `fmt`,
  * then the epilogue (kernel_abi.h, dc_k_linear_epilogue_*): with DC_K_EPILOGUE_SWIGLU the weight is
  * [2N, K] and y[t, n] = silu(x . weight[n]) * (x . weight[N + n]); a non-NULL residual [T, N] is
- * added last. Every dot product is one DC_LINEAR_TILE, so each has the plain linear's bits; a swiglu
- * output parks its gate sum in y until its up sum is reduced. Callers pass `epilogue` as a constant,
- * so the plain driver carries no epilogue code after inlining. */
+ * added last. Every dot product is one DC_LINEAR_TILE, so each has the plain linear's bits; a
+ * swiglu output parks its gate sum in y until its up sum is reduced. Callers pass `epilogue` as a
+ * constant, so the plain driver carries no epilogue code after inlining. */
 DC_INLINE void dc_linear_rows_impl(enum dc_weight_format fmt, const float *restrict x, int64_t T,
                                    int64_t K, const void *restrict weight, int64_t N,
                                    int32_t epilogue, const float *restrict residual,
@@ -329,9 +383,9 @@ DC_INLINE void dc_linear_rows_impl(enum dc_weight_format fmt, const float *restr
       for (int64_t j = 0; j < outputs; ++j) {
         float *out = y + t0 * N + n0 + j;
         const uint8_t *up = rows + (N + n0 + j) * row_bytes;
-        /* The residual test is hoisted out of the tile (clang does not unswitch it), and the product
-         * and the sum are separate statements, so they round apart (no FMA) as the unfused kernels
-         * do. */
+        /* The residual test is hoisted out of the tile (clang does not unswitch it), and the
+         * product and the sum are separate statements, so they round apart (no FMA) as the unfused
+         * kernels do. */
         if (residual) {
           const float *res = residual + t0 * N + n0 + j;
           DC_LINEAR_TILE(fmt, x, K, up, t0, tokens, {
@@ -350,8 +404,8 @@ DC_INLINE void dc_linear_rows_impl(enum dc_weight_format fmt, const float *restr
 DC_INLINE void dc_linear_rows(enum dc_weight_format fmt, const float *restrict x, int64_t T,
                               int64_t K, const void *restrict weight, int64_t N, int64_t n_begin,
                               int64_t n_end, float *restrict y) {
-  DC_SPECIALIZE(K, dc_linear_rows_impl(fmt, x, T, DC_DIM, weight, N, DC_K_EPILOGUE_NONE, 0,
-                                       n_begin, n_end, y));
+  DC_SPECIALIZE(K, dc_linear_rows_impl(fmt, x, T, DC_DIM, weight, N, DC_K_EPILOGUE_NONE, 0, n_begin,
+                                       n_end, y));
 }
 
 /* The driver with an epilogue; dispatches once so each epilogue gets its own specialized loop. */
@@ -363,8 +417,8 @@ DC_INLINE void dc_linear_rows_epilogue(enum dc_weight_format fmt, const float *r
     DC_SPECIALIZE(K, dc_linear_rows_impl(fmt, x, T, DC_DIM, weight, N, DC_K_EPILOGUE_SWIGLU,
                                          residual, n_begin, n_end, y));
   else
-    DC_SPECIALIZE(K, dc_linear_rows_impl(fmt, x, T, DC_DIM, weight, N, DC_K_EPILOGUE_NONE,
-                                         residual, n_begin, n_end, y));
+    DC_SPECIALIZE(K, dc_linear_rows_impl(fmt, x, T, DC_DIM, weight, N, DC_K_EPILOGUE_NONE, residual,
+                                         n_begin, n_end, y));
 }
 
 #endif /* DELTAC_TARGETS_PORTABLE_KERNEL_INTERNAL_H */

@@ -41,8 +41,6 @@
 #define DC_Q8_ROWS 4   /* weight rows decoded together */
 #define DC_Q8_TOKENS 4 /* tokens sharing one pass over a decoded row tile */
 
-DC_INLINE int64_t dc_align64(int64_t n) { return (n + 63) / 64 * 64; }
-
 /* The scratch of one call, carved in this order (each part 64-byte aligned). */
 struct dc_q8_scratch {
   int8_t *q;  /* [T, K] activation codes */
@@ -55,8 +53,10 @@ struct dc_q8_scratch {
 
 int64_t dc_k_q8act_scratch_bytes(int64_t T, int64_t K) {
   const int64_t blocks = K / DC_Q8_BLOCK;
-  return dc_align64(T * K) + 2 * dc_align64(4 * T * blocks) + dc_align64(DC_Q8_ROWS * K) +
-         2 * dc_align64(4 * DC_Q8_ROWS * blocks);
+  const int64_t unpacked = dc_align64(T * K) + 2 * dc_align64(4 * T * blocks) +
+                           dc_align64(DC_Q8_ROWS * K) + 2 * dc_align64(4 * DC_Q8_ROWS * blocks);
+  const int64_t packed = dc_pk_scratch_bytes(T, K); /* linear_packed.c */
+  return unpacked > packed ? unpacked : packed;
 }
 
 DC_INLINE struct dc_q8_scratch dc_q8_carve(void *scratch, int64_t T, int64_t K) {
@@ -74,33 +74,12 @@ DC_INLINE struct dc_q8_scratch dc_q8_carve(void *scratch, int64_t T, int64_t K) 
 
 /*---- Activation quantization ----------------------------------------------------------------*/
 
-/* One row of K values: per block of 32, d = max|x| / 127 and q = x * (127 / max|x|) rounded to
- * nearest even (the rounding of an f32 add of 1.5 * 2^23, exact for |v| <= 127), in [-127, 127].
- * import/DeltacQuants.h (quantizeActivationsQ8) computes the same codes independently. */
+/* One row of K values, block by block (kernel_internal.h, dc_q8_quantize_block). */
 DC_INLINE void dc_q8_quantize_row(const float *restrict x, int64_t K, int8_t *restrict q,
                                   float *restrict dx, float *restrict sx) {
   for (int64_t b = 0; b < K / DC_Q8_BLOCK; ++b) {
-    const float *xb = x + b * DC_Q8_BLOCK;
-    float m[DC_Q8_BLOCK];
-    for (int i = 0; i < DC_Q8_BLOCK; ++i)
-      m[i] = __builtin_fabsf(xb[i]);
-    for (int width = DC_Q8_BLOCK / 2; width > 0; width /= 2)
-      for (int i = 0; i < width; ++i)
-        m[i] = m[i] > m[i + width] ? m[i] : m[i + width];
-    const float amax = m[0];
-    const float d = amax / 127.0f;
-    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
-    int32_t sum = 0;
-    for (int i = 0; i < DC_Q8_BLOCK; ++i) {
-      float v = xb[i] * id;
-      v = v != v ? 0.0f : v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
-      const float rounded = (v + 0x1.8p23f) - 0x1.8p23f;
-      const int32_t code = (int32_t)rounded;
-      q[b * DC_Q8_BLOCK + i] = (int8_t)code;
-      sum += code;
-    }
-    dx[b] = d;
-    sx[b] = d * (float)sum;
+    const int32_t sum = dc_q8_quantize_block(x + b * DC_Q8_BLOCK, q + b * DC_Q8_BLOCK, &dx[b]);
+    sx[b] = dx[b] * (float)sum;
   }
 }
 

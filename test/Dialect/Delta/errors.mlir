@@ -686,6 +686,12 @@ delta.weight private @w : !delta.qweight<128x64, #delta.quant<storage = i8, grou
 
 // -----
 
+// packed holds only Q8_0 and Q4_0 values (Q4_1 has no packed form).
+// expected-error @+1 {{packed layout holds only Q8_0 and Q4_0 values (group_size 32, f16 scale, symmetric), got #delta.quant<storage = i4, group_size = 32, scale_type = f16, offset_type = f16>}}
+delta.weight private @w : !delta.qweight<128x64, #delta.quant<storage = i4, group_size = 32, scale_type = f16, offset_type = f16>, packed>
+
+// -----
+
 // ggml_blocks Q4_1 needs an f16 offset (f32).
 // expected-error @+1 {{ggml_blocks layout holds only GGUF Q8_0, Q4_0 and Q4_1 blocks}}
 delta.weight private @w : !delta.qweight<128x64, #delta.quant<storage = i4, group_size = 32, scale_type = f16, offset_type = f32>, ggml_blocks>
@@ -1964,3 +1970,17 @@ delta.weight private @d : tensor<8x64xbf16> verbatim = concat_rows(@a)
 // A derivation needs its sources.
 // expected-error @+1 {{'delta.weight' op needs both a derivation and its sources, or neither}}
 "delta.weight"() <{sym_name = "d", type = tensor<8x64xf32>, derivation = #delta<weight_derivation concat_rows>}> : () -> ()
+
+// -----
+
+// pack rearranges GGUF blocks: the source must be a ggml_blocks weight of the same scheme.
+delta.weight private @w : !delta.qweight<8x64, #delta.quant<storage = i4, group_size = 32, scale_type = f16>, ggml_blocks>
+// expected-error @+1 {{'delta.weight' op pack takes one ggml_blocks qweight of the same shape and scheme as '!delta.qweight<8x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, packed>'}}
+delta.weight private @p : !delta.qweight<8x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, packed> = pack(@w)
+
+// -----
+
+// pack produces the packed layout.
+delta.weight private @w : !delta.qweight<8x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks>
+// expected-error @+1 {{'delta.weight' op pack must produce a qweight in the packed layout, got '!delta.qweight<8x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks>'}}
+delta.weight private @p : !delta.qweight<8x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks> = pack(@w)

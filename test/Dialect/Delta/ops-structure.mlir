@@ -14,7 +14,8 @@ delta.weight public @small.f16 : tensor<64xf16>
 delta.weight @small.bf16 : tensor<64xbf16>
 delta.weight private @small.q4 : !delta.qweight<128x64, #delta.quant<storage = i4, group_size = 32, scale_type = f16>, row_major>
 
-// verbatim weights and derived weights (concat_rows, scale_columns[_one_plus]) keep their recipe.
+// verbatim weights and derived weights (concat_rows, scale_columns[_one_plus], pack) keep their
+// recipe; pack may read a verbatim weight, since it only moves bytes.
 // CHECK: delta.weight private @gate : tensor<8x64xbf16> verbatim
 // CHECK: delta.weight private @up : tensor<8x64xbf16> verbatim
 // CHECK: delta.weight private @gate_up : tensor<16x64xbf16> = concat_rows(@gate, @up)
@@ -22,6 +23,8 @@ delta.weight private @small.q4 : !delta.qweight<128x64, #delta.quant<storage = i
 // CHECK: delta.weight private @proj : !delta.qweight<8x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks>
 // CHECK: delta.weight private @proj.scaled : !delta.qweight<8x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks> = scale_columns_one_plus(@proj, @norm)
 // CHECK: delta.weight private @proj.plain : tensor<8x64xf32> = scale_columns(@proj, @norm)
+// CHECK: delta.weight private @q4 : !delta.qweight<8x64, #delta.quant<storage = i4, group_size = 32, scale_type = f16>, ggml_blocks> verbatim
+// CHECK: delta.weight private @q4.packed : !delta.qweight<8x64, #delta.quant<storage = i4, group_size = 32, scale_type = f16>, packed> = pack(@q4)
 delta.weight private @gate : tensor<8x64xbf16> verbatim
 delta.weight private @up : tensor<8x64xbf16> verbatim
 delta.weight private @gate_up : tensor<16x64xbf16> = concat_rows(@gate, @up)
@@ -29,6 +32,8 @@ delta.weight private @norm : tensor<64xf32>
 delta.weight private @proj : !delta.qweight<8x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks>
 delta.weight private @proj.scaled : !delta.qweight<8x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks> = scale_columns_one_plus(@proj, @norm)
 delta.weight private @proj.plain : tensor<8x64xf32> = scale_columns(@proj, @norm)
+delta.weight private @q4 : !delta.qweight<8x64, #delta.quant<storage = i4, group_size = 32, scale_type = f16>, ggml_blocks> verbatim
+delta.weight private @q4.packed : !delta.qweight<8x64, #delta.quant<storage = i4, group_size = 32, scale_type = f16>, packed> = pack(@q4)
 
 // Module-level state declarations: a conv state, a delta-rule state and a KV cache (0.8B shapes).
 // CHECK: delta.state @layers.0.conv_state : tensor<3x6144xf32>
