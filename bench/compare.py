@@ -102,12 +102,14 @@ def gguf_decode_bytes(path):
 
 # ---- deltac --------------------------------------------------------------------------------
 
-def deltac_bench(exe, prompt, gen, threads, runs):
-    results = []
-    for _ in range(runs):
-        out = run([exe, "--bench", "--bench-prompt", str(prompt), "--bench-gen", str(gen),
-                   "--threads", str(threads), "--json"]).stdout
-        results.append(json.loads(out.strip().splitlines()[-1]))
+def deltac_run(exe, prompt, gen, threads):
+    """One timed prefill + decode of a deltac build (its --bench mode)."""
+    out = run([exe, "--bench", "--bench-prompt", str(prompt), "--bench-gen", str(gen),
+               "--threads", str(threads), "--json"]).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def summarize_deltac(results):
     return {
         "prefill_tok_s": statistics.median(r["prefill_tok_s"] for r in results),
         "decode_tok_s": statistics.median(r["decode_tok_s"] for r in results),
@@ -133,22 +135,24 @@ def llama_model(path, threads, ctx, logits_all):
                  n_threads_batch=threads, logits_all=logits_all, verbose=False)
 
 
-def llama_bench(path, prompt, gen, threads, runs, vocab):
-    llm = llama_model(path, threads, prompt + gen + 16, logits_all=False)
+def llama_run(llm, prompt, gen, vocab):
+    """One timed prefill + decode of a loaded llama.cpp model: (prefill tok/s, decode tok/s)."""
     tokens = [(i * 7919 + 1) % vocab for i in range(prompt)]  # the prompt deltac's --bench uses
-    prefill, decode = [], []
-    for _ in range(runs):
-        llm.reset()
-        start = time.perf_counter()
-        llm.eval(tokens)
-        prefill.append(prompt / (time.perf_counter() - start))
-        start = time.perf_counter()
-        for _ in range(gen):
-            # Without logits_all, llama-cpp-python keeps no scores: read the context's logits
-            # of the last evaluated token (the only output row), as deltac's --bench picks greedily.
-            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(vocab,))
-            llm.eval([int(np.argmax(logits))])
-        decode.append(gen / (time.perf_counter() - start))
+    llm.reset()
+    start = time.perf_counter()
+    llm.eval(tokens)
+    prefill = prompt / (time.perf_counter() - start)
+    start = time.perf_counter()
+    for _ in range(gen):
+        # Without logits_all, llama-cpp-python keeps no scores: read the context's logits of the
+        # last evaluated token (the only output row), as deltac's --bench picks greedily.
+        logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(vocab,))
+        llm.eval([int(np.argmax(logits))])
+    return prefill, gen / (time.perf_counter() - start)
+
+
+def summarize_llama(runs):
+    prefill, decode = [r[0] for r in runs], [r[1] for r in runs]
     return {"prefill_tok_s": statistics.median(prefill), "decode_tok_s": statistics.median(decode),
             "prefill_runs": prefill, "decode_runs": decode}
 
@@ -226,13 +230,20 @@ def bench_size(args, size, gbs):
 
     for scheme, gguf_type in (("int8", "q8_0"), ("int4", "q4_0")):
         exe = os.path.join(work, f"deltac-{scheme}")
-        log(f"[{size}] bench deltac {scheme}")
-        d = deltac_bench(exe, args.prompt, args.gen, args.threads, args.runs)
+        # The engines' runs alternate, so a slow spell of this shared machine (its memory bandwidth
+        # varies by tens of percent from minute to minute) falls on both rather than on one.
+        log(f"[{size}] bench deltac {scheme} and llama.cpp {gguf_type}, {args.runs} runs each")
+        llm = llama_model(gguf[gguf_type], args.threads, args.prompt + args.gen + 16,
+                          logits_all=False)
+        d_runs, l_runs = [], []
+        for _ in range(args.runs):
+            d_runs.append(deltac_run(exe, args.prompt, args.gen, args.threads))
+            l_runs.append(llama_run(llm, args.prompt, args.gen, vocab))
+        del llm
+        d, l = summarize_deltac(d_runs), summarize_llama(l_runs)
         d["decode_bytes"] = decode_bytes_per_token(store_tensors(args.deltac, exe + ".dcw"))
         d.update(compare(reference, np.concatenate(
             [deltac_logits(exe + "-kl", t, vocab, work, args.threads) for t in prompts])))
-        log(f"[{size}] bench llama.cpp {gguf_type}")
-        l = llama_bench(gguf[gguf_type], args.prompt, args.gen, args.threads, args.runs, vocab)
         l["decode_bytes"] = gguf_decode_bytes(gguf[gguf_type])
         l.update(compare(reference, np.concatenate(
             [llama_logits(gguf[gguf_type], t, args.threads) for t in prompts])))
@@ -288,8 +299,8 @@ def main():
         r = bench_size(args, size, gbs)
         all_results["sizes"].append(r)
         print_table(r, gbs, args.threads)
-    with open(os.path.join(args.work, "results.json"), "w") as f:
-        json.dump(all_results, f, indent=1)
+        with open(os.path.join(args.work, "results.json"), "w") as f:  # after each size
+            json.dump(all_results, f, indent=1)
 
 
 if __name__ == "__main__":
