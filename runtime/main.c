@@ -1,26 +1,24 @@
 /*===- main.c - the command line of every generated executable ------------===*
  *
- * A compiled model links this file, the runtime and its kernels into one executable that runs the
- * model: `model --tokens 1,2,3 -n 16`. It depends only on the C library family (libc, libm,
- * libpthread). docs/runtime.md describes the options; `--help` lists them.
+ * A compiled model links this file, cli_text.c, cli_common.c, the runtime and its kernels into one
+ * executable that runs the model: `model -p "text"`, `model --chat`, or `model --tokens 1,2,3 -n 16`.
+ * It depends only on the C library family (libc, libm, libpthread). docs/runtime.md describes the
+ * options; `--help` lists them.
  *
  * Errors: one line `error: <what>` on stderr; exit status 2 for a bad command line (including a
  * prompt that does not fit the model), 1 for anything else.
  *===----------------------------------------------------------------------===*/
 
+#include "cli.h"
 #include "deltac/program.h"
-#include "deltac/runtime.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 /* The weight store of an executable compiled with --embed-weights (Compile.cpp emits them with
@@ -28,32 +26,28 @@
 extern const uint8_t dc_embedded_weights[] __attribute__((weak));
 extern const uint8_t dc_embedded_weights_end[] __attribute__((weak));
 
-#define DC_EXIT_ERROR 1
-#define DC_EXIT_USAGE 2
-
-typedef struct dc_options {
-  int32_t *tokens;
-  int64_t token_count;
-  int64_t generate;
-  dc_sampler_params sampler;
-  int32_t threads;
-  const char *weights;
-  const char *dump_logits;
-  int bench;
-  int64_t bench_prompt;
-  int64_t bench_gen;
-  int json;
-} dc_options;
+/* The tokenizer blob (docs/tokenizer.md) of a model compiled from a checkpoint that has one; null
+ * otherwise. */
+extern const uint8_t dc_embedded_tokenizer[] __attribute__((weak));
+extern const uint8_t dc_embedded_tokenizer_end[] __attribute__((weak));
 
 static const char *dc_program_name = "model";
 
 static void dc_usage(FILE *out) {
   fprintf(out,
           "usage: %s [options]\n"
-          "Runs the compiled model on a prompt of token ids and prints the generated ids.\n"
+          "Runs the compiled model on a prompt and prints what it generates.\n"
           "\n"
-          "  --tokens LIST         prompt token ids, comma-separated (1,2,3)\n"
-          "  -n N                  tokens to generate (default 16)\n"
+          "  -p, --prompt TEXT     prompt text; the generated text streams to stdout\n"
+          "  -f, --file FILE       prompt text read from FILE\n"
+          "  --chat                chat with the model's ChatML template: with -p or -f one turn,\n"
+          "                        else one user message per line of stdin (/exit ends)\n"
+          "  --system TEXT         the system message of the chat\n"
+          "  --think, --no-think   let the model think first (the template's default), or not\n"
+          "  --ignore-eos          do not stop at the end-of-turn and end-of-text tokens\n"
+          "  --tokens LIST         prompt token ids, comma-separated (1,2,3); prints the generated ids\n"
+          "  -n N                  tokens to generate (default 16 for --tokens, 512 for text,\n"
+          "                        fewer when the context fills)\n"
           "  --temp T              sampling temperature (default 0: greedy)\n"
           "  --top-k K             keep the K most likely tokens (default 0: off)\n"
           "  --top-p P             keep the most likely tokens up to mass P (default 1: off)\n"
@@ -66,27 +60,10 @@ static void dc_usage(FILE *out) {
           "  --bench               time a prefill and decode steps instead of running a prompt\n"
           "  --bench-prompt N      prefill tokens for --bench (default 512)\n"
           "  --bench-gen M         decode steps for --bench (default 128)\n"
-          "  --json                print one JSON object on stdout (statistics, and the tokens)\n"
+          "  --json                print one JSON object on stdout (statistics, the tokens and the\n"
+          "                        text); one per turn in a chat\n"
           "  -h, --help            this text\n",
           dc_program_name);
-}
-
-static void dc_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
-static void dc_error(const char *format, ...) {
-  fflush(stdout);
-  va_list args;
-  va_start(args, format);
-  fputs("error: ", stderr);
-  vfprintf(stderr, format, args);
-  fputc('\n', stderr);
-  va_end(args);
-}
-
-/* Prints the status as an error line, frees it, and returns `code`. */
-static int dc_fail(dc_status *status, int code) {
-  dc_error("%s", dc_status_message(status));
-  dc_status_free(status);
-  return code;
 }
 
 static int dc_parse_int(const char *option, const char *text, int64_t min, int64_t max,
@@ -164,6 +141,7 @@ static int dc_parse_tokens(const char *text, dc_options *o) {
 
 /* Returns 0 to go on, or the exit status. */
 static int dc_parse_args(int argc, char **argv, dc_options *o) {
+  int think_given = 0;
   for (int i = 1; i < argc; ++i) {
     const char *arg = argv[i];
     if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
@@ -176,6 +154,19 @@ static int dc_parse_args(int argc, char **argv, dc_options *o) {
     }
     if (!strcmp(arg, "--json")) {
       o->json = 1;
+      continue;
+    }
+    if (!strcmp(arg, "--chat")) {
+      o->chat = 1;
+      continue;
+    }
+    if (!strcmp(arg, "--think") || !strcmp(arg, "--no-think")) {
+      o->think = !strcmp(arg, "--think");
+      think_given = 1;
+      continue;
+    }
+    if (!strcmp(arg, "--ignore-eos")) {
+      o->ignore_eos = 1;
       continue;
     }
     /* Every other option takes a value: `--opt VALUE` or `--opt=VALUE`. */
@@ -191,7 +182,8 @@ static int dc_parse_args(int argc, char **argv, dc_options *o) {
     }
     static const char *const with_value[] = {
         "--tokens", "-n",        "--temp",    "--top-k",       "--top-p",        "--min-p",
-        "--seed",   "--threads", "--weights", "--dump-logits", "--bench-prompt", "--bench-gen"};
+        "--seed",   "--threads", "--weights", "--dump-logits", "--bench-prompt", "--bench-gen",
+        "-p",       "--prompt",  "-f",        "--file",        "--system"};
     int known = 0;
     for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); ++k)
       known |= !strcmp(name, with_value[k]);
@@ -210,6 +202,12 @@ static int dc_parse_args(int argc, char **argv, dc_options *o) {
     int64_t n = 0;
     if (!strcmp(name, "--tokens")) {
       ok = dc_parse_tokens(value, o);
+    } else if (!strcmp(name, "-p") || !strcmp(name, "--prompt")) {
+      o->prompt = value;
+    } else if (!strcmp(name, "-f") || !strcmp(name, "--file")) {
+      o->prompt_file = value;
+    } else if (!strcmp(name, "--system")) {
+      o->system = value;
     } else if (!strcmp(name, "-n")) {
       ok = dc_parse_int(name, value, 0, INT32_MAX, &o->generate);
     } else if (!strcmp(name, "--temp")) {
@@ -250,60 +248,29 @@ static int dc_parse_args(int argc, char **argv, dc_options *o) {
     if (!ok)
       return DC_EXIT_USAGE;
   }
-  if (!o->bench && !o->tokens) {
-    dc_error("no prompt: pass --tokens 1,2,3 (or --bench)");
+  const int sources = !!o->tokens + !!o->prompt + !!o->prompt_file + !!o->bench;
+  if (sources == 0 && !o->chat) {
+    dc_error("no prompt: pass -p TEXT, -f FILE, --chat, --tokens 1,2,3 or --bench");
     return DC_EXIT_USAGE;
   }
-  if (o->bench && o->dump_logits) {
-    dc_error("--dump-logits does not go with --bench");
+  if (sources > 1) {
+    dc_error("give one of -p, -f, --tokens and --bench");
+    return DC_EXIT_USAGE;
+  }
+  if (o->chat && (o->tokens || o->bench)) {
+    dc_error("--chat takes its prompt from -p, -f or stdin, not from %s",
+             o->tokens ? "--tokens" : "--bench");
+    return DC_EXIT_USAGE;
+  }
+  if (!o->chat && (o->system || think_given)) {
+    dc_error("%s goes with --chat", o->system ? "--system" : "--think/--no-think");
+    return DC_EXIT_USAGE;
+  }
+  if (o->dump_logits && !o->tokens) {
+    dc_error("--dump-logits goes with --tokens");
     return DC_EXIT_USAGE;
   }
   return 0;
-}
-
-static double dc_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* The peak resident set of this program. Linux's VmHWM belongs to the address space exec created;
- * getrusage's ru_maxrss survives execve, so a program started by a large process (a Python
- * benchmark holding logits) would report its parent's peak. ru_maxrss is the fallback elsewhere. */
-static uint64_t dc_peak_rss_bytes(void) {
-  FILE *status = fopen("/proc/self/status", "r");
-  if (status) {
-    char line[256];
-    unsigned long long kib = 0;
-    int found = 0;
-    while (!found && fgets(line, sizeof line, status))
-      found = sscanf(line, "VmHWM: %llu kB", &kib) == 1;
-    fclose(status);
-    if (found)
-      return (uint64_t)kib * 1024u;
-  }
-  struct rusage usage;
-  if (getrusage(RUSAGE_SELF, &usage) != 0)
-    return 0;
-  return (uint64_t)usage.ru_maxrss * 1024u; /* KiB on Linux */
-}
-
-static double dc_rate(int64_t tokens, double seconds) {
-  return seconds > 0 ? (double)tokens / seconds : 0.0;
-}
-
-/* A JSON string literal of `s` on `out`. */
-static void dc_json_string(FILE *out, const char *s) {
-  fputc('"', out);
-  for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; ++c) {
-    if (*c == '"' || *c == '\\')
-      fprintf(out, "\\%c", *c);
-    else if (*c < 0x20)
-      fprintf(out, "\\u%04x", *c);
-    else
-      fputc(*c, out);
-  }
-  fputc('"', out);
 }
 
 /* The executable's own path + ".dcw", through /proc/self/exe so any working directory works.
@@ -319,13 +286,6 @@ static char *dc_default_weights(void) {
     snprintf(path, (size_t)n + 5, "%s.dcw", exe);
   return path;
 }
-
-typedef struct dc_run {
-  dc_model *model;
-  dc_session *session;
-  dc_sampler *sampler;
-  int64_t vocab;
-} dc_run;
 
 static int dc_write_rows(FILE *file, const char *path, const float *rows, int64_t count,
                          int64_t vocab) {
@@ -435,10 +395,9 @@ static int dc_generate(const dc_options *o, dc_run *r) {
   const int32_t threads = dc_session_threads(r->session);
   const uint64_t rss = dc_peak_rss_bytes();
   if (o->json) {
-    printf("{\"tokens\": [");
-    for (int64_t i = 0; i < o->generate; ++i)
-      printf(i ? ", %" PRId32 : "%" PRId32, generated[i]);
-    printf("], \"prompt_tokens\": %" PRId64 ", \"prefill_s\": %.6f, \"prefill_tok_s\": %.3f, "
+    printf("{\"tokens\": ");
+    dc_json_ids(stdout, generated, o->generate);
+    printf(", \"prompt_tokens\": %" PRId64 ", \"prefill_s\": %.6f, \"prefill_tok_s\": %.3f, "
            "\"generated_tokens\": %" PRId64 ", \"decode_steps\": %" PRId64
            ", \"decode_s\": %.6f, \"decode_tok_s\": %.3f, \"peak_rss_bytes\": %" PRIu64
            ", \"threads\": %" PRId32 "}\n",
@@ -525,7 +484,8 @@ int main(int argc, char **argv) {
     dc_program_name = argv[0];
   dc_options o;
   memset(&o, 0, sizeof(o));
-  o.generate = 16;
+  o.generate = -1;
+  o.think = 1;
   o.bench_prompt = 512;
   o.bench_gen = 128;
   dc_sampler_params_init(&o.sampler);
@@ -534,6 +494,8 @@ int main(int argc, char **argv) {
     free(o.tokens);
     return rc < 0 ? 0 : rc;
   }
+  if (o.tokens && o.generate < 0)
+    o.generate = 16;
 
   char *default_weights = NULL;
   const char *weights = o.weights;
@@ -559,12 +521,17 @@ int main(int argc, char **argv) {
     status = dc_session_create(r.model, o.threads, &r.session);
   if (!status)
     status = dc_sampler_create(&o.sampler, &r.sampler);
+  if (!status && dc_embedded_tokenizer && !o.tokens && !o.bench)
+    status = dc_tokenizer_open(dc_embedded_tokenizer,
+                               (size_t)(dc_embedded_tokenizer_end - dc_embedded_tokenizer),
+                               &r.tokenizer);
   if (status) {
     rc = dc_fail(status, DC_EXIT_ERROR);
   } else {
     r.vocab = dc_model_vocab_size(r.model);
-    rc = o.bench ? dc_bench(&o, &r) : dc_generate(&o, &r);
+    rc = o.bench ? dc_bench(&o, &r) : o.tokens ? dc_generate(&o, &r) : dc_run_text(&o, &r);
   }
+  dc_tokenizer_close(r.tokenizer);
   dc_sampler_destroy(r.sampler);
   dc_session_destroy(r.session);
   dc_model_close(r.model);

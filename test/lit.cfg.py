@@ -1,5 +1,6 @@
 # lit configuration for deltac's regression tests (MLIR files under test/ driven through delta-opt).
 import os
+import shutil
 import sys
 
 import lit.formats
@@ -12,6 +13,8 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.deltac_obj_root, "test")
 
 config.substitutions.append(("%python", sys.executable))
+# The build tree's CMake package (deltacConfig.cmake), for -Ddeltac_DIR in test/Compile/emit-lib-cmake.test.
+config.substitutions.append(("%deltac_dir", config.deltac_obj_root))
 
 # deltac's tools first, then LLVM's FileCheck and not.
 config.environment["PATH"] = os.pathsep.join(
@@ -28,3 +31,7 @@ if {"avx2", "fma"} <= flags:
     config.available_features.add("avx2")
 if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:
     config.available_features.add("avx512")
+
+# util-linux's `script` runs a command on a pseudo-terminal (test/Compile/compile-progress-tty.test).
+if shutil.which("script"):
+    config.available_features.add("pty")

@@ -179,6 +179,25 @@ TEST_F(RuntimeCli, BadCommandLinesExitWithTwo) {
   Result help = run("--help");
   EXPECT_EQ(help.exitCode, 0);
   EXPECT_NE(help.out.find("--dump-logits"), std::string::npos);
+  EXPECT_NE(help.out.find("--chat"), std::string::npos);
+}
+
+// Text prompts and the chat need a tokenizer; the fake model (like a model compiled from a
+// checkpoint without one) has none, and says so instead of running. The text options' own
+// combinations are checked before anything is opened.
+TEST_F(RuntimeCli, TextOptionsWithoutATokenizer) {
+  const std::string w = "--weights '" + store + "' ";
+  expectError(run(w + "-p hello"), 2, "without a tokenizer");
+  expectError(run(w + "--prompt=hello -n 2"), 2, "--tokens");
+  expectError(run(w + "--chat < /dev/null"), 2, "without a tokenizer");
+  expectError(run(w + "-f '" + dir.file("absent.txt") + "'"), 2, "without a tokenizer");
+  expectError(run(w + "-p hello --tokens 1"), 2, "give one of -p, -f, --tokens and --bench");
+  expectError(run(w + "-p hello -f x.txt"), 2, "give one of");
+  expectError(run(w + "--chat --tokens 1"), 2, "--chat takes its prompt from -p, -f or stdin");
+  expectError(run(w + "-p hello --system 'be brief'"), 2, "--system goes with --chat");
+  expectError(run(w + "-p hello --no-think"), 2, "--think/--no-think goes with --chat");
+  expectError(run(w + "-p hello --dump-logits x"), 2, "--dump-logits goes with --tokens");
+  expectError(run(w + "-p"), 2, "-p needs a value");
 }
 
 TEST_F(RuntimeCli, WeightsOfAnotherModelAreRefused) {

@@ -16,7 +16,7 @@ struct CompileOptions {
   std::string input;        ///< HF directory or GGUF file
   std::string output;       ///< the artifact --emit asks for
   std::string target = "host";
-  std::string emit = "exe"; ///< mlir | kernels | llvm | obj | exe
+  std::string emit = "exe"; ///< mlir | kernels | llvm | obj | exe | lib
   std::string dtype = "f32"; ///< f32 | bf16: how float weights are stored (GGML blocks stay)
   std::string quant;         ///< --quant: scheme of every projection (import/QuantPolicy.h)
   bool quantAsym = false;    ///< int4 with a per-group min
@@ -27,6 +27,7 @@ struct CompileOptions {
   int64_t maxContext = 4096;
   int64_t maxTokens = 0;    ///< largest prefill step; 0: min(512, maxContext)
   bool embedWeights = false; ///< carry the weight store inside the executable
+  bool embedTokenizer = true; ///< carry the checkpoint's tokenizer (if it has one) inside it
   bool specializeKernels = true; ///< rebuild the kernels with the model's sizes as constants
   /// Graph optimizations to leave out (--disable-pass): names from graphOptimizationNames(), or "all".
   std::vector<std::string> disabledPasses;
@@ -42,8 +43,10 @@ llvm::ArrayRef<const char *> graphOptimizationNames();
 llvm::Expected<QuantPolicy> quantPolicy(const CompileOptions &options);
 
 /// Runs import, the graph passes, lowering to kernel calls, LLVM IR, object emission and linking,
-/// stopping after `emit`. The weight store is written next to the output (OUTPUT.dcw). Prints a
-/// summary with the time of each phase to stderr.
+/// stopping after `emit`. The weight store is written next to the output (OUTPUT.dcw). `lib` writes
+/// a static library, its C header and the store instead of an executable (docs/design/compile.md,
+/// "Libraries"). Shows the phases as they run when `progress` is set, and prints a summary with the
+/// files written and the time of each phase to stderr. On failure, removes what it wrote.
 llvm::Error compileModel(const CompileOptions &options);
 
 } // namespace deltac

@@ -42,7 +42,8 @@ namespace {
 cl::SubCommand importCmd("import", "Import a Hugging Face directory or GGUF file");
 cl::SubCommand synthCmd("synth", "Synthesize a random-weight checkpoint at real shapes");
 cl::SubCommand inspectCmd("inspect", "Summarize a weight store (.dcw) or a checkpoint");
-cl::SubCommand compileCmd("compile", "Compile a checkpoint into an executable for a target");
+cl::SubCommand compileCmd("compile",
+                          "Compile a checkpoint into an executable (or a library) for a target");
 cl::SubCommand evalCmd("eval", "Compare a quantized build of a model with its f32 build");
 
 cl::OptionCategory category("deltac options");
@@ -85,12 +86,17 @@ cl::opt<uint64_t> synthShardBytes("max-shard-bytes",
 // compile
 cl::opt<std::string> compileInput(cl::Positional, cl::desc("<HF directory | file.gguf>"),
                                   cl::Required, cl::sub(compileCmd), cl::cat(category));
-cl::opt<std::string> compileOutput("o", cl::desc("Output file (the executable, or the --emit artifact)"),
+cl::opt<std::string> compileOutput("o",
+                                   cl::desc("Output file (the executable, or the --emit artifact); "
+                                            "--emit=lib: DIR/NAME, writing DIR/libNAME.a, "
+                                            "DIR/NAME.h, DIR/deltac/runtime.h, DIR/NAME.dcw"),
                                    cl::Required, cl::value_desc("file"), cl::sub(compileCmd),
                                    cl::cat(category));
 cl::opt<std::string> compileTarget("target", cl::desc("host, x86-64-avx2 or x86-64-avx512"),
                                    cl::init("host"), cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
-cl::opt<std::string> compileEmit("emit", cl::desc("Stop after a phase: mlir, kernels, llvm, obj, exe"),
+cl::opt<std::string> compileEmit("emit",
+                                 cl::desc("Stop after a phase: mlir, kernels, llvm, obj, exe; or lib "
+                                          "(a static library and a C header, no main)"),
                                  cl::init("exe"), cl::sub(compileCmd), cl::cat(category));
 cl::opt<std::string> compileDType("dtype", cl::desc("Float weights in the executable: f32 or bf16"),
                                   cl::init("f32"), cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
@@ -131,8 +137,12 @@ cl::opt<std::string> compilePrefillLogits(
     cl::desc("Logits a prefill returns: all (every prompt position, the default) or last (the next "
              "token's only: faster, for generation)"),
     cl::init("all"), cl::sub(compileCmd), cl::cat(category));
+cl::opt<bool> compileNoTokenizer(
+    "no-tokenizer",
+    cl::desc("Leave the checkpoint's tokenizer out (the executable then takes --tokens only)"),
+    cl::sub(compileCmd), cl::cat(category));
 cl::opt<bool> compileEmbed("embed-weights",
-                           cl::desc("Put the weights inside the executable (no .dcw file)"),
+                           cl::desc("Put the weights inside the executable or library (no .dcw file)"),
                            cl::sub(compileCmd), cl::cat(category));
 cl::opt<std::string> compileDump("dump-phases-to", cl::desc("Keep every phase's artifact here"),
                                  cl::value_desc("dir"), cl::sub(compileCmd), cl::cat(category));
@@ -275,6 +285,7 @@ CompileOptions compileOptionsFromFlags(StringRef input, StringRef output) {
   options.emit = compileEmit;
   options.dtype = compileDType;
   options.embedWeights = compileEmbed;
+  options.embedTokenizer = !compileNoTokenizer;
   options.specializeKernels = !compileNoSpecialize;
   options.disabledPasses.assign(compileDisablePasses.begin(), compileDisablePasses.end());
   options.prefillLogits = compilePrefillLogits;
