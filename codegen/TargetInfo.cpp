@@ -20,6 +20,30 @@ const std::vector<TargetInfo> &allTargets() {
                  "DeltacKernels_x86_64_v3", "-march=x86-64-v3", "x86-64 with AVX2 and FMA (x86-64-v3)"});
     t.push_back({"x86-64-avx512", "x86_64-pc-linux-gnu", "x86-64-v4", "", 512,
                  "DeltacKernels_x86_64_v4", "-march=x86-64-v4", "x86-64 with AVX-512 (x86-64-v4)"});
+    // 64-bit Arm Linux (glibc), one entry per instruction-set level. The libraries are built only
+    // where the C compiler cross-compiles for aarch64 (targets/portable/CMakeLists.txt); clang
+    // finds Debian's cross libc and linker (libc6-dev-arm64-cross, binutils-aarch64-linux-gnu) by
+    // the triple alone.
+    auto arm64 = [](const char *name, const char *features, const char *kernelLibrary,
+                    const char *march, const char *description) {
+      TargetInfo a = {
+          name,       "aarch64-unknown-linux-gnu", "generic", features, 128, kernelLibrary, march,
+          description};
+      a.runtimeLibrary = "DeltacRuntime_aarch64";
+      a.runtimeMainLibrary = "DeltacRuntimeMain_aarch64";
+      a.emulator = "qemu-aarch64 -L /usr/aarch64-linux-gnu";
+      a.missingLibraries = "this deltac was built without the arm64 libraries: install "
+                           "g++-aarch64-linux-gnu libc6-dev-arm64-cross and rebuild";
+      return a;
+    };
+    t.push_back(arm64("arm64", "+v8a,+fp-armv8,+neon", "DeltacKernels_arm64", "-march=armv8-a",
+                      "64-bit Arm (Armv8-A with NEON)"));
+    t.push_back(arm64("arm64-dotprod", "+v8.2a,+fp-armv8,+neon,+dotprod",
+                      "DeltacKernels_arm64_dotprod", "-march=armv8.2-a+dotprod",
+                      "64-bit Arm with the int8 dot product (Armv8.2-A+dotprod)"));
+    t.push_back(arm64("arm64-i8mm", "+v8.6a,+fp-armv8,+neon,+dotprod,+i8mm",
+                      "DeltacKernels_arm64_i8mm", "-march=armv8.6-a+dotprod+i8mm",
+                      "64-bit Arm with the int8 matrix multiply (Armv8.6-A+i8mm)"));
     return t;
   }();
   return targets;

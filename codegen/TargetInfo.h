@@ -29,6 +29,16 @@ struct TargetInfo {
   /// The target's int8-activation kernels read packed rows (kernel_abi.h, "Packed rows"), so
   /// `delta-pack-weights` repacks Q8_0 / Q4_0 weights for them.
   bool packsWeights = true;
+  /// CMake names of the runtime libraries built for the target's architecture: the runtime, and the
+  /// main() of a generated executable (runtime/CMakeLists.txt).
+  std::string runtimeLibrary = "DeltacRuntime";
+  std::string runtimeMainLibrary = "DeltacRuntimeMain";
+  /// The command line that runs the target's executables on the x86-64 development machines, the
+  /// executable and its arguments appended (empty: they run natively).
+  std::string emulator;
+  /// The error of a deltac built without the target's libraries, saying how to get them (empty:
+  /// they are always built, and the error names the missing library).
+  std::string missingLibraries;
 };
 
 /// The targets this deltac supports.

@@ -7,6 +7,8 @@ APT_PACKAGES=(
   cmake ninja-build g++ python3 python3-pip
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22 libclang-rt-22-dev
   libgtest-dev googletest
+  # the arm64 targets: the aarch64 cross libc and linker clang links with, and qemu to run the result
+  g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )
 
 missing=()

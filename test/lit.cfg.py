@@ -32,6 +32,13 @@ if {"avx2", "fma"} <= flags:
 if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:
     config.available_features.add("avx512")
 
+# Debian's qemu-user and aarch64 cross libc run the arm64 targets' executables
+# (test/Compile/compile-arm64.test); scripts/setup.sh installs them, and the build then also has the
+# arm64 libraries (targets/portable/CMakeLists.txt).
+if shutil.which("qemu-aarch64") and os.path.exists("/usr/aarch64-linux-gnu/lib/libc.so.6"):
+    config.available_features.add("qemu-aarch64")
+    config.substitutions.append(("%qemu-aarch64", "qemu-aarch64 -L /usr/aarch64-linux-gnu"))
+
 # util-linux's `script` runs a command on a pseudo-terminal (test/Compile/compile-progress-tty.test).
 if shutil.which("script"):
     config.available_features.add("pty")

@@ -105,6 +105,31 @@ const Resources &resources() {
   return found;
 }
 
+/// The static libraries an executable (`withMain`) or a library for `target` links, in link order,
+/// with the prebuilt kernels unless they are specialized: resolved before any work, so that a
+/// deltac built without a target's libraries says so at once (and how to get them).
+Expected<std::vector<std::string>> linkLibraries(const Resources &res, const TargetInfo &target,
+                                                 bool withMain, bool prebuiltKernels) {
+  std::vector<StringRef> names;
+  if (withMain)
+    names.push_back(target.runtimeMainLibrary);
+  names.push_back(target.runtimeLibrary);
+  if (prebuiltKernels)
+    names.push_back(target.kernelLibrary);
+  std::vector<std::string> paths;
+  for (StringRef name : names) {
+    Expected<std::string> path = res.library(name);
+    if (!path) {
+      if (target.missingLibraries.empty())
+        return path.takeError();
+      consumeError(path.takeError());
+      return createStringError(inconvertibleErrorCode(), target.missingLibraries);
+    }
+    paths.push_back(std::move(*path));
+  }
+  return paths;
+}
+
 /// The time of each phase, and the progress line that shows which one runs.
 class PhaseTimer {
 public:
@@ -382,6 +407,16 @@ static Error runPipeline(const CompileOptions &options, std::vector<std::string>
     return createStringError(inconvertibleErrorCode(),
                              "--max-tokens must be between 1 and --max-context");
   bool library = options.emit == "lib";
+  const Resources &res = resources();
+  LinkInputs link;
+  link.driver = kLinkDriver;
+  if (library || options.emit == "exe") {
+    Expected<std::vector<std::string>> libraries =
+        linkLibraries(res, *target, !library, !options.specializeKernels);
+    if (!libraries)
+      return libraries.takeError();
+    link.libraries = std::move(*libraries);
+  }
   LibraryLayout layout;
   if (library) {
     Expected<LibraryLayout> found = libraryLayout(options);
@@ -561,19 +596,12 @@ static Error runPipeline(const CompileOptions &options, std::vector<std::string>
 
   // 7. The kernels, rebuilt with the model's sizes as compile-time constants (or the prebuilt,
   // generic library with --no-specialize-kernels).
-  const Resources &res = resources();
-  LinkInputs link;
-  link.driver = kLinkDriver;
   std::vector<std::string> objects = {objectPath};
   std::string kernelDir = dump ? dumpPath("kernels") : withSuffix(prefix, ".kernels");
   scope_exit removeKernelDir([&] {
     if (!dump)
       sys::fs::remove_directories(kernelDir);
   });
-  // A library has no main(): the user's program brings its own.
-  std::vector<StringRef> libraries = {"DeltacRuntime"};
-  if (!library)
-    libraries.insert(libraries.begin(), "DeltacRuntimeMain");
   if (options.specializeKernels) {
     timer.begin("kernels");
     if (std::error_code ec = sys::fs::create_directories(kernelDir))
@@ -585,19 +613,11 @@ static Error runPipeline(const CompileOptions &options, std::vector<std::string>
       return kernels.takeError();
     objects.insert(objects.end(), kernels->begin(), kernels->end());
     timer.done();
-  } else {
-    libraries.push_back(target->kernelLibrary);
   }
 
   // 8. Executable (program + kernels + runtime + main), or library (the same without main, plus
   // the header's functions).
   timer.begin(library ? "archive" : "link");
-  for (StringRef lib : libraries) {
-    Expected<std::string> path = res.library(lib);
-    if (!path)
-      return path.takeError();
-    link.libraries.push_back(*path);
-  }
   if (options.embedWeights) {
     std::string weightsObject = withSuffix(prefix, ".weights.o");
     temporaries.push_back(weightsObject);
@@ -691,6 +711,8 @@ static Error runPipeline(const CompileOptions &options, std::vector<std::string>
     file("tokenizer", "embedded", sizeText(tokenizer->size()));
   else
     file("tokenizer", "none", "(the model takes token ids only)");
+  if (!library && !target->emulator.empty())
+    errs() << formatv("  {0,-10} {1} {2}\n", "run with", target->emulator, artifact);
   errs() << formatv("  {0} weights, {1} states ({2:f1} MiB), {3} kernel calls, arena {4:f1} MiB "
                     "at {5} tokens\n",
                     summary.weights, summary.states, double(summary.stateBytes) / (1 << 20),

@@ -2,6 +2,7 @@
 
 #include "Eval.h"
 
+#include "codegen/TargetInfo.h"
 #include "import/FileIO.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -19,18 +20,33 @@ using namespace llvm;
 namespace deltac {
 namespace {
 
-/// Runs `binary` on `tokens` (no generation) and returns the logits of every position.
-Expected<std::vector<float>> promptLogits(StringRef binary, const std::vector<int32_t> &tokens,
-                                          StringRef dumpPath) {
+/// Runs `binary` on `tokens` (no generation) and returns the logits of every position. `emulator`
+/// (TargetInfo::emulator) is the command line that runs the target's executables here, if any.
+Expected<std::vector<float>> promptLogits(StringRef binary, StringRef emulator,
+                                          const std::vector<int32_t> &tokens, StringRef dumpPath) {
   std::string list;
   for (int32_t t : tokens)
     list += (list.empty() ? "" : ",") + std::to_string(t);
-  std::vector<StringRef> argv = {binary, "--tokens", list, "-n", "0", "--dump-logits", dumpPath};
+  SmallVector<StringRef> words;
+  emulator.split(words, ' ', -1, /*KeepEmpty=*/false);
+  std::vector<StringRef> argv(words.begin(), words.end());
+  for (StringRef arg : {binary, StringRef("--tokens"), StringRef(list), StringRef("-n"),
+                        StringRef("0"), StringRef("--dump-logits"), dumpPath})
+    argv.push_back(arg);
+  std::string program = binary.str();
+  if (!words.empty()) {
+    ErrorOr<std::string> found = sys::findProgramByName(words.front());
+    if (!found)
+      return createStringError(inconvertibleErrorCode(),
+                               "cannot find " + words.front() + ", which runs " + binary +
+                                   " on this machine");
+    program = *found;
+  }
   // The binary's statistics and errors go to a log next to the dump; an error quotes its last line.
   std::string log = (dumpPath + ".log").str();
   std::optional<StringRef> redirects[] = {StringRef(""), StringRef(""), StringRef(log)};
   std::string message;
-  int status = sys::ExecuteAndWait(binary, argv, std::nullopt, redirects, 0, 0, &message);
+  int status = sys::ExecuteAndWait(program, argv, std::nullopt, redirects, 0, 0, &message);
   if (status != 0) {
     if (ErrorOr<std::unique_ptr<MemoryBuffer>> text = MemoryBuffer::getFile(log))
       message = (*text)->getBuffer().trim().rsplit('\n').second.str();
@@ -94,6 +110,10 @@ Error evaluateQuantization(const EvalOptions &options) {
   CompileOptions candidate = options.compile;
   candidate.output = path("quant");
   candidate.embedWeights = false;
+  Expected<TargetInfo> target = lookupTarget(options.compile.target);
+  if (!target)
+    return target.takeError();
+  const std::string &emulator = target->emulator;
   if (Error e = compileModel(reference))
     return e;
   if (Error e = compileModel(candidate))
@@ -111,17 +131,17 @@ Error evaluateQuantization(const EvalOptions &options) {
     }
     // Token ids must be inside the vocabulary: read it from a first run on token 0.
     if (vocab == 0) {
-      auto probe = promptLogits(reference.output, {0}, path("probe.bin"));
+      auto probe = promptLogits(reference.output, emulator, {0}, path("probe.bin"));
       if (!probe)
         return probe.takeError();
       vocab = int64_t(probe->size());
     }
     for (int32_t &t : tokens)
       t = int32_t(uint32_t(t) % uint32_t(vocab));
-    auto want = promptLogits(reference.output, tokens, path("f32.bin"));
+    auto want = promptLogits(reference.output, emulator, tokens, path("f32.bin"));
     if (!want)
       return want.takeError();
-    auto got = promptLogits(candidate.output, tokens, path("quant.bin"));
+    auto got = promptLogits(candidate.output, emulator, tokens, path("quant.bin"));
     if (!got)
       return got.takeError();
     if (want->size() != got->size())

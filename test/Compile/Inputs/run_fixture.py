@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Runs a compiled model on an oracle fixture and compares it with transformers' results.
 
-  run_fixture.py BINARY FIXTURE_DIR WORKDIR [--tolerance 1e-4]
+  run_fixture.py BINARY FIXTURE_DIR WORKDIR [--tolerance 1e-4] [--runner "qemu-aarch64 -L ..."]
 
 Feeds the fixture's prompt (its first prompt_length tokens) to BINARY with --tokens, asks for as many
 greedy tokens as the fixture generated, with --dump-logits. Then checks
   * the generated tokens equal the fixture's (transformers' greedy continuation),
   * the logits at every position (prompt and generated) are within the tolerance, measured as
     max |actual - expected| / max |expected| over all positions,
-and prints the measured error. Standard library only: CI runs it without numpy.
+and prints the measured error. --runner runs BINARY under an emulator (the command line of the
+target's TargetInfo::emulator, split on spaces). Standard library only: CI runs it without numpy.
 """
 
 import argparse
@@ -48,6 +49,9 @@ def main():
     parser.add_argument("--greedy-only", action="store_true",
                         help="builds without every position's logits (--prefill-logits=last): "
                              "check the greedy tokens only")
+    parser.add_argument("--runner", default="",
+                        help="a command line that runs BINARY (an emulator for another "
+                             "architecture's executables), split on spaces")
     args = parser.parse_args()
 
     expected = read_safetensors(os.path.join(args.fixture, "expected.safetensors"))
@@ -58,7 +62,7 @@ def main():
 
     os.makedirs(args.workdir, exist_ok=True)
     dump = os.path.join(args.workdir, "logits.bin")
-    command = [args.binary, "--tokens", ",".join(map(str, tokens[:prompt_length])),
+    command = args.runner.split() + [args.binary, "--tokens", ",".join(map(str, tokens[:prompt_length])),
                "-n", str(generated)]
     if not args.greedy_only:
         command += ["--dump-logits", dump]
