@@ -31,7 +31,25 @@
  * step are zero past its blocks. AVX2 (x86-64-v3, and x86-64-v4, which has no VNNI) does the same
  * on 256 bits with vpmaddubsw + vpmaddwd: nibbles are small enough for its int16 pair sums, and Q8
  * codes go back to signed (xor 0x80) with |c| and the sign moved onto the activations, as in
- * linear_q8act.c. Portable C elsewhere (codes in value order).
+ * linear_q8act.c. arm64 (NEON intrinsics; records in value order, pairs of blocks) walks the blocks
+ * by pairs (both blocks' f16 scales of a row from one 32-bit load, converted by fcvtl), and each
+ * output is a chain acc = fma(f32(block sum), dw dx, acc) from acc = 0 with the block sum exact
+ * in int32, so every tile shape gives the same bits:
+ *   - i8mm (armv8.6-a): tiles of 4 rows x 4 tokens by usmmla (unsigned weights x signed
+ *     activations): the 8-byte halves of two rows, and of two tokens, interleaved (zip of 64-bit
+ *     lanes) so that one usmmla adds the 2x2 block [r0 t0, r0 t1, r1 t0, r1 t1]; 4 per block,
+ *     started from the two tokens' bias totals [B0, B1, B0, B1], then one conversion and one FMA
+ *     with the 2x2 scales [dw0 dx0, dw0 dx1, dw1 dx0, dw1 dx1]. Q8 codes are taken as stored
+ *     (c + 128), Q4 nibbles (c + 8) by and/ushr. The other tile shapes (decode: 4 rows x 1 token)
+ *     as with dotprod, but Q8 by usdot on the stored codes, started from the bias lanes;
+ *   - dotprod (armv8.2-a+dotprod): sdot, 2 per block, row and token, started from the token's
+ *     bias lanes (Q8 codes made signed by xor 0x80, with zero bias); the 4 int32x4 of the rows of
+ *     a token (or the tokens of a row) summed pairwise (addp) into [r0, r1, r2, r3], converted and
+ *     FMA'd with the 4 scale products: no horizontal reduction per output;
+ *   - plain NEON (armv8-a): the same with vmull_s8 / vmlal_high_s8 (int16 holds two products of
+ *     |c| <= 128 and |q| <= 127, or four of a nibble) and pairwise widening adds (sadalp) onto the
+ *     bias lanes.
+ * No prefetching on arm64 (not measured on hardware). Portable C elsewhere (codes in value order).
  *
  * Every output depends only on its own weight row(s), token and residual, through the same
  * sequence of operations whatever the tile it falls in, so splitting the range changes no bit.
@@ -47,6 +65,15 @@
 #define DC_PK_VNNI 1
 #elif defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #define DC_PK_AVX2 1
+#elif defined(__ARM_NEON) && defined(__aarch64__)
+#include <arm_neon.h>
+#define DC_PK_NEON 1
+#if defined(__ARM_FEATURE_MATMUL_INT8) && defined(__ARM_FEATURE_DOTPROD)
+#define DC_PK_I8MM 1
+#endif
+#endif
+#ifndef DC_PK_I8MM
+#define DC_PK_I8MM 0
 #endif
 #if DC_PK_VNNI || DC_PK_AVX2
 #define DC_PK_SIMD 1 /* Q4 codes in group order */
@@ -80,7 +107,13 @@ DC_INLINE int64_t dc_pk_row_bytes(int q4, int64_t K) {
  *   codes [values]  int8, in the step's order (zero where a row's last step has fewer blocks)
  *   bias [lanes]    int32, lanes = values / 8 (groups) or values / 4 (pairs)
  *   dxe [lanes]     f32
- * i.e. 256 bytes per group or 192 per pair. Records are interleaved by tiles of DC_PK_TOKENS
+ * i.e. 256 bytes per group or 192 per pair. arm64 fills a pair's bias for block j (0, 1) as
+ *   bias[4j + m] = o (sum of codes 4m .. 4m + 3 and 16 + 4m .. 16 + 4m + 3), m < 4: the lanes of
+ *                  its sdot / usdot sum over the block's two 16-byte halves;
+ *   bias[8 + j]  = o (sum of the block's 32 codes), for the 2x2 usmmla sums;
+ * with o minus the code offset of the stored codes as the tiles take them: -8 for Q4 nibbles,
+ * -128 for Q8 codes with i8mm (unsigned), 0 for Q8 otherwise (made signed by xor 0x80); dxe as
+ * elsewhere (dxe[8j] is block j's scale). Records are interleaved by tiles of DC_PK_TOKENS
  * tokens: token u of a tile has its step s record at tile + (s DC_PK_TOKENS + u) rec, so one
  * pointer walks a token tile step by step and its tokens sit at constant offsets. */
 
@@ -115,10 +148,24 @@ DC_INLINE void dc_pk_quantize_token(const int q4, const float *restrict x, int64
     if (!grouped) {
       for (int i = 0; i < DC_PK_BLOCK; ++i)
         codes[32 * j + i] = q[i];
+#if DC_PK_NEON
+      /* The offset of the codes as the arm64 tiles take them: nibbles c + 8; Q8 codes c + 128
+       * with i8mm (usdot / usmmla take them unsigned), else none (made signed by xor 0x80). */
+      const int32_t offset = q4 ? -8 : DC_PK_I8MM ? -128 : 0;
+      int32_t total = 0;
+      for (int m = 0; m < 4; ++m) {
+        bias[4 * j + m] = offset * (four[m] + four[4 + m]);
+        total += four[m] + four[4 + m];
+      }
+      bias[8 + j] = offset * total;
+      for (int m = 0; m < 8; ++m)
+        dxe[8 * j + m] = d;
+#else
       for (int m = 0; m < 8; ++m) {
         bias[8 * j + m] = -128 * four[m];
         dxe[8 * j + m] = d;
       }
+#endif
       continue;
     }
     for (int i = 0; i < DC_PK_BLOCK / 2; ++i) {
@@ -341,6 +388,252 @@ DC_INLINE void dc_pk_tile(const int q4, const int R, const int TT, const uint8_t
       const __m128 h2 = _mm_add_ps(h, _mm_movehl_ps(h, h));
       out[r][t] = _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
     }
+}
+
+#elif DC_PK_NEON
+
+/* Block j (0 or 1) of a pair record: codes at 32 j, the 4 bias lanes of its dot product at
+ * 64 + 16 j, its bias total at 96 + 4 j, its scale at 128 + 32 j. */
+#define DC_PK_REC 192
+
+/* Block b of a row as two 16-value halves, as the dot products take them: nibbles (c + 8);
+ * Q8 codes as stored (c + 128) with i8mm, else c (xor 0x80). */
+DC_INLINE void dc_pk_weights(const int q4, const uint8_t *row, int64_t b, uint8x16_t v[2]) {
+  if (q4) {
+    const uint8x16_t x = vld1q_u8(row + 16 * b);
+    v[0] = vandq_u8(x, vdupq_n_u8(0x0F));
+    v[1] = vshrq_n_u8(x, 4);
+    return;
+  }
+  v[0] = vld1q_u8(row + 32 * b);
+  v[1] = vld1q_u8(row + 32 * b + 16);
+  if (!DC_PK_I8MM) {
+    v[0] = veorq_u8(v[0], vdupq_n_u8(0x80));
+    v[1] = veorq_u8(v[1], vdupq_n_u8(0x80));
+  }
+}
+
+/* The block sum of weights w and the 32 activation codes at x, in 4 int32 lanes started from the
+ * record's bias lanes at `bias` (which cancel the code offset): usdot (Q8 with i8mm), sdot, or
+ * vmull_s8 / vmlal_high_s8 and pairwise widening adds (int16 holds two products of |c| <= 128
+ * and |q| <= 127, or four of a nibble). */
+DC_INLINE int32x4_t dc_pk_dot32(const int q4, const uint8x16_t w[2], const uint8_t *x,
+                                const uint8_t *bias) {
+  const int8x16_t x0 = vld1q_s8((const int8_t *)x), x1 = vld1q_s8((const int8_t *)x + 16);
+  const int32x4_t init = vld1q_s32((const int32_t *)(const void *)bias);
+#if DC_PK_I8MM
+  if (!q4)
+    return vusdotq_s32(vusdotq_s32(init, w[0], x0), w[1], x1);
+#endif
+  const int8x16_t w0 = vreinterpretq_s8_u8(w[0]), w1 = vreinterpretq_s8_u8(w[1]);
+#if defined(__ARM_FEATURE_DOTPROD)
+  (void)q4;
+  return vdotq_s32(vdotq_s32(init, w0, x0), w1, x1);
+#else
+  int16x8_t a = vmlal_high_s8(vmull_s8(vget_low_s8(w0), vget_low_s8(x0)), w0, x0);
+  if (q4)
+    return vpadalq_s16(init, vmlal_high_s8(vmlal_s8(a, vget_low_s8(w1), vget_low_s8(x1)), w1, x1));
+  const int16x8_t c = vmlal_high_s8(vmull_s8(vget_low_s8(w1), vget_low_s8(x1)), w1, x1);
+  return vpadalq_s16(vpadalq_s16(init, a), c);
+#endif
+}
+
+/* [sum a, sum b, sum c, sum d]: four block sums side by side, exactly. */
+DC_INLINE int32x4_t dc_pk_sum4(int32x4_t a, int32x4_t b, int32x4_t c, int32x4_t d) {
+  return vpaddq_s32(vpaddq_s32(a, b), vpaddq_s32(c, d));
+}
+
+/* The f16 scales of block b of 4 rows (scales from d[r]). */
+DC_INLINE float32x4_t dc_pk_scales4(const uint8_t *const *d, int64_t b) {
+  uint16x4_t h = vld1_dup_u16((const uint16_t *)(const void *)(d[0] + 2 * b));
+  h = vld1_lane_u16((const uint16_t *)(const void *)(d[1] + 2 * b), h, 1);
+  h = vld1_lane_u16((const uint16_t *)(const void *)(d[2] + 2 * b), h, 2);
+  h = vld1_lane_u16((const uint16_t *)(const void *)(d[3] + 2 * b), h, 3);
+  return vcvt_f32_f16(vreinterpret_f16_u16(h));
+}
+
+/* Those of blocks 2p and 2p + 1: one 32-bit load per row, then unzipped. */
+DC_INLINE void dc_pk_scales4_pair(const uint8_t *const *d, int64_t p, float32x4_t s[2]) {
+  uint32_t two[DC_PK_ROWS];
+  for (int r = 0; r < DC_PK_ROWS; ++r)
+    __builtin_memcpy(&two[r], d[r] + 4 * p, 4);
+  uint32x4_t v = vdupq_n_u32(two[0]);
+  v = vsetq_lane_u32(two[1], v, 1);
+  v = vsetq_lane_u32(two[2], v, 2);
+  v = vsetq_lane_u32(two[3], v, 3);
+  const uint16x8_t h = vreinterpretq_u16_u32(v);
+  s[0] = vcvt_f32_f16(vreinterpret_f16_u16(vget_low_u16(vuzp1q_u16(h, h))));
+  s[1] = vcvt_f32_f16(vreinterpret_f16_u16(vget_low_u16(vuzp2q_u16(h, h))));
+}
+
+DC_INLINE float dc_pk_half(const uint8_t *p) {
+  __fp16 h;
+  __builtin_memcpy(&h, p, 2);
+  return (float)h;
+}
+
+/* The f32 at p of 4 token records. */
+DC_INLINE float32x4_t dc_pk_gather4(const uint8_t *p) {
+  float32x4_t v = vld1q_dup_f32((const float *)(const void *)p);
+  v = vld1q_lane_f32((const float *)(const void *)(p + DC_PK_REC), v, 1);
+  v = vld1q_lane_f32((const float *)(const void *)(p + 2 * DC_PK_REC), v, 2);
+  return vld1q_lane_f32((const float *)(const void *)(p + 3 * DC_PK_REC), v, 3);
+}
+
+DC_INLINE float dc_pk_f32(const uint8_t *p) {
+  float v;
+  __builtin_memcpy(&v, p, 4);
+  return v;
+}
+
+/* Block b (the j-th of its pair, whose record of token 0 is at rec) of 4 rows x TT tokens:
+ * acc[t] holds the 4 rows of token t. */
+DC_INLINE void dc_pk_step_rows(const int q4, const int TT, const uint8_t *const *rows, int64_t b,
+                               const int j, const uint8_t *rec, float32x4_t dw,
+                               float32x4_t acc[DC_PK_TOKENS]) {
+  uint8x16_t w[DC_PK_ROWS][2];
+  for (int r = 0; r < DC_PK_ROWS; ++r)
+    dc_pk_weights(q4, rows[r], b, w[r]);
+  for (int t = 0; t < TT; ++t) {
+    const uint8_t *at = rec + t * DC_PK_REC, *x = at + 32 * j, *bias = at + 64 + 16 * j;
+    const int32x4_t s = dc_pk_sum4(dc_pk_dot32(q4, w[0], x, bias), dc_pk_dot32(q4, w[1], x, bias),
+                                   dc_pk_dot32(q4, w[2], x, bias), dc_pk_dot32(q4, w[3], x, bias));
+    acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(s), vmulq_n_f32(dw, dc_pk_f32(at + 128 + 32 * j)));
+  }
+}
+
+/* Block b of 1 row x TT (1 or 4) tokens: acc lanes are the tokens (lane 0 alone for TT = 1). */
+DC_INLINE void dc_pk_step_row(const int q4, const int TT, const uint8_t *row, const uint8_t *d,
+                              int64_t b, const int j, const uint8_t *rec, float32x4_t *acc) {
+  uint8x16_t w[2];
+  dc_pk_weights(q4, row, b, w);
+  const float dw = dc_pk_half(d + 2 * b);
+  if (TT == 1) {
+    const int32x4_t s = dc_pk_dot32(q4, w, rec + 32 * j, rec + 64 + 16 * j);
+    const float a = __builtin_fmaf((float)vaddvq_s32(s), dw * dc_pk_f32(rec + 128 + 32 * j),
+                                   vgetq_lane_f32(*acc, 0));
+    *acc = vsetq_lane_f32(a, *acc, 0);
+    return;
+  }
+  int32x4_t s4[DC_PK_TOKENS];
+  for (int t = 0; t < DC_PK_TOKENS; ++t) {
+    const uint8_t *at = rec + t * DC_PK_REC;
+    s4[t] = dc_pk_dot32(q4, w, at + 32 * j, at + 64 + 16 * j);
+  }
+  const int32x4_t s = dc_pk_sum4(s4[0], s4[1], s4[2], s4[3]);
+  *acc = vfmaq_f32(*acc, vcvtq_f32_s32(s), vmulq_n_f32(dc_pk_gather4(rec + 128 + 32 * j), dw));
+}
+
+#if DC_PK_I8MM
+DC_INLINE uint8x16_t dc_pk_zip1(uint8x16_t a, uint8x16_t b) {
+  return vreinterpretq_u8_u64(vzip1q_u64(vreinterpretq_u64_u8(a), vreinterpretq_u64_u8(b)));
+}
+DC_INLINE uint8x16_t dc_pk_zip2(uint8x16_t a, uint8x16_t b) {
+  return vreinterpretq_u8_u64(vzip2q_u64(vreinterpretq_u64_u8(a), vreinterpretq_u64_u8(b)));
+}
+
+/* Block b of 4 rows x 4 tokens by usmmla (unsigned weights as stored or unpacked, signed
+ * activations): acc[p][u] = [r0 t0, r0 t1, r1 t0, r1 t1] of rows 2p, 2p + 1 and tokens 2u, 2u + 1,
+ * each block's 2x2 sums started from the tokens' bias totals [B0, B1, B0, B1]. */
+DC_INLINE void dc_pk_step_mmla(const int q4, const uint8_t *const *rows, int64_t b, const int j,
+                               const uint8_t *rec, float32x4_t dwv, float32x4_t acc[2][2]) {
+  uint8x16_t wz[2][4], xz[2][4];
+  int32x4_t init[2];
+  for (int p = 0; p < 2; ++p) {
+    uint8x16_t w0[2], w1[2];
+    dc_pk_weights(q4, rows[2 * p], b, w0);
+    dc_pk_weights(q4, rows[2 * p + 1], b, w1);
+    const uint8_t *r0 = rec + 2 * p * DC_PK_REC, *r1 = r0 + DC_PK_REC;
+    for (int h = 0; h < 2; ++h) {
+      wz[p][2 * h] = dc_pk_zip1(w0[h], w1[h]);
+      wz[p][2 * h + 1] = dc_pk_zip2(w0[h], w1[h]);
+      const uint8x16_t s = vld1q_u8(r0 + 32 * j + 16 * h), t = vld1q_u8(r1 + 32 * j + 16 * h);
+      xz[p][2 * h] = dc_pk_zip1(s, t);
+      xz[p][2 * h + 1] = dc_pk_zip2(s, t);
+    }
+    int32x2_t two = vld1_dup_s32((const int32_t *)(const void *)(r0 + 96 + 4 * j));
+    two = vld1_lane_s32((const int32_t *)(const void *)(r1 + 96 + 4 * j), two, 1);
+    init[p] = vcombine_s32(two, two);
+  }
+  const float32x4_t dxv = dc_pk_gather4(rec + 128 + 32 * j);
+  const float32x4_t dwp[2] = {vzip1q_f32(dwv, dwv), vzip2q_f32(dwv, dwv)};
+  const float64x2_t dx64 = vreinterpretq_f64_f32(dxv);
+  const float32x4_t dxp[2] = {vreinterpretq_f32_f64(vdupq_laneq_f64(dx64, 0)),
+                              vreinterpretq_f32_f64(vdupq_laneq_f64(dx64, 1))};
+  for (int p = 0; p < 2; ++p)
+    for (int u = 0; u < 2; ++u) {
+      int32x4_t s = init[u];
+      for (int i = 0; i < 4; ++i)
+        s = vusmmlaq_s32(s, wz[p][i], vreinterpretq_s8_u8(xz[u][i]));
+      acc[p][u] = vfmaq_f32(acc[p][u], vcvtq_f32_s32(s), vmulq_f32(dwp[p], dxp[u]));
+    }
+}
+#endif
+
+/* Every shape computes each output as acc = fma(f32(block sum), dw dx, acc), block by block from
+ * acc = 0, with the block sum exact in int32: the same bits whatever the tile. The blocks go by
+ * pairs (one record per token), then a row's odd last block. */
+DC_INLINE void dc_pk_tile(const int q4, const int R, const int TT, const uint8_t *const *rows,
+                          int64_t K, const uint8_t *restrict act, int64_t pf,
+                          float out[DC_PK_ROWS][DC_PK_TOKENS]) {
+  (void)pf;
+  const int64_t blocks = K / DC_PK_BLOCK, stride = DC_PK_TOKENS * DC_PK_REC;
+  const int64_t pairs = blocks / 2;
+  const uint8_t *d[DC_PK_ROWS];
+  for (int r = 0; r < R; ++r)
+    d[r] = rows[r] + dc_pk_code_bytes(q4, K);
+  if (R == 1) {
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    for (int64_t p = 0; p < pairs; ++p) {
+      dc_pk_step_row(q4, TT, rows[0], d[0], 2 * p, 0, act + p * stride, &acc);
+      dc_pk_step_row(q4, TT, rows[0], d[0], 2 * p + 1, 1, act + p * stride, &acc);
+    }
+    if (blocks % 2)
+      dc_pk_step_row(q4, TT, rows[0], d[0], blocks - 1, 0, act + pairs * stride, &acc);
+    for (int t = 0; t < TT; ++t)
+      out[0][t] = acc[t];
+    return;
+  }
+#if DC_PK_I8MM
+  if (TT == DC_PK_TOKENS) {
+    float32x4_t acc[2][2];
+    for (int p = 0; p < 2; ++p)
+      for (int u = 0; u < 2; ++u)
+        acc[p][u] = vdupq_n_f32(0.0f);
+    for (int64_t p = 0; p < pairs; ++p) {
+      float32x4_t dw[2];
+      dc_pk_scales4_pair(d, p, dw);
+      dc_pk_step_mmla(q4, rows, 2 * p, 0, act + p * stride, dw[0], acc);
+      dc_pk_step_mmla(q4, rows, 2 * p + 1, 1, act + p * stride, dw[1], acc);
+    }
+    if (blocks % 2)
+      dc_pk_step_mmla(q4, rows, blocks - 1, 0, act + pairs * stride, dc_pk_scales4(d, blocks - 1),
+                      acc);
+    for (int p = 0; p < 2; ++p)
+      for (int u = 0; u < 2; ++u) {
+        out[2 * p][2 * u] = vgetq_lane_f32(acc[p][u], 0);
+        out[2 * p][2 * u + 1] = vgetq_lane_f32(acc[p][u], 1);
+        out[2 * p + 1][2 * u] = vgetq_lane_f32(acc[p][u], 2);
+        out[2 * p + 1][2 * u + 1] = vgetq_lane_f32(acc[p][u], 3);
+      }
+    return;
+  }
+#endif
+  float32x4_t acc[DC_PK_TOKENS];
+  for (int t = 0; t < TT; ++t)
+    acc[t] = vdupq_n_f32(0.0f);
+  for (int64_t p = 0; p < pairs; ++p) {
+    float32x4_t dw[2];
+    dc_pk_scales4_pair(d, p, dw);
+    dc_pk_step_rows(q4, TT, rows, 2 * p, 0, act + p * stride, dw[0], acc);
+    dc_pk_step_rows(q4, TT, rows, 2 * p + 1, 1, act + p * stride, dw[1], acc);
+  }
+  if (blocks % 2)
+    dc_pk_step_rows(q4, TT, rows, blocks - 1, 0, act + pairs * stride, dc_pk_scales4(d, blocks - 1),
+                    acc);
+  for (int t = 0; t < TT; ++t)
+    for (int r = 0; r < DC_PK_ROWS; ++r)
+      out[r][t] = acc[t][r];
 }
 
 #else

@@ -20,6 +20,21 @@
  *     weights go through |c| and the sign moved onto the activations);
  *   - AVX2: vpmaddubsw + vpmaddwd on one block per 256-bit register (no int16 overflow: int4 codes
  *     are <= 15, and Q8_0 again uses |c| <= 127 with the sign on the activations);
+ *   - arm64 (NEON intrinsics): each output is a chain acc = fma(f32(block sum), dw dx, acc) over
+ *     its blocks, the block sum exact in int32, so every tile shape gives the same bits:
+ *       - i8mm (armv8.6-a): tiles of 4 rows x 4 tokens by smmla: the 8-byte halves of two rows,
+ *         and of two tokens, interleaved (zip of 64-bit lanes) so that one smmla adds the 2x2
+ *         block [r0 t0, r0 t1, r1 t0, r1 t1] of 8 products each; 4 smmla per block of 32, then
+ *         one conversion and one FMA with the 2x2 scales [dw0 dx0, dw0 dx1, dw1 dx0, dw1 dx1].
+ *         The other tile shapes (decode: 4 rows x 1 token) as with dotprod;
+ *       - dotprod (armv8.2-a+dotprod): sdot on 16 bytes, 2 per block and row/token pair, each
+ *         int32x4 left unreduced; the 4 rows of a token (or 4 tokens of a row) are summed
+ *         pairwise (addp) into one int32x4 [r0, r1, r2, r3], converted and FMA'd with the 4 scale
+ *         products, so there is no horizontal reduction per output;
+ *       - plain NEON (armv8-a): the same with vmull_s8 / vmlal_high_s8 (int16 products: Q8_0 fits
+ *         two, |c q| <= 128 x 127, nibbles four) and pairwise widening adds into int32;
+ *     the decoder converts f16 scales with the fp16 conversion instruction and splits nibbles
+ *     with NEON and/shift;
  *   - otherwise portable C, which the compiler vectorizes as it can.
  * Every output depends only on its own weight row(s), token and residual, never on the tile it
  * falls in, so splitting the range changes no bit.
@@ -35,6 +50,12 @@
 #define DC_Q8ACT_VNNI 1
 #elif defined(__AVX2__) && defined(__FMA__)
 #define DC_Q8ACT_AVX2 1
+#elif defined(__ARM_NEON) && defined(__aarch64__)
+#include <arm_neon.h>
+#define DC_Q8ACT_NEON 1
+#if defined(__ARM_FEATURE_MATMUL_INT8) && defined(__ARM_FEATURE_DOTPROD)
+#define DC_Q8ACT_I8MM 1
+#endif
 #endif
 
 #define DC_Q8_BLOCK 32
@@ -101,6 +122,24 @@ DC_INLINE void dc_q8_nibbles16(const uint8_t *qs, uint8_t *codes) {
   const __m128i v = _mm_loadu_si128((const void *)qs), mask = _mm_set1_epi8(0x0F);
   _mm_storeu_si128((void *)codes, _mm_and_si128(v, mask));
   _mm_storeu_si128((void *)(codes + 16), _mm_and_si128(_mm_srli_epi16(v, 4), mask));
+}
+#elif DC_Q8ACT_NEON
+/* arm64: an f16 by the conversion instruction (__fp16), nibbles with NEON and/shift. */
+DC_INLINE float dc_q8_half(const uint8_t *p) {
+  __fp16 h;
+  __builtin_memcpy(&h, p, 2);
+  return (float)h;
+}
+DC_INLINE void dc_q8_nibbles32(const uint8_t *qs, int shift, uint8_t *codes) {
+  for (int i = 0; i < DC_Q8_BLOCK; i += 16) {
+    const uint8x16_t v = vld1q_u8(qs + i);
+    vst1q_u8(codes + i, shift ? vshrq_n_u8(v, 4) : vandq_u8(v, vdupq_n_u8(0x0F)));
+  }
+}
+DC_INLINE void dc_q8_nibbles16(const uint8_t *qs, uint8_t *codes) {
+  const uint8x16_t v = vld1q_u8(qs);
+  vst1q_u8(codes, vandq_u8(v, vdupq_n_u8(0x0F)));
+  vst1q_u8(codes + 16, vshrq_n_u8(v, 4));
 }
 #else
 DC_INLINE float dc_q8_half(const uint8_t *p) { return dc_load_f16(p); }
@@ -312,6 +351,166 @@ DC_INLINE void dc_q8_tile(const int signed_codes, const int R, const int TT,
       const __m128 h2 = _mm_add_ps(h, _mm_movehl_ps(h, h));
       out[r][t] = _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
     }
+}
+
+#elif DC_Q8ACT_NEON
+
+/* The exact sum of one block of 32 codes (two 16-byte halves w0, w1) times 32 activations (x0, x1),
+ * spread over the 4 int32 lanes: sdot with dotprod; else vmull_s8 / vmlal_high_s8 into int16 and
+ * pairwise adds into int32 (Q8_0: |c q| <= 128 x 127, two products fit int16; nibbles: 15 x 127,
+ * four products fit). */
+DC_INLINE int32x4_t dc_q8_dot32(const int signed_codes, int8x16_t w0, int8x16_t w1, int8x16_t x0,
+                                int8x16_t x1) {
+#if defined(__ARM_FEATURE_DOTPROD)
+  (void)signed_codes;
+  return vdotq_s32(vdotq_s32(vdupq_n_s32(0), w0, x0), w1, x1);
+#else
+  int16x8_t a = vmlal_high_s8(vmull_s8(vget_low_s8(w0), vget_low_s8(x0)), w0, x0);
+  if (!signed_codes) {
+    a = vmlal_high_s8(vmlal_s8(a, vget_low_s8(w1), vget_low_s8(x1)), w1, x1);
+    return vpaddlq_s16(a);
+  }
+  const int16x8_t b = vmlal_high_s8(vmull_s8(vget_low_s8(w1), vget_low_s8(x1)), w1, x1);
+  return vpadalq_s16(vpaddlq_s16(a), b);
+#endif
+}
+
+/* [sum a, sum b, sum c, sum d]: four block sums side by side, exactly. */
+DC_INLINE int32x4_t dc_q8_sum4(int32x4_t a, int32x4_t b, int32x4_t c, int32x4_t d) {
+  return vpaddq_s32(vpaddq_s32(a, b), vpaddq_s32(c, d));
+}
+
+/* [p[0], p[stride], p[2 stride], p[3 stride]]. */
+DC_INLINE float32x4_t dc_q8_gather4(const float *p, int64_t stride) {
+  float32x4_t v = vld1q_dup_f32(p);
+  v = vld1q_lane_f32(p + stride, v, 1);
+  v = vld1q_lane_f32(p + 2 * stride, v, 2);
+  return vld1q_lane_f32(p + 3 * stride, v, 3);
+}
+
+#if DC_Q8ACT_I8MM
+/* [a lo, b lo] and [a hi, b hi] in 64-bit halves: two rows (or tokens) as smmla takes them. */
+DC_INLINE int8x16_t dc_q8_zip1(int8x16_t a, int8x16_t b) {
+  return vreinterpretq_s8_s64(vzip1q_s64(vreinterpretq_s64_s8(a), vreinterpretq_s64_s8(b)));
+}
+DC_INLINE int8x16_t dc_q8_zip2(int8x16_t a, int8x16_t b) {
+  return vreinterpretq_s8_s64(vzip2q_s64(vreinterpretq_s64_s8(a), vreinterpretq_s64_s8(b)));
+}
+
+/* 4 rows x 4 tokens by smmla: acc[p][u] holds [r0 t0, r0 t1, r1 t0, r1 t1] of rows 2p, 2p + 1 and
+ * tokens 2u, 2u + 1; each block's 2x2 int32 sums (4 smmla on the 8-byte halves of the rows and
+ * tokens, interleaved in pairs) are converted and FMA'd with the matching 2x2 scales. */
+DC_INLINE void dc_q8_tile_mmla(const uint8_t *restrict w, const float *restrict dw, int64_t K,
+                               const int8_t *restrict q, const float *restrict dx,
+                               float out[DC_Q8_ROWS][DC_Q8_TOKENS]) {
+  const int64_t blocks = K / DC_Q8_BLOCK;
+  float32x4_t acc[2][2];
+  for (int p = 0; p < 2; ++p)
+    for (int u = 0; u < 2; ++u)
+      acc[p][u] = vdupq_n_f32(0.0f);
+  for (int64_t b = 0; b < blocks; ++b) {
+    int8x16_t wz[2][4], xz[2][4];
+    for (int p = 0; p < 2; ++p) {
+      const int8_t *w0 = (const int8_t *)w + (2 * p) * K + b * DC_Q8_BLOCK, *w1 = w0 + K;
+      const int8_t *x0 = q + (2 * p) * K + b * DC_Q8_BLOCK, *x1 = x0 + K;
+      for (int h = 0; h < 2; ++h) {
+        const int8x16_t a = vld1q_s8(w0 + 16 * h), c = vld1q_s8(w1 + 16 * h);
+        wz[p][2 * h] = dc_q8_zip1(a, c);
+        wz[p][2 * h + 1] = dc_q8_zip2(a, c);
+        const int8x16_t s = vld1q_s8(x0 + 16 * h), t = vld1q_s8(x1 + 16 * h);
+        xz[p][2 * h] = dc_q8_zip1(s, t);
+        xz[p][2 * h + 1] = dc_q8_zip2(s, t);
+      }
+    }
+    const float32x4_t dwv = dc_q8_gather4(dw + b, blocks), dxv = dc_q8_gather4(dx + b, blocks);
+    const float32x4_t dwp[2] = {vzip1q_f32(dwv, dwv), vzip2q_f32(dwv, dwv)};
+    const float64x2_t dx64 = vreinterpretq_f64_f32(dxv);
+    const float32x4_t dxp[2] = {vreinterpretq_f32_f64(vdupq_laneq_f64(dx64, 0)),
+                                vreinterpretq_f32_f64(vdupq_laneq_f64(dx64, 1))};
+    for (int p = 0; p < 2; ++p)
+      for (int u = 0; u < 2; ++u) {
+        int32x4_t s = vdupq_n_s32(0);
+        for (int i = 0; i < 4; ++i)
+          s = vmmlaq_s32(s, wz[p][i], xz[u][i]);
+        acc[p][u] = vfmaq_f32(acc[p][u], vcvtq_f32_s32(s), vmulq_f32(dwp[p], dxp[u]));
+      }
+  }
+  for (int p = 0; p < 2; ++p)
+    for (int u = 0; u < 2; ++u) {
+      out[2 * p][2 * u] = vgetq_lane_f32(acc[p][u], 0);
+      out[2 * p][2 * u + 1] = vgetq_lane_f32(acc[p][u], 1);
+      out[2 * p + 1][2 * u] = vgetq_lane_f32(acc[p][u], 2);
+      out[2 * p + 1][2 * u + 1] = vgetq_lane_f32(acc[p][u], 3);
+    }
+}
+#endif
+
+/* Every shape computes each output as acc = fma(f32(block sum), dw dx, acc), block by block from
+ * acc = 0, with the block sum exact in int32: the same bits whatever the tile. */
+DC_INLINE void dc_q8_tile(const int signed_codes, const int R, const int TT,
+                          const uint8_t *restrict w, const float *restrict dw, int64_t K,
+                          const int8_t *restrict q, const float *restrict dx,
+                          float out[DC_Q8_ROWS][DC_Q8_TOKENS]) {
+  const int64_t blocks = K / DC_Q8_BLOCK;
+#if DC_Q8ACT_I8MM
+  if (R == DC_Q8_ROWS && TT == DC_Q8_TOKENS) {
+    dc_q8_tile_mmla(w, dw, K, q, dx, out);
+    return;
+  }
+#endif
+  if (R == 1 && TT == 1) {
+    float acc = 0.0f;
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int8_t *wb = (const int8_t *)w + b * DC_Q8_BLOCK, *xb = q + b * DC_Q8_BLOCK;
+      const int32x4_t s = dc_q8_dot32(signed_codes, vld1q_s8(wb), vld1q_s8(wb + 16), vld1q_s8(xb),
+                                      vld1q_s8(xb + 16));
+      acc = __builtin_fmaf((float)vaddvq_s32(s), dw[b] * dx[b], acc);
+    }
+    out[0][0] = acc;
+    return;
+  }
+  if (R == DC_Q8_ROWS) { /* acc[t]: the 4 rows of token t */
+    float32x4_t acc[DC_Q8_TOKENS];
+    for (int t = 0; t < TT; ++t)
+      acc[t] = vdupq_n_f32(0.0f);
+    for (int64_t b = 0; b < blocks; ++b) {
+      int8x16_t wv[DC_Q8_ROWS][2];
+      for (int r = 0; r < DC_Q8_ROWS; ++r) {
+        const int8_t *wb = (const int8_t *)w + r * K + b * DC_Q8_BLOCK;
+        wv[r][0] = vld1q_s8(wb);
+        wv[r][1] = vld1q_s8(wb + 16);
+      }
+      const float32x4_t dwv = dc_q8_gather4(dw + b, blocks);
+      for (int t = 0; t < TT; ++t) {
+        const int8_t *xb = q + t * K + b * DC_Q8_BLOCK;
+        const int8x16_t x0 = vld1q_s8(xb), x1 = vld1q_s8(xb + 16);
+        const int32x4_t s = dc_q8_sum4(dc_q8_dot32(signed_codes, wv[0][0], wv[0][1], x0, x1),
+                                       dc_q8_dot32(signed_codes, wv[1][0], wv[1][1], x0, x1),
+                                       dc_q8_dot32(signed_codes, wv[2][0], wv[2][1], x0, x1),
+                                       dc_q8_dot32(signed_codes, wv[3][0], wv[3][1], x0, x1));
+        acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(s), vmulq_n_f32(dwv, dx[t * blocks + b]));
+      }
+    }
+    for (int t = 0; t < TT; ++t)
+      for (int r = 0; r < DC_Q8_ROWS; ++r)
+        out[r][t] = acc[t][r];
+    return;
+  }
+  /* 1 row x 4 tokens: acc lanes are the tokens. */
+  float32x4_t acc = vdupq_n_f32(0.0f);
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int8_t *wb = (const int8_t *)w + b * DC_Q8_BLOCK;
+    const int8x16_t w0 = vld1q_s8(wb), w1 = vld1q_s8(wb + 16);
+    int32x4_t s4[DC_Q8_TOKENS];
+    for (int t = 0; t < DC_Q8_TOKENS; ++t) {
+      const int8_t *xb = q + t * K + b * DC_Q8_BLOCK;
+      s4[t] = dc_q8_dot32(signed_codes, w0, w1, vld1q_s8(xb), vld1q_s8(xb + 16));
+    }
+    const int32x4_t s = dc_q8_sum4(s4[0], s4[1], s4[2], s4[3]);
+    acc = vfmaq_f32(acc, vcvtq_f32_s32(s), vmulq_n_f32(dc_q8_gather4(dx + b, blocks), dw[b]));
+  }
+  for (int t = 0; t < DC_Q8_TOKENS; ++t)
+    out[0][t] = acc[t];
 }
 
 #else
