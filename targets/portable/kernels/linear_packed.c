@@ -66,7 +66,7 @@
 #elif defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #define DC_PK_AVX2 1
 #elif defined(__ARM_NEON) && defined(__aarch64__)
-#include <arm_neon.h>
+#include "kernel_neon.h"
 #define DC_PK_NEON 1
 #if defined(__ARM_FEATURE_MATMUL_INT8) && defined(__ARM_FEATURE_DOTPROD)
 #define DC_PK_I8MM 1
@@ -438,11 +438,6 @@ DC_INLINE int32x4_t dc_pk_dot32(const int q4, const uint8x16_t w[2], const uint8
 #endif
 }
 
-/* [sum a, sum b, sum c, sum d]: four block sums side by side, exactly. */
-DC_INLINE int32x4_t dc_pk_sum4(int32x4_t a, int32x4_t b, int32x4_t c, int32x4_t d) {
-  return vpaddq_s32(vpaddq_s32(a, b), vpaddq_s32(c, d));
-}
-
 /* The f16 scales of block b of 4 rows (scales from d[r]). */
 DC_INLINE float32x4_t dc_pk_scales4(const uint8_t *const *d, int64_t b) {
   uint16x4_t h = vld1_dup_u16((const uint16_t *)(const void *)(d[0] + 2 * b));
@@ -496,7 +491,7 @@ DC_INLINE void dc_pk_step_rows(const int q4, const int TT, const uint8_t *const 
     dc_pk_weights(q4, rows[r], b, w[r]);
   for (int t = 0; t < TT; ++t) {
     const uint8_t *at = rec + t * DC_PK_REC, *x = at + 32 * j, *bias = at + 64 + 16 * j;
-    const int32x4_t s = dc_pk_sum4(dc_pk_dot32(q4, w[0], x, bias), dc_pk_dot32(q4, w[1], x, bias),
+    const int32x4_t s = dc_neon_sum4(dc_pk_dot32(q4, w[0], x, bias), dc_pk_dot32(q4, w[1], x, bias),
                                    dc_pk_dot32(q4, w[2], x, bias), dc_pk_dot32(q4, w[3], x, bias));
     acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(s), vmulq_n_f32(dw, dc_pk_f32(at + 128 + 32 * j)));
   }
@@ -520,17 +515,11 @@ DC_INLINE void dc_pk_step_row(const int q4, const int TT, const uint8_t *row, co
     const uint8_t *at = rec + t * DC_PK_REC;
     s4[t] = dc_pk_dot32(q4, w, at + 32 * j, at + 64 + 16 * j);
   }
-  const int32x4_t s = dc_pk_sum4(s4[0], s4[1], s4[2], s4[3]);
+  const int32x4_t s = dc_neon_sum4(s4[0], s4[1], s4[2], s4[3]);
   *acc = vfmaq_f32(*acc, vcvtq_f32_s32(s), vmulq_n_f32(dc_pk_gather4(rec + 128 + 32 * j), dw));
 }
 
 #if DC_PK_I8MM
-DC_INLINE uint8x16_t dc_pk_zip1(uint8x16_t a, uint8x16_t b) {
-  return vreinterpretq_u8_u64(vzip1q_u64(vreinterpretq_u64_u8(a), vreinterpretq_u64_u8(b)));
-}
-DC_INLINE uint8x16_t dc_pk_zip2(uint8x16_t a, uint8x16_t b) {
-  return vreinterpretq_u8_u64(vzip2q_u64(vreinterpretq_u64_u8(a), vreinterpretq_u64_u8(b)));
-}
 
 /* Block b of 4 rows x 4 tokens by usmmla (unsigned weights as stored or unpacked, signed
  * activations): acc[p][u] = [r0 t0, r0 t1, r1 t0, r1 t1] of rows 2p, 2p + 1 and tokens 2u, 2u + 1,
@@ -545,21 +534,19 @@ DC_INLINE void dc_pk_step_mmla(const int q4, const uint8_t *const *rows, int64_t
     dc_pk_weights(q4, rows[2 * p + 1], b, w1);
     const uint8_t *r0 = rec + 2 * p * DC_PK_REC, *r1 = r0 + DC_PK_REC;
     for (int h = 0; h < 2; ++h) {
-      wz[p][2 * h] = dc_pk_zip1(w0[h], w1[h]);
-      wz[p][2 * h + 1] = dc_pk_zip2(w0[h], w1[h]);
+      wz[p][2 * h] = dc_neon_zip1_64(w0[h], w1[h]);
+      wz[p][2 * h + 1] = dc_neon_zip2_64(w0[h], w1[h]);
       const uint8x16_t s = vld1q_u8(r0 + 32 * j + 16 * h), t = vld1q_u8(r1 + 32 * j + 16 * h);
-      xz[p][2 * h] = dc_pk_zip1(s, t);
-      xz[p][2 * h + 1] = dc_pk_zip2(s, t);
+      xz[p][2 * h] = dc_neon_zip1_64(s, t);
+      xz[p][2 * h + 1] = dc_neon_zip2_64(s, t);
     }
     int32x2_t two = vld1_dup_s32((const int32_t *)(const void *)(r0 + 96 + 4 * j));
     two = vld1_lane_s32((const int32_t *)(const void *)(r1 + 96 + 4 * j), two, 1);
     init[p] = vcombine_s32(two, two);
   }
   const float32x4_t dxv = dc_pk_gather4(rec + 128 + 32 * j);
-  const float32x4_t dwp[2] = {vzip1q_f32(dwv, dwv), vzip2q_f32(dwv, dwv)};
-  const float64x2_t dx64 = vreinterpretq_f64_f32(dxv);
-  const float32x4_t dxp[2] = {vreinterpretq_f32_f64(vdupq_laneq_f64(dx64, 0)),
-                              vreinterpretq_f32_f64(vdupq_laneq_f64(dx64, 1))};
+  float32x4_t dwp[2], dxp[2];
+  dc_neon_mmla_scales(dwv, dxv, dwp, dxp);
   for (int p = 0; p < 2; ++p)
     for (int u = 0; u < 2; ++u) {
       int32x4_t s = init[u];
@@ -609,13 +596,7 @@ DC_INLINE void dc_pk_tile(const int q4, const int R, const int TT, const uint8_t
     if (blocks % 2)
       dc_pk_step_mmla(q4, rows, blocks - 1, 0, act + pairs * stride, dc_pk_scales4(d, blocks - 1),
                       acc);
-    for (int p = 0; p < 2; ++p)
-      for (int u = 0; u < 2; ++u) {
-        out[2 * p][2 * u] = vgetq_lane_f32(acc[p][u], 0);
-        out[2 * p][2 * u + 1] = vgetq_lane_f32(acc[p][u], 1);
-        out[2 * p + 1][2 * u] = vgetq_lane_f32(acc[p][u], 2);
-        out[2 * p + 1][2 * u + 1] = vgetq_lane_f32(acc[p][u], 3);
-      }
+    dc_neon_mmla_store(acc, out);
     return;
   }
 #endif

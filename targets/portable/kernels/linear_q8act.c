@@ -51,7 +51,7 @@
 #elif defined(__AVX2__) && defined(__FMA__)
 #define DC_Q8ACT_AVX2 1
 #elif defined(__ARM_NEON) && defined(__aarch64__)
-#include <arm_neon.h>
+#include "kernel_neon.h"
 #define DC_Q8ACT_NEON 1
 #if defined(__ARM_FEATURE_MATMUL_INT8) && defined(__ARM_FEATURE_DOTPROD)
 #define DC_Q8ACT_I8MM 1
@@ -375,11 +375,6 @@ DC_INLINE int32x4_t dc_q8_dot32(const int signed_codes, int8x16_t w0, int8x16_t 
 #endif
 }
 
-/* [sum a, sum b, sum c, sum d]: four block sums side by side, exactly. */
-DC_INLINE int32x4_t dc_q8_sum4(int32x4_t a, int32x4_t b, int32x4_t c, int32x4_t d) {
-  return vpaddq_s32(vpaddq_s32(a, b), vpaddq_s32(c, d));
-}
-
 /* [p[0], p[stride], p[2 stride], p[3 stride]]. */
 DC_INLINE float32x4_t dc_q8_gather4(const float *p, int64_t stride) {
   float32x4_t v = vld1q_dup_f32(p);
@@ -389,13 +384,6 @@ DC_INLINE float32x4_t dc_q8_gather4(const float *p, int64_t stride) {
 }
 
 #if DC_Q8ACT_I8MM
-/* [a lo, b lo] and [a hi, b hi] in 64-bit halves: two rows (or tokens) as smmla takes them. */
-DC_INLINE int8x16_t dc_q8_zip1(int8x16_t a, int8x16_t b) {
-  return vreinterpretq_s8_s64(vzip1q_s64(vreinterpretq_s64_s8(a), vreinterpretq_s64_s8(b)));
-}
-DC_INLINE int8x16_t dc_q8_zip2(int8x16_t a, int8x16_t b) {
-  return vreinterpretq_s8_s64(vzip2q_s64(vreinterpretq_s64_s8(a), vreinterpretq_s64_s8(b)));
-}
 
 /* 4 rows x 4 tokens by smmla: acc[p][u] holds [r0 t0, r0 t1, r1 t0, r1 t1] of rows 2p, 2p + 1 and
  * tokens 2u, 2u + 1; each block's 2x2 int32 sums (4 smmla on the 8-byte halves of the rows and
@@ -409,39 +397,31 @@ DC_INLINE void dc_q8_tile_mmla(const uint8_t *restrict w, const float *restrict 
     for (int u = 0; u < 2; ++u)
       acc[p][u] = vdupq_n_f32(0.0f);
   for (int64_t b = 0; b < blocks; ++b) {
-    int8x16_t wz[2][4], xz[2][4];
+    uint8x16_t wz[2][4], xz[2][4];
     for (int p = 0; p < 2; ++p) {
-      const int8_t *w0 = (const int8_t *)w + (2 * p) * K + b * DC_Q8_BLOCK, *w1 = w0 + K;
-      const int8_t *x0 = q + (2 * p) * K + b * DC_Q8_BLOCK, *x1 = x0 + K;
+      const uint8_t *w0 = w + (2 * p) * K + b * DC_Q8_BLOCK, *w1 = w0 + K;
+      const uint8_t *x0 = (const uint8_t *)q + (2 * p) * K + b * DC_Q8_BLOCK, *x1 = x0 + K;
       for (int h = 0; h < 2; ++h) {
-        const int8x16_t a = vld1q_s8(w0 + 16 * h), c = vld1q_s8(w1 + 16 * h);
-        wz[p][2 * h] = dc_q8_zip1(a, c);
-        wz[p][2 * h + 1] = dc_q8_zip2(a, c);
-        const int8x16_t s = vld1q_s8(x0 + 16 * h), t = vld1q_s8(x1 + 16 * h);
-        xz[p][2 * h] = dc_q8_zip1(s, t);
-        xz[p][2 * h + 1] = dc_q8_zip2(s, t);
+        const uint8x16_t a = vld1q_u8(w0 + 16 * h), c = vld1q_u8(w1 + 16 * h);
+        wz[p][2 * h] = dc_neon_zip1_64(a, c);
+        wz[p][2 * h + 1] = dc_neon_zip2_64(a, c);
+        const uint8x16_t s = vld1q_u8(x0 + 16 * h), t = vld1q_u8(x1 + 16 * h);
+        xz[p][2 * h] = dc_neon_zip1_64(s, t);
+        xz[p][2 * h + 1] = dc_neon_zip2_64(s, t);
       }
     }
     const float32x4_t dwv = dc_q8_gather4(dw + b, blocks), dxv = dc_q8_gather4(dx + b, blocks);
-    const float32x4_t dwp[2] = {vzip1q_f32(dwv, dwv), vzip2q_f32(dwv, dwv)};
-    const float64x2_t dx64 = vreinterpretq_f64_f32(dxv);
-    const float32x4_t dxp[2] = {vreinterpretq_f32_f64(vdupq_laneq_f64(dx64, 0)),
-                                vreinterpretq_f32_f64(vdupq_laneq_f64(dx64, 1))};
+    float32x4_t dwp[2], dxp[2];
+    dc_neon_mmla_scales(dwv, dxv, dwp, dxp);
     for (int p = 0; p < 2; ++p)
       for (int u = 0; u < 2; ++u) {
         int32x4_t s = vdupq_n_s32(0);
         for (int i = 0; i < 4; ++i)
-          s = vmmlaq_s32(s, wz[p][i], xz[u][i]);
+          s = vmmlaq_s32(s, vreinterpretq_s8_u8(wz[p][i]), vreinterpretq_s8_u8(xz[u][i]));
         acc[p][u] = vfmaq_f32(acc[p][u], vcvtq_f32_s32(s), vmulq_f32(dwp[p], dxp[u]));
       }
   }
-  for (int p = 0; p < 2; ++p)
-    for (int u = 0; u < 2; ++u) {
-      out[2 * p][2 * u] = vgetq_lane_f32(acc[p][u], 0);
-      out[2 * p][2 * u + 1] = vgetq_lane_f32(acc[p][u], 1);
-      out[2 * p + 1][2 * u] = vgetq_lane_f32(acc[p][u], 2);
-      out[2 * p + 1][2 * u + 1] = vgetq_lane_f32(acc[p][u], 3);
-    }
+  dc_neon_mmla_store(acc, out);
 }
 #endif
 
@@ -484,7 +464,7 @@ DC_INLINE void dc_q8_tile(const int signed_codes, const int R, const int TT,
       for (int t = 0; t < TT; ++t) {
         const int8_t *xb = q + t * K + b * DC_Q8_BLOCK;
         const int8x16_t x0 = vld1q_s8(xb), x1 = vld1q_s8(xb + 16);
-        const int32x4_t s = dc_q8_sum4(dc_q8_dot32(signed_codes, wv[0][0], wv[0][1], x0, x1),
+        const int32x4_t s = dc_neon_sum4(dc_q8_dot32(signed_codes, wv[0][0], wv[0][1], x0, x1),
                                        dc_q8_dot32(signed_codes, wv[1][0], wv[1][1], x0, x1),
                                        dc_q8_dot32(signed_codes, wv[2][0], wv[2][1], x0, x1),
                                        dc_q8_dot32(signed_codes, wv[3][0], wv[3][1], x0, x1));
@@ -506,7 +486,7 @@ DC_INLINE void dc_q8_tile(const int signed_codes, const int R, const int TT,
       const int8_t *xb = q + t * K + b * DC_Q8_BLOCK;
       s4[t] = dc_q8_dot32(signed_codes, w0, w1, vld1q_s8(xb), vld1q_s8(xb + 16));
     }
-    const int32x4_t s = dc_q8_sum4(s4[0], s4[1], s4[2], s4[3]);
+    const int32x4_t s = dc_neon_sum4(s4[0], s4[1], s4[2], s4[3]);
     acc = vfmaq_f32(acc, vcvtq_f32_s32(s), vmulq_n_f32(dc_q8_gather4(dx + b, blocks), dw[b]));
   }
   for (int t = 0; t < DC_Q8_TOKENS; ++t)
