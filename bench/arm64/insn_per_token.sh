@@ -3,7 +3,7 @@
 #
 # A proxy for speed on an Arm machine we do not have: qemu counts executed aarch64 instructions,
 # not time (see docs/perf.md, "arm64 under emulation: instructions per token"). An x86-64 target
-# (x86-64-v3) is counted the same way under qemu-x86_64, for comparison.
+# (x86-64-avx2) is counted the same way under qemu-x86_64, for comparison.
 #
 # Same weights and flags as bench/compare.py's timed int8 / int4 builds: `deltac synth --size 0.8b
 # --format gguf --dtype q8_0|q4_0`, compiled with `--quant int8|int4-g32 --act-quant int8
