@@ -82,10 +82,18 @@
 #endif
 
 #define DC_PK_BLOCK 32
-/* How far ahead the weight rows are prefetched. Zen 5, 0.8B int4 decode on 2 threads: 8 KiB gave
- * about 75 tok/s, 16 KiB about 80, 32 KiB about 71 (the single-thread microbenchmark is flat from
- * 6 to 16 KiB). */
+/* How far ahead the weight rows are prefetched, and into which cache. Zen 5, 0.8B int4 decode on 2
+ * threads: 8 KiB gave about 75 tok/s, 16 KiB about 80, 32 KiB about 71 (the single-thread
+ * microbenchmark is flat from 6 to 16 KiB). Locality 2 (prefetcht1: into L2, not L1): on Zen 4
+ * (AVX2 VM, docs/perf.md) the single-thread GEMV at T = 1 went from 9 to 15 GB/s (Q4) and from 9
+ * to 20 GB/s (Q8) against prefetcht0, at any distance from 4 to 32 KiB; prefetchnta was as slow
+ * as prefetcht0. Both can be set with -D for experiments. */
+#ifndef DC_PK_PREFETCH_BYTES
 #define DC_PK_PREFETCH_BYTES 16384
+#endif
+#ifndef DC_PK_PREFETCH_LOCALITY
+#define DC_PK_PREFETCH_LOCALITY 2
+#endif
 #define DC_PK_ROWS 4 /* weight rows per tile */
 #if DC_PK_VNNI
 #define DC_PK_TOKENS 4 /* tokens per tile */
@@ -186,9 +194,9 @@ DC_INLINE void dc_pk_quantize_token(const int q4, const float *restrict x, int64
 DC_INLINE void dc_pk_prefetch(int64_t pf, const uint8_t *c, const uint8_t *d, int scales) {
   if (!pf)
     return;
-  __builtin_prefetch(c + pf, 0, 3);
+  __builtin_prefetch(c + pf, 0, DC_PK_PREFETCH_LOCALITY);
   if (scales)
-    __builtin_prefetch(d + pf, 0, 3);
+    __builtin_prefetch(d + pf, 0, DC_PK_PREFETCH_LOCALITY);
 }
 #endif
 
