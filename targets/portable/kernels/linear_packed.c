@@ -31,7 +31,10 @@
  * step are zero past its blocks. AVX2 (x86-64-v3, and x86-64-v4, which has no VNNI) does the same
  * on 256 bits with vpmaddubsw + vpmaddwd: nibbles are small enough for its int16 pair sums, and Q8
  * codes go back to signed (xor 0x80) with |c| and the sign moved onto the activations, as in
- * linear_q8act.c. arm64 (NEON intrinsics; records in value order, pairs of blocks) walks the blocks
+ * linear_q8act.c. There, one vphaddd folds two registers of int32 block sums (two Q8 blocks, or
+ * the two halves of a Q4 group) into one before the conversion and the FMA, which halves the f32
+ * work per weight byte (the records' bias and dxe lanes follow the folded layout); tiles are 4
+ * rows x 3 tokens. arm64 (NEON intrinsics; records in value order, pairs of blocks) walks the blocks
  * by pairs (both blocks' f16 scales of a row from one 32-bit load, converted by fcvtl), and each
  * output is a chain acc = fma(f32(block sum), dw dx, acc) from acc = 0 with the block sum exact
  * in int32, so every tile shape gives the same bits:
@@ -98,7 +101,9 @@
 #if DC_PK_VNNI
 #define DC_PK_TOKENS 4 /* tokens per tile */
 #elif DC_PK_AVX2
-#define DC_PK_TOKENS 2 /* 16 registers: 8 accumulators */
+#ifndef DC_PK_TOKENS
+#define DC_PK_TOKENS 3 /* 12 accumulators of the 16 registers; 3 beat 2 by 6% (Q8) */
+#endif
 #else
 #define DC_PK_TOKENS 4
 #endif
@@ -168,6 +173,10 @@ DC_INLINE void dc_pk_quantize_token(const int q4, const float *restrict x, int64
       bias[8 + j] = offset * total;
       for (int m = 0; m < 8; ++m)
         dxe[8 * j + m] = d;
+#elif DC_PK_AVX2
+      (void)bias; /* the AVX2 tiles make the codes signed instead */
+      for (int m = 0; m < 2; ++m) /* [b0 b0 b1 b1 | b0 b0 b1 b1], as dc_pk_pair_q8 folds */
+        dxe[2 * j + m] = dxe[4 + 2 * j + m] = d;
 #else
       for (int m = 0; m < 8; ++m) {
         bias[8 * j + m] = -128 * four[m];
@@ -180,10 +189,20 @@ DC_INLINE void dc_pk_quantize_token(const int q4, const float *restrict x, int64
       codes[16 * j + i] = q[i];
       codes[64 + 16 * j + i] = q[16 + i];
     }
+#if DC_PK_AVX2
+    /* Lanes [b0 b0 b2 b2 | b1 b1 b3 b3] as dc_pk_group_q4 folds them: lane k of the pair of
+     * block j sums the products of codes 8k .. 8k + 7 and 16 + 8k .. 16 + 8k + 7. */
+    for (int k = 0; k < 2; ++k) {
+      const int64_t lane = 4 * (j % 2) + 2 * (j / 2) + k;
+      bias[lane] = -8 * (four[2 * k] + four[2 * k + 1] + four[4 + 2 * k] + four[5 + 2 * k]);
+      dxe[lane] = d;
+    }
+#else
     for (int m = 0; m < 4; ++m) {
       bias[4 * j + m] = -8 * (four[m] + four[4 + m]);
       dxe[4 * j + m] = d;
     }
+#endif
   }
 }
 
@@ -302,63 +321,80 @@ DC_INLINE void dc_pk_tile(const int q4, const int R, const int TT, const uint8_t
 
 #elif DC_PK_AVX2
 
-/* [h0 x4, h1 x4] of two f16 at p (the first only with `single`). */
-DC_INLINE __m256 dc_pk_spread2(const uint8_t *p, int single) {
-  int32_t two = 0;
-  __builtin_memcpy(&two, p, single ? 2 : 4);
-  const __m256 f = _mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi32_si128(two)));
-  return _mm256_permutevar8x32_ps(f, _mm256_set_epi32(1, 1, 1, 1, 0, 0, 0, 0));
-}
-
-/* Q4: half h (blocks 2h, 2h + 1, or 2h alone with `single`) of group s; a: the group's record of
- * token 0. */
-DC_INLINE void dc_pk_half_q4(const int R, const int TT, const int h, const int single,
-                             const uint8_t *const *rows, int64_t K, int64_t s,
-                             const uint8_t *restrict a, int64_t pf,
-                             __m256 acc[DC_PK_ROWS][DC_PK_TOKENS]) {
+/* Q4: group s of g blocks (g = 4 but in a row's last group); a: the group's record of token 0.
+ * Half h of the group (blocks 2h, 2h + 1: lane j of a 256-bit register holds block 2h + j) gives
+ * 8 int32 lanes; one vphaddd of the two halves folds them into [b0 b0 b2 b2 | b1 b1 b3 b3], so
+ * that one bias add, one conversion and one FMA serve the 4 blocks. The record's bias and dxe
+ * have that layout (dc_pk_quantize_token); missing blocks read as zero codes and zero scales. */
+DC_INLINE void dc_pk_group_q4(const int R, const int TT, const int64_t g,
+                              const uint8_t *const *rows, int64_t K, int64_t s,
+                              const uint8_t *restrict a, int64_t pf,
+                              __m256 acc[DC_PK_ROWS][DC_PK_TOKENS]) {
   const __m256i nibble = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
   for (int r = 0; r < R; ++r) {
-    const uint8_t *qs = rows[r] + 64 * s + 32 * h;
-    if (h == 0)
-      dc_pk_prefetch(pf, qs, rows[r] + K / 2 + 8 * s, s % 8 == 0);
-    const __m256i v = single ? _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)qs))
-                             : _mm256_loadu_si256((const __m256i *)qs);
-    const __m256i wl = _mm256_and_si256(v, nibble);
-    const __m256i wh = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
-    const __m256 dw = dc_pk_spread2(rows[r] + K / 2 + 8 * s + 4 * h, single);
+    const uint8_t *qs = rows[r] + 64 * s, *d = rows[r] + K / 2 + 8 * s;
+    dc_pk_prefetch(pf, qs, d, s % 8 == 0);
+    const __m256i v0 = g >= 2 ? _mm256_loadu_si256((const __m256i *)qs)
+                              : _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)qs));
+    const __m256i v1 = g == 4   ? _mm256_loadu_si256((const __m256i *)(qs + 32))
+                       : g == 3 ? _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)(qs + 32)))
+                                : _mm256_setzero_si256();
+    const __m256i wl0 = _mm256_and_si256(v0, nibble), wl1 = _mm256_and_si256(v1, nibble);
+    const __m256i wh0 = _mm256_and_si256(_mm256_srli_epi16(v0, 4), nibble);
+    const __m256i wh1 = _mm256_and_si256(_mm256_srli_epi16(v1, 4), nibble);
+    int64_t four = 0;
+    __builtin_memcpy(&four, d, (size_t)(2 * g));
+    const __m256 dw = _mm256_permutevar8x32_ps(
+        _mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi64_si128(four))),
+        _mm256_set_epi32(3, 3, 1, 1, 2, 2, 0, 0));
     for (int t = 0; t < TT; ++t) {
       const uint8_t *at = a + 256 * t;
       /* nibble x |q| <= 15 x 127: the pair sums and their sum stay within int16. */
-      const __m256i pairs = _mm256_add_epi16(
-          _mm256_maddubs_epi16(wl, _mm256_loadu_si256((const __m256i *)(at + 32 * h))),
-          _mm256_maddubs_epi16(wh, _mm256_loadu_si256((const __m256i *)(at + 64 + 32 * h))));
-      const __m256i sum = _mm256_add_epi32(
-          _mm256_madd_epi16(pairs, ones), _mm256_loadu_si256((const __m256i *)(at + 128 + 32 * h)));
-      const __m256 dx = _mm256_loadu_ps((const float *)(const void *)(at + 192 + 32 * h));
+      const __m256i p0 = _mm256_add_epi16(
+          _mm256_maddubs_epi16(wl0, _mm256_loadu_si256((const __m256i *)at)),
+          _mm256_maddubs_epi16(wh0, _mm256_loadu_si256((const __m256i *)(at + 64))));
+      const __m256i p1 = _mm256_add_epi16(
+          _mm256_maddubs_epi16(wl1, _mm256_loadu_si256((const __m256i *)(at + 32))),
+          _mm256_maddubs_epi16(wh1, _mm256_loadu_si256((const __m256i *)(at + 96))));
+      const __m256i sum =
+          _mm256_add_epi32(_mm256_hadd_epi32(_mm256_madd_epi16(p0, ones), _mm256_madd_epi16(p1, ones)),
+                           _mm256_loadu_si256((const __m256i *)(at + 128)));
+      const __m256 dx = _mm256_loadu_ps((const float *)(const void *)(at + 192));
       acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_mul_ps(dw, dx), acc[r][t]);
     }
   }
 }
 
-/* Q8: block b, the j-th of its pair; a: the pair's record of token 0. */
-DC_INLINE void dc_pk_block_q8(const int R, const int TT, const uint8_t *const *rows, int64_t K,
-                              int64_t b, int j, const uint8_t *restrict a, int64_t pf,
-                              __m256 acc[DC_PK_ROWS][DC_PK_TOKENS]) {
+/* Q8: pair p of blocks (values 64p .. 64p + 63), or with `single` its first block only; a: the
+ * pair's record of token 0. Each block's 8 int32 lanes are folded pairwise into 4 by one vphaddd
+ * of the two blocks, [b0 b0 b1 b1 | b0 b0 b1 b1], so that one conversion and one FMA serve both
+ * blocks; the record's dxe has that layout (dc_pk_quantize_token). */
+DC_INLINE void dc_pk_pair_q8(const int R, const int TT, const int single,
+                             const uint8_t *const *rows, int64_t K, int64_t p,
+                             const uint8_t *restrict a, int64_t pf,
+                             __m256 acc[DC_PK_ROWS][DC_PK_TOKENS]) {
   const __m256i flip = _mm256_set1_epi8((char)0x80), ones = _mm256_set1_epi16(1);
   for (int r = 0; r < R; ++r) {
-    const __m256i w = /* the signed codes c */
-        _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(rows[r] + 32 * b)), flip);
-    const __m256i uw = _mm256_abs_epi8(w);
-    const uint8_t *d = rows[r] + K + 2 * b;
-    if (j == 0)
-      dc_pk_prefetch(pf, rows[r] + 32 * b, d, b % 32 == 0);
-    const __m256 dw = _mm256_set1_ps(_cvtsh_ss((unsigned short)(d[0] | (d[1] << 8))));
+    const uint8_t *c = rows[r] + 64 * p, *d = rows[r] + K + 4 * p;
+    dc_pk_prefetch(pf, c, d, p % 16 == 0);
+    /* The signed codes c of both blocks (zero for a missing second block). */
+    const __m256i w0 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)c), flip);
+    const __m256i w1 = single ? _mm256_setzero_si256()
+                              : _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(c + 32)), flip);
+    const __m256i uw0 = _mm256_abs_epi8(w0), uw1 = _mm256_abs_epi8(w1);
+    int32_t two = 0;
+    __builtin_memcpy(&two, d, single ? 2 : 4);
+    const __m256 dw = _mm256_permutevar8x32_ps(
+        _mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi32_si128(two))),
+        _mm256_set_epi32(1, 1, 0, 0, 1, 1, 0, 0));
     for (int t = 0; t < TT; ++t) {
       const uint8_t *at = a + 192 * t;
       /* |c| <= 128 and |q| <= 127 keep each pair sum of vpmaddubsw within int16. */
-      const __m256i xs = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(at + 32 * j)), w);
-      const __m256i sum = _mm256_madd_epi16(_mm256_maddubs_epi16(uw, xs), ones);
-      const __m256 dx = _mm256_loadu_ps((const float *)(const void *)(at + 128 + 32 * j));
+      const __m256i x0 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)at), w0);
+      const __m256i x1 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(at + 32)), w1);
+      const __m256i sum = _mm256_hadd_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(uw0, x0), ones),
+                                            _mm256_madd_epi16(_mm256_maddubs_epi16(uw1, x1), ones));
+      const __m256 dx = _mm256_loadu_ps((const float *)(const void *)(at + 128));
       acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_mul_ps(dw, dx), acc[r][t]);
     }
   }
@@ -375,19 +411,17 @@ DC_INLINE void dc_pk_tile(const int q4, const int R, const int TT, const uint8_t
   if (q4) {
     const int64_t stride = DC_PK_TOKENS * 256;
     int64_t s = 0;
-    for (; 4 * s + 4 <= blocks; ++s) {
-      dc_pk_half_q4(R, TT, 0, 0, rows, K, s, act + s * stride, pf, acc);
-      dc_pk_half_q4(R, TT, 1, 0, rows, K, s, act + s * stride, pf, acc);
-    }
-    const int64_t g = blocks - 4 * s;
-    if (g > 0)
-      dc_pk_half_q4(R, TT, 0, g == 1, rows, K, s, act + s * stride, pf, acc);
-    if (g > 2)
-      dc_pk_half_q4(R, TT, 1, g == 3, rows, K, s, act + s * stride, pf, acc);
+    for (; 4 * s + 4 <= blocks; ++s)
+      dc_pk_group_q4(R, TT, 4, rows, K, s, act + s * stride, pf, acc);
+    if (4 * s < blocks)
+      dc_pk_group_q4(R, TT, blocks - 4 * s, rows, K, s, act + s * stride, pf, acc);
   } else {
     const int64_t stride = DC_PK_TOKENS * 192;
-    for (int64_t b = 0; b < blocks; ++b)
-      dc_pk_block_q8(R, TT, rows, K, b, (int)(b % 2), act + b / 2 * stride, pf, acc);
+    int64_t p = 0;
+    for (; 2 * p + 2 <= blocks; ++p)
+      dc_pk_pair_q8(R, TT, 0, rows, K, p, act + p * stride, pf, acc);
+    if (2 * p < blocks)
+      dc_pk_pair_q8(R, TT, 1, rows, K, p, act + p * stride, pf, acc);
   }
   for (int r = 0; r < R; ++r)
     for (int t = 0; t < TT; ++t) {
