@@ -485,15 +485,38 @@ WeightKernels kernelsFor(WType t) {
 
 /// Scratch of `bytes` bytes at DC_K_SCRATCH_ALIGNMENT, poisoned so a kernel that reads scratch
 /// before writing it produces NaNs.
+/// A kernel's scratch: exactly the bytes its *_scratch_bytes function asks for (filled with NaN,
+/// so a read before a write shows), aligned, followed by a guard that must come back untouched:
+/// a kernel that writes past what it asked for fails the case instead of corrupting the heap.
 struct Scratch {
+  static constexpr size_t kGuardFloats = 1024;
   explicit Scratch(int64_t bytes)
-      : storage(size_t(bytes) / 4 + DC_K_SCRATCH_ALIGNMENT / 4 + 1,
-                std::numeric_limits<float>::quiet_NaN()) {}
+      : bytes(size_t(bytes)),
+        storage(size_t(bytes) / 4 + DC_K_SCRATCH_ALIGNMENT / 4 + 1 + kGuardFloats,
+                std::numeric_limits<float>::quiet_NaN()) {
+    std::memset(guard(), kGuardByte, kGuardFloats * 4);
+  }
+  ~Scratch() {
+    const unsigned char *g = guard();
+    for (size_t i = 0; i < kGuardFloats * 4; ++i)
+      if (g[i] != kGuardByte) {
+        ADD_FAILURE() << "the kernel wrote " << i << " bytes past the " << bytes
+                      << " bytes of scratch it asked for";
+        break;
+      }
+  }
+  Scratch(const Scratch &) = delete;
+  Scratch &operator=(const Scratch &) = delete;
   void *get() {
     uintptr_t p = reinterpret_cast<uintptr_t>(storage.data());
     p = (p + DC_K_SCRATCH_ALIGNMENT - 1) / DC_K_SCRATCH_ALIGNMENT * DC_K_SCRATCH_ALIGNMENT;
     return reinterpret_cast<void *>(p);
   }
+
+private:
+  static constexpr unsigned char kGuardByte = 0xA5;
+  unsigned char *guard() { return static_cast<unsigned char *>(get()) + bytes; }
+  size_t bytes;
   std::vector<float> storage;
 };
 

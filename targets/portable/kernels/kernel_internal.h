@@ -322,19 +322,26 @@ DC_INLINE int32_t dc_q8_quantize_block(const float *restrict xb, int8_t *restric
  * call passes by. */
 #define DC_PK_CHUNK_BYTES (256 * 1024)
 
-/* Tokens per chunk for K values of `bytes_per_value` bytes: a multiple of 4, at least 4. */
+/* The packed kernels lay the records out by tiles of DC_PK_TOKENS tokens (3 with AVX2, 4
+ * elsewhere): chunks and scratch come in multiples of this, which every tile width divides. */
+#define DC_PK_TOKEN_ROUND 12
+
+/* Tokens per chunk for K values of `bytes_per_value` bytes: a multiple of DC_PK_TOKEN_ROUND, at
+ * least one. */
 DC_INLINE int64_t dc_pk_chunk_tokens(int64_t K, int64_t bytes_per_value) {
-  const int64_t tokens = DC_PK_CHUNK_BYTES / (bytes_per_value * (K > 0 ? K : 1)) / 4 * 4;
-  return tokens < 4 ? 4 : tokens;
+  const int64_t tokens = DC_PK_CHUNK_BYTES / (bytes_per_value * (K > 0 ? K : 1)) /
+                         DC_PK_TOKEN_ROUND * DC_PK_TOKEN_ROUND;
+  return tokens < DC_PK_TOKEN_ROUND ? DC_PK_TOKEN_ROUND : tokens;
 }
 
 /* What the packed kernels need of dc_k_q8act_scratch_bytes(T, K): the larger of their two layouts
- * (linear_packed.c, "Activation records"), a chunk of tokens rounded up to a multiple of 4, each
+ * (linear_packed.c, "Activation records"), a chunk of tokens rounded up to whole token tiles, each
  * token 256 bytes per group of 128 values or 192 bytes per pair of blocks. */
 DC_INLINE int64_t dc_pk_scratch_bytes(int64_t T, int64_t K) {
   const int64_t groups = (K + 127) / 128 * 256, pairs = (K + 63) / 64 * 192;
-  const int64_t q4 = (dc_min64(T, dc_pk_chunk_tokens(K, 2)) + 3) / 4 * 4 * groups;
-  const int64_t q8 = (dc_min64(T, dc_pk_chunk_tokens(K, 3)) + 3) / 4 * 4 * pairs;
+  const int64_t round = DC_PK_TOKEN_ROUND;
+  const int64_t q4 = (dc_min64(T, dc_pk_chunk_tokens(K, 2)) + round - 1) / round * round * groups;
+  const int64_t q8 = (dc_min64(T, dc_pk_chunk_tokens(K, 3)) + round - 1) / round * round * pairs;
   return q4 > q8 ? q4 : q8;
 }
 

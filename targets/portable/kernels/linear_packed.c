@@ -108,6 +108,9 @@
 #define DC_PK_TOKENS 4
 #endif
 
+_Static_assert(DC_PK_TOKEN_ROUND % DC_PK_TOKENS == 0,
+               "the scratch and the chunks must hold whole token tiles (kernel_internal.h)");
+
 /* Bytes of a packed row of K values: codes (K or K / 2), then K / 32 f16 scales. */
 DC_INLINE int64_t dc_pk_code_bytes(int q4, int64_t K) { return q4 ? K / 2 : K; }
 DC_INLINE int64_t dc_pk_row_bytes(int q4, int64_t K) {
