@@ -11,8 +11,9 @@
  *     shares their execution ports, a pair that takes as long as one of them does not.
  * docs/kernels.md ("What bounds the AVX2 tiles") reads the figures for Zen 4.
  *
- * Build and run (x86-64 with AVX2 and FMA) with clang, the kernels' compiler (gcc 12 builds a
- * slower loop of this file, and its figures are not the instructions'):
+ * Built as build/bin/deltac-avx2-ports (bench/CMakeLists.txt), or by hand with clang, the
+ * kernels' compiler (gcc 12 builds a slower loop of this file, whose figures are not the
+ * instructions'):
  *   clang-22 -O2 -mavx2 -mfma bench/x86/avx2_ports.c -o avx2_ports && ./avx2_ports
  *===----------------------------------------------------------------------===*/
 
@@ -80,6 +81,10 @@ static double cycle_ns(void) {
 #define FHADD f[k] = _mm256_castsi256_ps(_mm256_hadd_epi32(_mm256_castps_si256(f[k]), b))
 
 int main(void) {
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+    printf("this CPU has no AVX2 and FMA: nothing to measure\n");
+    return 77;
+  }
   const double cycle = cycle_ns();
   printf("core clock %.2f GHz (from dependent adds)\n", 1.0 / cycle);
   printf("one instruction, cycles each (reciprocal throughput):\n");
