@@ -31,13 +31,16 @@
  * step are zero past its blocks. AVX2 (x86-64-v3, and x86-64-v4, which has no VNNI) does the same
  * on 256 bits with vpmaddubsw + vpmaddwd: nibbles are small enough for its int16 pair sums, and Q8
  * codes go back to signed (xor 0x80) with |c| and the sign moved onto the activations, as in
- * linear_q8act.c. There, one vphaddd folds two registers of int32 block sums (two Q8 blocks, or
- * the two halves of a Q4 group) into one before the conversion and the FMA, which halves the f32
- * work per weight byte (the records' bias and dxe lanes follow the folded layout); tiles are 4
- * rows x 3 tokens. arm64 (NEON intrinsics; records in value order, pairs of blocks) walks the blocks
- * by pairs (both blocks' f16 scales of a row from one 32-bit load, converted by fcvtl), and each
- * output is a chain acc = fma(f32(block sum), dw dx, acc) from acc = 0 with the block sum exact
- * in int32, so every tile shape gives the same bits:
+ * linear_q8act.c. One register of int32 sums then covers two Q8 blocks or a whole Q4 group before
+ * the conversion and the FMA, which halves the f32 work per weight byte: Q4 folds the two halves
+ * of a group with one vphaddd; Q8 blends the 128-bit halves of a pair's weights (three loads, two
+ * vpblendd) so that each register already holds both blocks, and adds (vphaddd costs 2 cycles on
+ * Zen 4, docs/kernels.md). The records' codes, bias and dxe lanes follow these layouts; tiles are
+ * 4 rows x 3 tokens.
+ * arm64 (NEON intrinsics; records in value order, pairs of blocks) walks the blocks by pairs
+ * (both blocks' f16 scales of a row from one 32-bit load, converted by fcvtl), and each output is a
+ *chain acc = fma(f32(block sum), dw dx, acc) from acc = 0 with the block sum exact in int32, so
+ *every tile shape gives the same bits:
  *   - i8mm (armv8.6-a): tiles of 4 rows x 4 tokens by usmmla (unsigned weights x signed
  *     activations): the 8-byte halves of two rows, and of two tokens, interleaved (zip of 64-bit
  *     lanes) so that one usmmla adds the 2x2 block [r0 t0, r0 t1, r1 t0, r1 t1]; 4 per block,
@@ -162,8 +165,14 @@ DC_INLINE void dc_pk_quantize_token(const int q4, const float *restrict x, int64
     for (int m = 0; m < 8; ++m)
       four[m] = q[4 * m] + q[4 * m + 1] + q[4 * m + 2] + q[4 * m + 3];
     if (!grouped) {
+#if DC_PK_AVX2
+      /* [halves 0 of both blocks | halves 1], as dc_pk_pair_q8 blends the weights */
+      for (int i = 0; i < DC_PK_BLOCK; ++i)
+        codes[(i / 16) * 32 + 16 * j + i % 16] = q[i];
+#else
       for (int i = 0; i < DC_PK_BLOCK; ++i)
         codes[32 * j + i] = q[i];
+#endif
 #if DC_PK_NEON
       /* The offset of the codes as the arm64 tiles take them: nibbles c + 8; Q8 codes c + 128
        * with i8mm (usdot / usmmla take them unsigned), else none (made signed by xor 0x80). */
@@ -177,9 +186,9 @@ DC_INLINE void dc_pk_quantize_token(const int q4, const float *restrict x, int64
       for (int m = 0; m < 8; ++m)
         dxe[8 * j + m] = d;
 #elif DC_PK_AVX2
-      (void)bias; /* the AVX2 tiles make the codes signed instead */
-      for (int m = 0; m < 2; ++m) /* [b0 b0 b1 b1 | b0 b0 b1 b1], as dc_pk_pair_q8 folds */
-        dxe[2 * j + m] = dxe[4 + 2 * j + m] = d;
+      (void)bias;                 /* the AVX2 tiles make the codes signed instead */
+      for (int m = 0; m < 4; ++m) /* [b0 x4 | b1 x4] */
+        dxe[4 * j + m] = d;
 #else
       for (int m = 0; m < 8; ++m) {
         bias[8 * j + m] = -128 * four[m];
@@ -339,17 +348,18 @@ DC_INLINE void dc_pk_group_q4(const int R, const int TT, const int64_t g,
     dc_pk_prefetch(pf, qs, d, s % 8 == 0);
     const __m256i v0 = g >= 2 ? _mm256_loadu_si256((const __m256i *)qs)
                               : _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)qs));
-    const __m256i v1 = g == 4   ? _mm256_loadu_si256((const __m256i *)(qs + 32))
-                       : g == 3 ? _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)(qs + 32)))
-                                : _mm256_setzero_si256();
+    const __m256i v1 = g == 4 ? _mm256_loadu_si256((const __m256i *)(qs + 32))
+                       : g == 3
+                           ? _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)(qs + 32)))
+                           : _mm256_setzero_si256();
     const __m256i wl0 = _mm256_and_si256(v0, nibble), wl1 = _mm256_and_si256(v1, nibble);
     const __m256i wh0 = _mm256_and_si256(_mm256_srli_epi16(v0, 4), nibble);
     const __m256i wh1 = _mm256_and_si256(_mm256_srli_epi16(v1, 4), nibble);
     int64_t four = 0;
     __builtin_memcpy(&four, d, (size_t)(2 * g));
-    const __m256 dw = _mm256_permutevar8x32_ps(
-        _mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi64_si128(four))),
-        _mm256_set_epi32(3, 3, 1, 1, 2, 2, 0, 0));
+    const __m256 dw =
+        _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi64_si128(four))),
+                                 _mm256_set_epi32(3, 3, 1, 1, 2, 2, 0, 0));
     for (int t = 0; t < TT; ++t) {
       const uint8_t *at = a + 256 * t;
       /* nibble x |q| <= 15 x 127: the pair sums and their sum stay within int16. */
@@ -359,9 +369,9 @@ DC_INLINE void dc_pk_group_q4(const int R, const int TT, const int64_t g,
       const __m256i p1 = _mm256_add_epi16(
           _mm256_maddubs_epi16(wl1, _mm256_loadu_si256((const __m256i *)(at + 32))),
           _mm256_maddubs_epi16(wh1, _mm256_loadu_si256((const __m256i *)(at + 96))));
-      const __m256i sum =
-          _mm256_add_epi32(_mm256_hadd_epi32(_mm256_madd_epi16(p0, ones), _mm256_madd_epi16(p1, ones)),
-                           _mm256_loadu_si256((const __m256i *)(at + 128)));
+      const __m256i sum = _mm256_add_epi32(
+          _mm256_hadd_epi32(_mm256_madd_epi16(p0, ones), _mm256_madd_epi16(p1, ones)),
+          _mm256_loadu_si256((const __m256i *)(at + 128)));
       const __m256 dx = _mm256_loadu_ps((const float *)(const void *)(at + 192));
       acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_mul_ps(dw, dx), acc[r][t]);
     }
@@ -369,9 +379,10 @@ DC_INLINE void dc_pk_group_q4(const int R, const int TT, const int64_t g,
 }
 
 /* Q8: pair p of blocks (values 64p .. 64p + 63), or with `single` its first block only; a: the
- * pair's record of token 0. Each block's 8 int32 lanes are folded pairwise into 4 by one vphaddd
- * of the two blocks, [b0 b0 b1 b1 | b0 b0 b1 b1], so that one conversion and one FMA serve both
- * blocks; the record's dxe has that layout (dc_pk_quantize_token). */
+ * pair's record of token 0. The weights are taken as wx = [c0..15 | c32..47] and
+ * wy = [c16..31 | c48..63] (128-bit lane j holds block j), so vpmaddwd of either gives int32 lanes
+ * [b0 x4 | b1 x4] and one add combines them: one conversion and one FMA serve both blocks. The
+ * record's codes are in that order and its dxe has that layout (dc_pk_quantize_token). */
 DC_INLINE void dc_pk_pair_q8(const int R, const int TT, const int single,
                              const uint8_t *const *rows, int64_t K, int64_t p,
                              const uint8_t *restrict a, int64_t pf,
@@ -380,23 +391,32 @@ DC_INLINE void dc_pk_pair_q8(const int R, const int TT, const int single,
   for (int r = 0; r < R; ++r) {
     const uint8_t *c = rows[r] + 64 * p, *d = rows[r] + K + 4 * p;
     dc_pk_prefetch(pf, c, d, p % 16 == 0);
-    /* The signed codes c of both blocks (zero for a missing second block). */
-    const __m256i w0 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)c), flip);
-    const __m256i w1 = single ? _mm256_setzero_si256()
-                              : _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(c + 32)), flip);
-    const __m256i uw0 = _mm256_abs_epi8(w0), uw1 = _mm256_abs_epi8(w1);
+    __m256i wx, wy;
+    if (single) {
+      wx = _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)c));
+      wy = _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)(c + 16)));
+    } else {
+      const __m256i mid = _mm256_loadu_si256((const __m256i *)(c + 16));
+      wx = _mm256_blend_epi32(_mm256_loadu_si256((const __m256i *)c), mid, 0xF0);
+      wy = _mm256_blend_epi32(mid, _mm256_loadu_si256((const __m256i *)(c + 32)), 0xF0);
+    }
+    /* Signed codes. A missing second block's lanes turn -128 under the xor; its activation codes
+     * in the record are zero, so they add nothing. */
+    wx = _mm256_xor_si256(wx, flip);
+    wy = _mm256_xor_si256(wy, flip);
+    const __m256i ux = _mm256_abs_epi8(wx), uy = _mm256_abs_epi8(wy);
     int32_t two = 0;
     __builtin_memcpy(&two, d, single ? 2 : 4);
-    const __m256 dw = _mm256_permutevar8x32_ps(
-        _mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi32_si128(two))),
-        _mm256_set_epi32(1, 1, 0, 0, 1, 1, 0, 0));
+    const __m256 dw =
+        _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_cvtph_ps(_mm_cvtsi32_si128(two))),
+                                 _mm256_set_epi32(1, 1, 1, 1, 0, 0, 0, 0));
     for (int t = 0; t < TT; ++t) {
       const uint8_t *at = a + 192 * t;
       /* |c| <= 128 and |q| <= 127 keep each pair sum of vpmaddubsw within int16. */
-      const __m256i x0 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)at), w0);
-      const __m256i x1 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(at + 32)), w1);
-      const __m256i sum = _mm256_hadd_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(uw0, x0), ones),
-                                            _mm256_madd_epi16(_mm256_maddubs_epi16(uw1, x1), ones));
+      const __m256i x0 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)at), wx);
+      const __m256i x1 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(at + 32)), wy);
+      const __m256i sum = _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(ux, x0), ones),
+                                           _mm256_madd_epi16(_mm256_maddubs_epi16(uy, x1), ones));
       const __m256 dx = _mm256_loadu_ps((const float *)(const void *)(at + 128));
       acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_mul_ps(dw, dx), acc[r][t]);
     }
@@ -536,8 +556,9 @@ DC_INLINE void dc_pk_step_rows(const int q4, const int TT, const uint8_t *const 
     dc_pk_weights(q4, rows[r], b, w[r]);
   for (int t = 0; t < TT; ++t) {
     const uint8_t *at = rec + t * DC_PK_REC, *x = at + 32 * j, *bias = at + 64 + 16 * j;
-    const int32x4_t s = dc_neon_sum4(dc_pk_dot32(q4, w[0], x, bias), dc_pk_dot32(q4, w[1], x, bias),
-                                   dc_pk_dot32(q4, w[2], x, bias), dc_pk_dot32(q4, w[3], x, bias));
+    const int32x4_t s =
+        dc_neon_sum4(dc_pk_dot32(q4, w[0], x, bias), dc_pk_dot32(q4, w[1], x, bias),
+                     dc_pk_dot32(q4, w[2], x, bias), dc_pk_dot32(q4, w[3], x, bias));
     acc[t] = vfmaq_f32(acc[t], vcvtq_f32_s32(s), vmulq_n_f32(dw, dc_pk_f32(at + 128 + 32 * j)));
   }
 }
