@@ -42,43 +42,53 @@ static double cycle_ns(void) {
   return (now() - t0) / (ITERATIONS * 8.0) * 1e9;
 }
 
-/* A loop of CHAINS x (FIRST; SECOND) on integer chains a[] and float chains f[]; the asm barrier
- * keeps b and fb opaque, so nothing is hoisted or folded. Prints cycles per group. */
+/* The instructions, as updates of one chain v (an __m256i; the float ones reinterpret it). b and
+ * fb are the probe's opaque second operands. */
+#define AS_PS(v) _mm256_castsi256_ps(v)
+#define AS_SI(v) _mm256_castps_si256(v)
+#define MADDUBS(v) v = _mm256_maddubs_epi16(v, b)
+#define MADDWD(v) v = _mm256_madd_epi16(v, b)
+#define SIGN(v) v = _mm256_sign_epi8(v, b)
+#define HADD(v) v = _mm256_hadd_epi32(v, b)
+#define ADD(v) v = _mm256_add_epi32(v, b)
+#define FMA(v) v = AS_SI(_mm256_fmadd_ps(AS_PS(v), fb, AS_PS(v)))
+#define MUL(v) v = AS_SI(_mm256_mul_ps(AS_PS(v), fb))
+#define CVT(v) v = AS_SI(_mm256_cvtepi32_ps(v))
+#define NONE(v) (void)(v)
+
+/* X(label, instruction) for each instruction the AVX2 tiles use. */
+#define INSTRUCTIONS(X)                                                                            \
+  X("vpmaddubsw", MADDUBS)                                                                         \
+  X("vpmaddwd", MADDWD) X("vpsignb", SIGN) X("vphaddd", HADD) X("vpaddd", ADD)                     \
+      X("vfmadd231ps", FMA) X("vmulps", MUL) X("vcvtdq2ps", CVT)
+
+/* A loop of CHAINS x (FIRST on chain a[k]; SECOND on chain f[k]); the asm barrier keeps b and fb
+ * opaque, so nothing is hoisted or folded. The chains start as normal floats (FMA and multiply
+ * keep them normal, then infinite), so no instruction meets a denormal. Prints cycles per group. */
 #define PROBE(label, FIRST, SECOND)                                                                \
   do {                                                                                             \
-    __m256i a[CHAINS], b = _mm256_set1_epi8(3);                                                    \
-    __m256 f[CHAINS], fb = _mm256_set1_ps(1.0f);                                                   \
-    for (int k = 0; k < CHAINS; ++k) {                                                             \
-      a[k] = _mm256_set1_epi16((short)(k + 1));                                                    \
-      f[k] = _mm256_set1_ps((float)k);                                                             \
-    }                                                                                              \
+    __m256i a[CHAINS], f[CHAINS], b = _mm256_set1_epi8(3);                                         \
+    __m256 fb = _mm256_set1_ps(1.0f);                                                              \
+    for (int k = 0; k < CHAINS; ++k)                                                               \
+      a[k] = f[k] = AS_SI(_mm256_set1_ps((float)(k + 1)));                                         \
     const double t0 = now();                                                                       \
     for (long i = 0; i < ITERATIONS / 8; ++i) {                                                    \
       for (int k = 0; k < CHAINS; ++k) {                                                           \
-        FIRST;                                                                                     \
-        SECOND;                                                                                    \
+        FIRST(a[k]);                                                                               \
+        SECOND(f[k]);                                                                              \
       }                                                                                            \
       __asm__ volatile("" : "+x"(b), "+x"(fb));                                                    \
     }                                                                                              \
     const double ns = (now() - t0) / (ITERATIONS / 8.0 * CHAINS) * 1e9;                            \
     int32_t sink = 0;                                                                              \
     for (int k = 0; k < CHAINS; ++k)                                                               \
-      sink += _mm256_extract_epi32(a[k], 0) + (int32_t)_mm256_cvtss_f32(f[k]);                     \
+      sink += _mm256_extract_epi32(a[k], 0) + _mm256_extract_epi32(f[k], 0);                       \
     printf("  %-28s %5.2f cycles%s\n", label, ns / cycle, sink == 12345 ? " " : "");               \
   } while (0)
 
-#define NONE (void)0
-#define MADDUBS a[k] = _mm256_maddubs_epi16(a[k], b)
-#define MADDWD a[k] = _mm256_madd_epi16(a[k], b)
-#define SIGN a[k] = _mm256_sign_epi8(a[k], b)
-#define HADD a[k] = _mm256_hadd_epi32(a[k], b)
-#define ADD a[k] = _mm256_add_epi32(a[k], b)
-#define FMA f[k] = _mm256_fmadd_ps(f[k], fb, f[k])
-#define MUL f[k] = _mm256_mul_ps(f[k], fb)
-#define CVT f[k] = _mm256_cvtepi32_ps(_mm256_castps_si256(f[k]))
-#define FADD_ADD f[k] = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(f[k]), b))
-#define FSIGN f[k] = _mm256_castsi256_ps(_mm256_sign_epi8(_mm256_castps_si256(f[k]), b))
-#define FHADD f[k] = _mm256_castsi256_ps(_mm256_hadd_epi32(_mm256_castps_si256(f[k]), b))
+#define ALONE(label, OP) PROBE(label, OP, NONE);
+#define WITH_MADDUBS(label, OP) PROBE("vpmaddubsw + " label, MADDUBS, OP);
+#define WITH_FMA(label, OP) PROBE("vfmadd231ps + " label, FMA, OP);
 
 int main(void) {
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
@@ -88,21 +98,9 @@ int main(void) {
   const double cycle = cycle_ns();
   printf("core clock %.2f GHz (from dependent adds)\n", 1.0 / cycle);
   printf("one instruction, cycles each (reciprocal throughput):\n");
-  PROBE("vpmaddubsw", MADDUBS, NONE);
-  PROBE("vpmaddwd", MADDWD, NONE);
-  PROBE("vpsignb", SIGN, NONE);
-  PROBE("vphaddd", HADD, NONE);
-  PROBE("vpaddd", ADD, NONE);
-  PROBE("vfmadd231ps", FMA, NONE);
-  PROBE("vmulps", MUL, NONE);
-  PROBE("vcvtdq2ps", CVT, NONE);
+  INSTRUCTIONS(ALONE)
   printf("pairs, cycles per pair (about the sum: shared ports; about the larger: not):\n");
-  PROBE("vpmaddubsw + vpaddd", MADDUBS, FADD_ADD);
-  PROBE("vpmaddubsw + vfmadd231ps", MADDUBS, FMA);
-  PROBE("vpmaddubsw + vpsignb", MADDUBS, FSIGN);
-  PROBE("vpmaddubsw + vcvtdq2ps", MADDUBS, CVT);
-  PROBE("vpmaddubsw + vphaddd", MADDUBS, FHADD);
-  PROBE("vfmadd231ps + vpsignb", FMA, SIGN);
-  PROBE("vfmadd231ps + vphaddd", FMA, HADD);
+  INSTRUCTIONS(WITH_MADDUBS)
+  INSTRUCTIONS(WITH_FMA)
   return 0;
 }
