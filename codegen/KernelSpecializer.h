@@ -2,9 +2,11 @@
 //
 // The portable kernels take every size as an argument. For a compiled model, deltac rebuilds them
 // with the model's row lengths and head dimensions as compile-time constants: it writes a header
-// defining DC_MODEL_DIMS (targets/portable/kernels/kernel_internal.h, DC_SPECIALIZE) and compiles
-// each kernel source with it for the target, so the hot loops (linear rows, norms, the delta-rule
-// step) get constant trip counts. Calls with other sizes still take the generic path.
+// defining one list of sizes per kernel family (targets/portable/kernels/kernel_internal.h,
+// DC_SPECIALIZE) and compiles each kernel source with it for the target, so the hot loops (linear
+// rows, norms, the delta-rule step) get constant trip counts. Calls with other sizes still take the
+// generic path. Each family gets only the sizes its kernels run at, since every size is one more
+// copy of the family's loops for the C compiler to optimize.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,12 +22,22 @@
 
 namespace deltac {
 
-/// The sizes the kernels of `model` are specialized to: every row length of a linear, LM head, norm
-/// or MoE projection, and the delta-rule and attention head dimensions.
-std::set<int64_t> specializationDims(mlir::ModuleOp model);
+/// The sizes the kernels of a model are specialized to, one set per macro of kernel_internal.h.
+struct SpecializationDims {
+  /// DC_MODEL_ROW_DIMS: the row lengths the float-activation linear driver runs (linears and LM
+  /// heads that do not take the int8-activation kernels).
+  std::set<int64_t> rows;
+  std::set<int64_t> experts; ///< DC_MODEL_EXPERT_DIMS: MoE router and expert row lengths
+  std::set<int64_t> norms;   ///< DC_MODEL_NORM_DIMS: rms, l2 and gated rms norm row lengths
+  std::set<int64_t> keys;    ///< DC_MODEL_KEY_DIMS: delta-rule key head dimensions (dk)
+  std::set<int64_t> values;  ///< DC_MODEL_VALUE_DIMS: delta-rule value head dimensions (dv)
+};
+
+/// The sizes the kernels of `model` run at, per family.
+SpecializationDims specializationDims(mlir::ModuleOp model);
 
 /// The header text that specializes the kernels to `dims`.
-std::string specializationHeader(const std::set<int64_t> &dims);
+std::string specializationHeader(const SpecializationDims &dims);
 
 struct KernelSources {
   std::string directory;        ///< the portable kernel sources (*.c)

@@ -352,7 +352,8 @@ std::string libraryEntrySource(const LibraryLayout &layout, const CompileOptions
        << "extern const unsigned char dc_embedded_tokenizer_end[];\n\n"
        << "dc_status *" << id << "_tokenizer_open(dc_tokenizer **out_tokenizer) {\n"
        << "  return dc_tokenizer_open(dc_embedded_tokenizer,\n"
-       << "                           (size_t)(dc_embedded_tokenizer_end - dc_embedded_tokenizer),\n"
+       << "                           (size_t)(dc_embedded_tokenizer_end - "
+          "dc_embedded_tokenizer),\n"
        << "                           out_tokenizer);\n}\n";
   return text;
 }
@@ -479,7 +480,8 @@ static Error runPipeline(const CompileOptions &options, std::vector<std::string>
     return policy.takeError();
   importOptions.quant = *policy;
   mlir::MLIRContext context;
-  mlir::OwningOpRef<mlir::ModuleOp> imported = importCheckpoint(context, *checkpoint, importOptions);
+  mlir::OwningOpRef<mlir::ModuleOp> imported =
+      importCheckpoint(context, *checkpoint, importOptions);
   mlir::ModuleOp model = *imported;
   // int8 activations for the block-quantized linears and LM head (codegen/ProgramEmitter.cpp).
   if (options.actQuant == "int8")
@@ -557,8 +559,18 @@ static Error runPipeline(const CompileOptions &options, std::vector<std::string>
                              "internal error: the kernel-level module does not verify");
   timer.done();
   if (dump)
-    if (Error e = writeText(dumpPath("kernels.mlir"), [&](raw_ostream &os) { (*program)->print(os); }))
+    if (Error e =
+            writeText(dumpPath("kernels.mlir"), [&](raw_ostream &os) { (*program)->print(os); }))
       return e;
+  // The sizes the kernels will be specialized to (phase 7); dumped here already, so that
+  // `--emit=kernels --dump-phases-to` shows them without building the kernels.
+  const std::string kernelDims = specializationHeader(specializationDims(model));
+  if (dump && options.specializeKernels) {
+    if (std::error_code ec = sys::fs::create_directories(dumpPath("kernels")))
+      return fileError(dumpPath("kernels"), "cannot create directory: " + ec.message());
+    if (Error e = writeFileAtomically(dumpPath("kernels/dc_model_dims.h"), kernelDims))
+      return e;
+  }
   if (options.emit == "kernels")
     return writeText(options.output, [&](raw_ostream &os) { (*program)->print(os); });
 
@@ -570,7 +582,8 @@ static Error runPipeline(const CompileOptions &options, std::vector<std::string>
     return llvmModule.takeError();
   timer.done();
   if (dump)
-    if (Error e = writeText(dumpPath("program.ll"), [&](raw_ostream &os) { (*llvmModule)->print(os, nullptr); }))
+    if (Error e = writeText(dumpPath("program.ll"),
+                            [&](raw_ostream &os) { (*llvmModule)->print(os, nullptr); }))
       return e;
   if (options.emit == "llvm")
     return writeText(options.output, [&](raw_ostream &os) { (*llvmModule)->print(os, nullptr); });
@@ -607,8 +620,7 @@ static Error runPipeline(const CompileOptions &options, std::vector<std::string>
     if (std::error_code ec = sys::fs::create_directories(kernelDir))
       return fileError(kernelDir, "cannot create directory: " + ec.message());
     KernelSources sources{res.kernelSources, res.kernelInclude};
-    auto kernels = compileSpecializedKernels(specializationHeader(specializationDims(model)),
-                                             *target, link, sources, kernelDir);
+    auto kernels = compileSpecializedKernels(kernelDims, *target, link, sources, kernelDir);
     if (!kernels)
       return kernels.takeError();
     objects.insert(objects.end(), kernels->begin(), kernels->end());
@@ -658,17 +670,16 @@ static Error runPipeline(const CompileOptions &options, std::vector<std::string>
         return e;
     }
     created.push_back(layout.header);
-    if (Error e = writeFileAtomically(layout.header,
-                                      libraryHeader(layout, options, target->name, absoluteStore,
-                                                    tokenizer.has_value())))
+    if (Error e =
+            writeFileAtomically(layout.header, libraryHeader(layout, options, target->name,
+                                                             absoluteStore, tokenizer.has_value())))
       return e;
     std::string entrySource = withSuffix(prefix, ".entry.c");
     std::string entryObject = withSuffix(prefix, ".entry.o");
     temporaries.push_back(entrySource);
     temporaries.push_back(entryObject);
-    if (Error e =
-            writeFileAtomically(entrySource, libraryEntrySource(layout, options, layout.header,
-                                                                tokenizer.has_value())))
+    if (Error e = writeFileAtomically(
+            entrySource, libraryEntrySource(layout, options, layout.header, tokenizer.has_value())))
       return e;
     SmallString<256> headerDir(layout.header);
     sys::path::remove_filename(headerDir);
@@ -735,8 +746,9 @@ Error compileModel(const CompileOptions &options) {
                                    "' (fold-norm-scales, merge-linears, fuse-elementwise, "
                                    "remove-dead-work, pack-weights or all)");
   if (options.prefillLogits != "all" && options.prefillLogits != "last")
-    return createStringError(inconvertibleErrorCode(),
-                             "unknown --prefill-logits '" + options.prefillLogits + "' (all or last)");
+    return createStringError(inconvertibleErrorCode(), "unknown --prefill-logits '" +
+                                                           options.prefillLogits +
+                                                           "' (all or last)");
   if (options.prefillLogits == "last" &&
       (llvm::is_contained(options.disabledPasses, "remove-dead-work") ||
        llvm::is_contained(options.disabledPasses, "all")))

@@ -39,9 +39,11 @@ void dc_k_gated_delta_rule_recurrent_f32(const float *q, const float *k, const f
                                          int64_t nv, int64_t dk, int64_t dv, int32_t mapping,
                                          float scale, const float *state_in, int64_t head_begin,
                                          int64_t head_end, float *restrict out, float *state_out) {
-  DC_SPECIALIZE(dk, DC_SPECIALIZE_2(dv, recurrent_impl(q, k, v, g, beta, T, nk, nv, DC_DIM, DC_DIM2,
-                                                       mapping, scale, state_in, head_begin,
-                                                       head_end, out, state_out)));
+  DC_SPECIALIZE(
+      DC_MODEL_KEY_DIMS, dk,
+      DC_SPECIALIZE_2(DC_MODEL_VALUE_DIMS, dv,
+                      recurrent_impl(q, k, v, g, beta, T, nk, nv, DC_DIM, DC_DIM2, mapping, scale,
+                                     state_in, head_begin, head_end, out, state_out)));
 }
 
 /*---- Chunked (WY / UT) -----------------------------------------------------------------------*/
@@ -86,7 +88,8 @@ static void dc_gemm_acc(int64_t m, int64_t ncols, int64_t kdim, float alpha, con
                         int64_t ldc) {
   for (int64_t i0 = 0; i0 < m; i0 += DC_GEMM_ROWS)
     for (int64_t j0 = 0; j0 < ncols; j0 += DC_GEMM_COLS) {
-      const int64_t rows = dc_min64(DC_GEMM_ROWS, m - i0), cols = dc_min64(DC_GEMM_COLS, ncols - j0);
+      const int64_t rows = dc_min64(DC_GEMM_ROWS, m - i0),
+                    cols = dc_min64(DC_GEMM_COLS, ncols - j0);
       const float *at = a + i0 * a_rs;
       float *ct = c + i0 * ldc + j0;
       if (rows == DC_GEMM_ROWS && cols == DC_GEMM_COLS) /* constant bounds: fully unrolled */

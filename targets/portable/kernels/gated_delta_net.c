@@ -244,6 +244,8 @@ void dc_k_gated_delta_net_f32(const float *qkv, const float *a, const float *b, 
   p.decay = decay, p.dt_bias = dt_bias, p.decay_form = decay_form, p.mapping = mapping;
   p.scale = scale, p.l2_eps = l2_eps, p.state_in = state_in;
   p.out = out, p.conv_state_out = conv_state_out, p.state_out = state_out;
-  DC_SPECIALIZE(dk, DC_SPECIALIZE_2(
-                        dv, gated_delta_net_impl(&p, DC_DIM, DC_DIM2, kh_begin, kh_end, scratch)));
+  DC_SPECIALIZE(
+      DC_MODEL_KEY_DIMS, dk,
+      DC_SPECIALIZE_2(DC_MODEL_VALUE_DIMS, dv,
+                      gated_delta_net_impl(&p, DC_DIM, DC_DIM2, kh_begin, kh_end, scratch)));
 }

@@ -27,23 +27,43 @@
 
 /*---- Compile-time shape specialization -------------------------------------------------------*
  * `deltac compile` rebuilds these kernels for each model with `-include` of a generated header
- * that defines DC_MODEL_DIMS(X, s) as X(s, d0) X(s, d1) ... over the model's row lengths and head
- * dimensions. DC_SPECIALIZE(dim, stmt) then runs `stmt` with DC_DIM bound to a compile-time
- * constant when `dim` equals one of them, so the inlined loops get constant trip counts; any other
- * value (and every call in the prebuilt libraries, which have no header) runs `stmt` with DC_DIM =
- * dim. DC_SPECIALIZE_2 does the same with DC_DIM2 for a second dimension inside the first. */
-#ifndef DC_MODEL_DIMS
-#define DC_MODEL_DIMS(X, s)
+ * (codegen/KernelSpecializer.cpp) that defines one list of sizes per kernel family, each as
+ * LIST(X, s) expanding to X(s, d0) X(s, d1) ...:
+ *   DC_MODEL_ROW_DIMS    row lengths of the float-activation linear driver (linear, LM head);
+ *   DC_MODEL_EXPERT_DIMS row lengths of the MoE router and experts (the same driver in moe.c);
+ *   DC_MODEL_NORM_DIMS   row lengths of the rms, l2 and gated rms norms;
+ *   DC_MODEL_KEY_DIMS    delta-rule key head dimensions (dk);
+ *   DC_MODEL_VALUE_DIMS  delta-rule value head dimensions (dv).
+ * DC_SPECIALIZE(LIST, dim, stmt) runs `stmt` with DC_DIM bound to a compile-time constant when
+ * `dim` equals one of LIST's sizes, so the inlined loops get constant trip counts; any other value
+ * (and every call in the prebuilt libraries, whose lists are empty) runs `stmt` with DC_DIM = dim.
+ * DC_SPECIALIZE_2 does the same with DC_DIM2 for a second dimension inside the first. Every size
+ * in a list is one more copy of the family's loops, so a list holds only the sizes the model's
+ * calls of that family use. */
+#ifndef DC_MODEL_ROW_DIMS
+#define DC_MODEL_ROW_DIMS(X, s)
+#endif
+#ifndef DC_MODEL_EXPERT_DIMS
+#define DC_MODEL_EXPERT_DIMS(X, s)
+#endif
+#ifndef DC_MODEL_NORM_DIMS
+#define DC_MODEL_NORM_DIMS(X, s)
+#endif
+#ifndef DC_MODEL_KEY_DIMS
+#define DC_MODEL_KEY_DIMS(X, s)
+#endif
+#ifndef DC_MODEL_VALUE_DIMS
+#define DC_MODEL_VALUE_DIMS(X, s)
 #endif
 #define DC_SPECIALIZE_IF(s, value)                                                                 \
   if (dc_spec_dim == (value)) {                                                                    \
     const int64_t DC_DIM = (value);                                                                \
     s;                                                                                             \
   } else
-#define DC_SPECIALIZE(dim, s)                                                                      \
+#define DC_SPECIALIZE(list, dim, s)                                                                \
   do {                                                                                             \
     const int64_t dc_spec_dim = (dim);                                                             \
-    DC_MODEL_DIMS(DC_SPECIALIZE_IF, s) {                                                           \
+    list(DC_SPECIALIZE_IF, s) {                                                                    \
       const int64_t DC_DIM = dc_spec_dim;                                                          \
       s;                                                                                           \
     }                                                                                              \
@@ -53,10 +73,10 @@
     const int64_t DC_DIM2 = (value);                                                               \
     s;                                                                                             \
   } else
-#define DC_SPECIALIZE_2(dim, s)                                                                    \
+#define DC_SPECIALIZE_2(list, dim, s)                                                              \
   do {                                                                                             \
     const int64_t dc_spec_dim2 = (dim);                                                            \
-    DC_MODEL_DIMS(DC_SPECIALIZE_IF_2, s) {                                                         \
+    list(DC_SPECIALIZE_IF_2, s) {                                                                  \
       const int64_t DC_DIM2 = dc_spec_dim2;                                                        \
       s;                                                                                           \
     }                                                                                              \
@@ -434,12 +454,19 @@ DC_INLINE void dc_linear_rows_impl(enum dc_weight_format fmt, const float *restr
   }
 }
 
+/* The sizes the linear driver below is specialized to: the dense linears' unless the source defines
+ * another list before including this header (moe.c). */
+#ifndef DC_LINEAR_ROW_DIMS
+#define DC_LINEAR_ROW_DIMS DC_MODEL_ROW_DIMS
+#endif
+
 /* The linear driver with the row length specialized to the model's (see DC_SPECIALIZE). */
 DC_INLINE void dc_linear_rows(enum dc_weight_format fmt, const float *restrict x, int64_t T,
                               int64_t K, const void *restrict weight, int64_t N, int64_t n_begin,
                               int64_t n_end, float *restrict y) {
-  DC_SPECIALIZE(K, dc_linear_rows_impl(fmt, x, T, DC_DIM, weight, N, DC_K_EPILOGUE_NONE, 0, n_begin,
-                                       n_end, y));
+  DC_SPECIALIZE(
+      DC_MODEL_ROW_DIMS, K,
+      dc_linear_rows_impl(fmt, x, T, DC_DIM, weight, N, DC_K_EPILOGUE_NONE, 0, n_begin, n_end, y));
 }
 
 /* The driver with an epilogue; dispatches once so each epilogue gets its own specialized loop. */
@@ -448,11 +475,13 @@ DC_INLINE void dc_linear_rows_epilogue(enum dc_weight_format fmt, const float *r
                                        int32_t epilogue, const float *restrict residual,
                                        int64_t n_begin, int64_t n_end, float *restrict y) {
   if (epilogue == DC_K_EPILOGUE_SWIGLU)
-    DC_SPECIALIZE(K, dc_linear_rows_impl(fmt, x, T, DC_DIM, weight, N, DC_K_EPILOGUE_SWIGLU,
-                                         residual, n_begin, n_end, y));
+    DC_SPECIALIZE(DC_LINEAR_ROW_DIMS, K,
+                  dc_linear_rows_impl(fmt, x, T, DC_DIM, weight, N, DC_K_EPILOGUE_SWIGLU, residual,
+                                      n_begin, n_end, y));
   else
-    DC_SPECIALIZE(K, dc_linear_rows_impl(fmt, x, T, DC_DIM, weight, N, DC_K_EPILOGUE_NONE, residual,
-                                         n_begin, n_end, y));
+    DC_SPECIALIZE(DC_LINEAR_ROW_DIMS, K,
+                  dc_linear_rows_impl(fmt, x, T, DC_DIM, weight, N, DC_K_EPILOGUE_NONE, residual,
+                                      n_begin, n_end, y));
 }
 
 #endif /* DELTAC_TARGETS_PORTABLE_KERNEL_INTERNAL_H */

@@ -5,6 +5,9 @@
  * kernel_internal.h in the expert weights' own type. Intermediates live in the caller's scratch.
  *===----------------------------------------------------------------------===*/
 
+/* The expert and router rows take the linear driver specialized to the MoE sizes only, not to
+ * every dense linear's. */
+#define DC_LINEAR_ROW_DIMS DC_MODEL_EXPERT_DIMS
 #include "kernel_internal.h"
 
 DC_INLINE int64_t round16(int64_t n) { return (n + 15) / 16 * 16; }

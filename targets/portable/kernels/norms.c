@@ -45,19 +45,22 @@ DC_INLINE void gated_rms_norm_impl(const float *x, const float *z, const float *
   }
 }
 
-/* The entry points: the row length specialized to the model's (kernel_internal.h, DC_SPECIALIZE). */
+/* The entry points: the row length specialized to the model's (kernel_internal.h, DC_SPECIALIZE).
+ */
 
 void dc_k_rms_norm_f32(const float *x, const float *weight, int64_t d, int32_t scale_mode,
                        float eps, int64_t row_begin, int64_t row_end, float *y) {
-  DC_SPECIALIZE(d, rms_norm_impl(x, weight, DC_DIM, scale_mode, eps, row_begin, row_end, y));
+  DC_SPECIALIZE(DC_MODEL_NORM_DIMS, d,
+                rms_norm_impl(x, weight, DC_DIM, scale_mode, eps, row_begin, row_end, y));
 }
 
 void dc_k_l2_norm_f32(const float *x, int64_t d, float eps, int64_t row_begin, int64_t row_end,
                       float *y) {
-  DC_SPECIALIZE(d, l2_norm_impl(x, DC_DIM, eps, row_begin, row_end, y));
+  DC_SPECIALIZE(DC_MODEL_NORM_DIMS, d, l2_norm_impl(x, DC_DIM, eps, row_begin, row_end, y));
 }
 
 void dc_k_gated_rms_norm_f32(const float *x, const float *z, const float *weight, int64_t d,
                              float eps, int64_t row_begin, int64_t row_end, float *y) {
-  DC_SPECIALIZE(d, gated_rms_norm_impl(x, z, weight, DC_DIM, eps, row_begin, row_end, y));
+  DC_SPECIALIZE(DC_MODEL_NORM_DIMS, d,
+                gated_rms_norm_impl(x, z, weight, DC_DIM, eps, row_begin, row_end, y));
 }
