@@ -35,6 +35,11 @@ dc_sampler *makeSampler(float temperature, int32_t topK = 0, float topP = 1.0f, 
   return s;
 }
 
+uint64_t nextRandom(uint64_t &x) {
+  x = x * 6364136223846793005ull + 1442695040888963407ull;
+  return x >> 33;
+}
+
 int32_t sample(dc_sampler *s, const std::vector<float> &logits) {
   int32_t token = -1;
   dc_status *status = dc_sampler_sample(s, logits.data(), int64_t(logits.size()), &token);
@@ -62,6 +67,51 @@ TEST(RuntimeSampler, GreedyIsTheArgmaxLowestIdOnTies) {
   ASSERT_NE(status, nullptr);
   EXPECT_EQ(dc_status_get_code(status), DC_STATUS_INVALID_ARGUMENT);
   EXPECT_EQ(token, 99);
+  dc_status_free(status);
+  dc_sampler_destroy(s);
+}
+
+TEST(RuntimeSampler, GreedyOverAVocabularyOfManyBlocks) {
+  // The greedy path scans the logits in blocks of 1024 with lanes of 16; the answer must be the
+  // plain scan's: the lowest index of the largest value, NaN never, +inf counted as FLT_MAX.
+  auto reference = [](const std::vector<float> &l) {
+    auto clean = [](float v) { return std::isnan(v) ? -INFINITY : std::min(v, FLT_MAX); };
+    int best = -1;
+    float bestLogit = -INFINITY;
+    for (size_t i = 0; i < l.size(); ++i)
+      if (clean(l[i]) > bestLogit)
+        bestLogit = clean(l[i]), best = int(i);
+    return best;
+  };
+  dc_sampler *s = makeSampler(0.0f);
+  uint64_t x = 3;
+  for (int vocab : {1023, 1024, 1025, 5000, 20011}) {
+    std::vector<float> logits(static_cast<size_t>(vocab));
+    for (float &l : logits)
+      l = float(nextRandom(x) % 1000) / 100.0f; // many ties
+    for (int k = 0; k < 40; ++k)
+      logits[nextRandom(x) % size_t(vocab)] = NAN;
+    EXPECT_EQ(sample(s, logits), reference(logits)) << vocab;
+    // The maximum in the last, partial block and in the scalar tail of a block.
+    logits[size_t(vocab) - 1] = 50.0f;
+    EXPECT_EQ(sample(s, logits), vocab - 1) << vocab;
+    logits[size_t(vocab) - 3] = 50.0f;
+    EXPECT_EQ(sample(s, logits), vocab - 3) << vocab;
+    // A tie between blocks goes to the earlier block; FLT_MAX ties with a later +inf.
+    logits[size_t(vocab) / 2] = 50.0f;
+    EXPECT_EQ(sample(s, logits), vocab / 2) << vocab;
+    logits[size_t(vocab) / 3] = FLT_MAX;
+    logits[size_t(vocab) - 2] = INFINITY;
+    EXPECT_EQ(sample(s, logits), vocab / 3) << vocab;
+    EXPECT_EQ(sample(s, logits), reference(logits)) << vocab;
+  }
+  // Every logit NaN or -inf across several blocks: an error, as for a short row.
+  std::vector<float> none(3000, -INFINITY);
+  none[2999] = NAN;
+  int32_t token = 7;
+  dc_status *status = dc_sampler_sample(s, none.data(), int64_t(none.size()), &token);
+  ASSERT_NE(status, nullptr);
+  EXPECT_EQ(token, 7);
   dc_status_free(status);
   dc_sampler_destroy(s);
 }
