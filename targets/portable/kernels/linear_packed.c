@@ -36,7 +36,8 @@
  * of a group with one vphaddd; Q8 blends the 128-bit halves of a pair's weights (three loads, two
  * vpblendd) so that each register already holds both blocks, and adds (vphaddd costs 2 cycles on
  * Zen 4, docs/kernels.md). The records' codes, bias and dxe lanes follow these layouts; tiles are
- * 4 rows x 3 tokens.
+ * 4 rows x 3 tokens. These tiles serve T = 1 (decode); with T > 1 the AVX2 path widens the codes
+ * to int16 ("AVX2 prefill: int16 spans" below).
  * arm64 (NEON intrinsics; records in value order, pairs of blocks) walks the blocks by pairs
  * (both blocks' f16 scales of a row from one 32-bit load, converted by fcvtl), and each output is a
  *chain acc = fma(f32(block sum), dw dx, acc) from acc = 0 with the block sum exact in int32, so
@@ -111,6 +112,7 @@
 #define DC_PK_TOKENS 4
 #endif
 
+_Static_assert(DC_PK_ROWS <= 4, "dc_pk_scratch_bytes reserves a panel of 4 rows (kernel_internal.h)");
 _Static_assert(DC_PK_TOKEN_ROUND % DC_PK_TOKENS == 0,
                "the scratch and the chunks must hold whole token tiles (kernel_internal.h)");
 
@@ -231,6 +233,21 @@ DC_INLINE void dc_pk_prefetch(int64_t pf, const uint8_t *c, const uint8_t *d, in
 }
 #endif
 
+/* Stores the outputs of a tile whose products are p[rows][tokens]: outputs o < `outputs` of
+ * tokens t < `tokens` at y[at + t N + o], as silu(p[o][t]) p[outputs + o][t] with `swiglu`, plus
+ * residual[at + t N + o] when there is one. */
+DC_INLINE void dc_pk_store(float p[DC_PK_ROWS][DC_PK_TOKENS], int64_t outputs, int64_t tokens,
+                           int swiglu, const float *restrict residual, int64_t N, int64_t at,
+                           float *restrict y) {
+  for (int64_t o = 0; o < outputs; ++o)
+    for (int64_t t = 0; t < tokens; ++t) {
+      float v = swiglu ? dc_siluf(p[o][t]) * p[outputs + o][t] : p[o][t];
+      if (residual)
+        v += residual[at + t * N + o];
+      y[at + t * N + o] = v;
+    }
+}
+
 /*---- Tiles: R rows x TT tokens ---------------------------------------------------------------*
  * out[r][t] = the dot product of row rows[r] with token t, whose records start at act + t rec
  * (step stride DC_PK_TOKENS rec). R and TT are constants at every call, so the accumulators stay
@@ -332,6 +349,13 @@ DC_INLINE void dc_pk_tile(const int q4, const int R, const int TT, const uint8_t
 }
 
 #elif DC_PK_AVX2
+
+/* The sum of the 8 lanes of v. */
+DC_INLINE float dc_pk_hsum(__m256 v) {
+  const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 h2 = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  return _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
+}
 
 /* Q4: group s of g blocks (g = 4 but in a row's last group); a: the group's record of token 0.
  * Half h of the group (blocks 2h, 2h + 1: lane j of a 256-bit register holds block 2h + j) gives
@@ -447,12 +471,258 @@ DC_INLINE void dc_pk_tile(const int q4, const int R, const int TT, const uint8_t
       dc_pk_pair_q8(R, TT, 1, rows, K, p, act + p * stride, pf, acc);
   }
   for (int r = 0; r < R; ++r)
-    for (int t = 0; t < TT; ++t) {
-      const __m256 v = acc[r][t];
-      const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-      const __m128 h2 = _mm_add_ps(h, _mm_movehl_ps(h, h));
-      out[r][t] = _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
+    for (int t = 0; t < TT; ++t)
+      out[r][t] = dc_pk_hsum(acc[r][t]);
+}
+
+/*---- AVX2 prefill: int16 spans ---------------------------------------------------------------*
+ * Without VNNI, the tiles above spend vpsignb (Q8) + vpmaddubsw + vpmaddwd per 32 values and pair
+ * of row and token, all on the two ports that also multiply and FMA (docs/kernels.md, "What bounds
+ * the AVX2 tiles"). With T > 1 each weight meets many tokens, so the driver (dc_pw_rows) widens
+ * both operands to int16 once instead, and one vpmaddwd per 16 values and pair does the multiplies:
+ * 2 port-0/1 instructions per 32 values and pair instead of 3 (Q8) or 2 plus the nibble unpacking
+ * (Q4), and Q4 runs the same loop as Q8.
+ *
+ * The widened values go by spans of 8 blocks (256 values), transposed so that int32 lane b of
+ * every register of a span belongs to block b: register p (0 .. 15) holds values 2p and 2p + 1 of
+ * each block. vpmaddwd adds each lane's two products, so after a span's 16 registers lane b holds
+ * block b's exact int32 sum, and one conversion and one FMA with the 8 scale products dw_b dx_b
+ * serve 8 blocks. A span record (DC_PW_REC bytes) is the 16 registers of int16 codes, then the 8
+ * f32 block scales; a row's last span has zero codes and scales past its blocks.
+ *   - activations: every token of a chunk, quantized exactly as for the other tiles (same codes and
+ *     scales), span-major: span s of all the chunk's tokens, then span s + 1;
+ *   - weights: a panel of the row tile's rows, built as the tile starts and read by every token of
+ *     the chunk.
+ * The row tile goes span by span over all the chunk's token tiles (4 rows x 2 tokens: 8 int32 sums,
+ * which leaves registers for the operands; 4 x 3 spilled a sum). The f32 lane sums of every output
+ * of the tile and chunk wait in scratch between spans. Each output is fma(f32(block sum), dw dx,
+ * acc) per block into the lane of its block, from the first span's product, and the 8 lanes are
+ * summed in one order (dc_pw_hsum): every tile shape gives the same bits, but the f32 order
+ * differs from the T = 1 path's, so a token's outputs at T > 1 and at T = 1 can differ in the last
+ * bits. Measured on the Zen 3 VM, one thread, 0.8B shapes at T = 512 (docs/perf.md): Q8 up
+ * 54 -> 88 GOP/s, Q4 up 73 -> 86 GOP/s. */
+
+#define DC_PW_REC DC_PK_WIDE_REC
+#define dc_pw_spans dc_pk_wide_spans
+#ifndef DC_PW_TOKENS
+#define DC_PW_TOKENS 2 /* tokens per tile */
+#endif
+_Static_assert(DC_PK_TOKEN_ROUND % DC_PW_TOKENS == 0 && DC_PW_TOKENS <= DC_PK_TOKENS,
+               "span records are laid out by token tiles in the same chunks and outputs");
+
+/* out[p] lane b = in[b] lane p for 8 registers of 8 int32 lanes, in place. */
+DC_INLINE void dc_pw_transpose8(__m256i v[8]) {
+  __m256i t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_epi32(v[i], v[i + 1]);     /* [r0_0 r1_0 r0_1 r1_1 | 4, 5] */
+    t[i + 1] = _mm256_unpackhi_epi32(v[i], v[i + 1]); /* [r0_2 r1_2 r0_3 r1_3 | 6, 7] */
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);         /* units 0 | 4 of 4 rows */
+    u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);     /* 1 | 5 */
+    u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]); /* 2 | 6 */
+    u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]); /* 3 | 7 */
+  }
+  for (int i = 0; i < 4; ++i) {
+    v[i] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x20);
+    v[i + 4] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x31);
+  }
+}
+
+/* Writes the span record at `rec` from g (<= 8) blocks given as signed int8 codes, 16 values per
+ * half (lo: values 0 .. 15, hi: 16 .. 31), and their scales. */
+DC_INLINE void dc_pw_emit(const __m128i lo8[8], const __m128i hi8[8], const float scale[8], int g,
+                          uint8_t *restrict rec) {
+  __m256i lo[8], hi[8];
+  for (int b = 0; b < 8; ++b) {
+    lo[b] = b < g ? _mm256_cvtepi8_epi16(lo8[b]) : _mm256_setzero_si256();
+    hi[b] = b < g ? _mm256_cvtepi8_epi16(hi8[b]) : _mm256_setzero_si256();
+  }
+  dc_pw_transpose8(lo);
+  dc_pw_transpose8(hi);
+  for (int p = 0; p < 8; ++p) {
+    _mm256_storeu_si256((__m256i *)(void *)(rec + 32 * p), lo[p]);
+    _mm256_storeu_si256((__m256i *)(void *)(rec + 256 + 32 * p), hi[p]);
+  }
+  float *dx = (float *)(void *)(rec + 512);
+  for (int b = 0; b < 8; ++b)
+    dx[b] = b < g ? scale[b] : 0.0f;
+}
+
+/* Token x [K] quantized into its span records from `rec` (span stride `stride` bytes). */
+DC_INLINE void dc_pw_quantize_token(const float *restrict x, int64_t K, uint8_t *restrict rec,
+                                    int64_t stride) {
+  const int64_t blocks = K / DC_PK_BLOCK;
+  for (int64_t s = 0; s < dc_pw_spans(K); ++s) {
+    const int g = (int)dc_min64(8, blocks - 8 * s);
+    int8_t q[8][DC_PK_BLOCK];
+    float d[8];
+    __m128i lo[8], hi[8];
+    for (int b = 0; b < g; ++b) {
+      (void)dc_q8_quantize_block(x + (8 * s + b) * DC_PK_BLOCK, q[b], &d[b]);
+      lo[b] = _mm_loadu_si128((const __m128i *)(const void *)q[b]);
+      hi[b] = _mm_loadu_si128((const __m128i *)(const void *)(q[b] + 16));
     }
+    dc_pw_emit(lo, hi, d, g, rec + s * stride);
+  }
+}
+
+/* Row `row` of K values into its span records at `rec` (consecutive): Q8 codes stored as c + 128
+ * and Q4 nibbles as c + 8, both made signed int8 first. */
+DC_INLINE void dc_pw_panel_row(const int q4, const uint8_t *restrict row, int64_t K,
+                               uint8_t *restrict rec) {
+  const int64_t blocks = K / DC_PK_BLOCK;
+  const uint8_t *d = row + dc_pk_code_bytes(q4, K);
+  const __m128i nibble = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8), flip = _mm_set1_epi8(-128);
+  for (int64_t s = 0; s < dc_pw_spans(K); ++s) {
+    const int g = (int)dc_min64(8, blocks - 8 * s);
+    __m128i lo[8], hi[8];
+    float scale[8];
+    for (int b = 0; b < g; ++b) {
+      const int64_t k = 8 * s + b;
+      if (q4) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(row + 16 * k));
+        lo[b] = _mm_sub_epi8(_mm_and_si128(v, nibble), eight);
+        hi[b] = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(v, 4), nibble), eight);
+      } else {
+        lo[b] = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(row + 32 * k)), flip);
+        hi[b] = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(row + 32 * k + 16)),
+                              flip);
+      }
+      scale[b] = dc_load_f16(d + 2 * k);
+    }
+    dc_pw_emit(lo, hi, scale, g, rec + s * DC_PW_REC);
+  }
+}
+
+/* Adds span products to the f32 lane sums of R panel rows (span records at w + r wstride) by TT
+ * tokens (records at a + t DC_PW_REC): acc + 8 (r DC_PW_TOKENS + t) holds output (r, t)'s 8 lanes.
+ * The int32 sums stay in registers through the span's 16 registers; the lane sums live in memory
+ * (one load, FMA and store per span), which leaves the registers to the sums. */
+DC_INLINE void dc_pw_span(const int R, const int TT, const int first, const uint8_t *restrict w,
+                          int64_t wstride, const uint8_t *restrict a, float *restrict acc) {
+  __m256i sum[DC_PK_ROWS][DC_PW_TOKENS];
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < TT; ++t)
+      sum[r][t] = _mm256_setzero_si256();
+  for (int p = 0; p < 16; ++p) {
+    __m256i x[DC_PW_TOKENS];
+    for (int t = 0; t < TT; ++t)
+      x[t] = _mm256_loadu_si256((const __m256i *)(const void *)(a + t * DC_PW_REC + 32 * p));
+    for (int r = 0; r < R; ++r) {
+      const __m256i wr =
+          _mm256_loadu_si256((const __m256i *)(const void *)(w + r * wstride + 32 * p));
+      for (int t = 0; t < TT; ++t)
+        sum[r][t] = _mm256_add_epi32(sum[r][t], _mm256_madd_epi16(x[t], wr));
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    const __m256 dw = _mm256_loadu_ps((const float *)(const void *)(w + r * wstride + 512));
+    for (int t = 0; t < TT; ++t) {
+      const __m256 dx = _mm256_loadu_ps((const float *)(const void *)(a + t * DC_PW_REC + 512));
+      float *o = acc + 8 * (r * DC_PW_TOKENS + t);
+      const __m256 f = _mm256_cvtepi32_ps(sum[r][t]), scale = _mm256_mul_ps(dw, dx);
+      /* The first span starts the lane sums: fma(f, scale, 0) = f scale. */
+      _mm256_storeu_ps(o, first ? _mm256_mul_ps(f, scale)
+                                : _mm256_fmadd_ps(f, scale, _mm256_loadu_ps(o)));
+    }
+  }
+}
+
+/* dc_pw_span for `rows` (<= DC_PK_ROWS) by `tokens` (<= DC_PW_TOKENS), cut into the compiled
+ * shapes: DC_PK_ROWS or 1 rows by DC_PW_TOKENS or 1 tokens. */
+DC_INLINE void dc_pw_span_any(const int first, int64_t rows, int64_t tokens, const uint8_t *w,
+                              int64_t wstride, const uint8_t *a, float *acc) {
+  if (rows == DC_PK_ROWS && tokens == DC_PW_TOKENS) {
+    dc_pw_span(DC_PK_ROWS, DC_PW_TOKENS, first, w, wstride, a, acc);
+    return;
+  }
+  for (int64_t t = 0; t < tokens; ++t) {
+    if (rows == DC_PK_ROWS) {
+      dc_pw_span(DC_PK_ROWS, 1, first, w, wstride, a + t * DC_PW_REC, acc + 8 * t);
+      continue;
+    }
+    for (int64_t r = 0; r < rows; ++r)
+      dc_pw_span(1, 1, first, w + r * wstride, wstride, a + t * DC_PW_REC,
+                 acc + 8 * (r * DC_PW_TOKENS + t));
+  }
+}
+
+/* The sum of the 8 lanes of v as dc_pw_hsum8 adds them: ((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7)),
+ * so that a tile's edge gives the bits of a full tile. */
+DC_INLINE float dc_pw_hsum(__m256 v) {
+  const __m256 a = _mm256_hadd_ps(v, v), b = _mm256_hadd_ps(a, a);
+  return _mm_cvtss_f32(_mm_add_ss(_mm256_castps256_ps128(b), _mm256_extractf128_ps(b, 1)));
+}
+
+/* The sums of the 8 lanes of each of v[0 .. 7], in one register. */
+DC_INLINE __m256 dc_pw_hsum8(const __m256 v[8]) {
+  const __m256 a = _mm256_hadd_ps(v[0], v[1]), b = _mm256_hadd_ps(v[2], v[3]);
+  const __m256 c = _mm256_hadd_ps(v[4], v[5]), d = _mm256_hadd_ps(v[6], v[7]);
+  const __m256 e = _mm256_hadd_ps(a, b), f = _mm256_hadd_ps(c, d);
+  /* e = [v0 v1 v2 v3 (low halves) | v0 v1 v2 v3 (high halves)], f likewise for v4 .. v7 */
+  return _mm256_add_ps(_mm256_permute2f128_ps(e, f, 0x20), _mm256_permute2f128_ps(e, f, 0x31));
+}
+
+/* dc_pk_rows_impl on int16 spans (T > 1). Per chunk of tokens, their span records, span-major
+ * (span s of chunk token t at act + (s tcr + t) DC_PW_REC, tcr = the chunk's tokens rounded up to
+ * whole tiles); per row tile, its panel, then span by span every token tile of the chunk, the
+ * lane sums of all the chunk's outputs of the tile in `lanes`; then the sums of the lanes and the
+ * epilogue. */
+DC_INLINE void dc_pw_rows(const int q4, const float *restrict x, int64_t T, int64_t K,
+                          const uint8_t *restrict weight, int64_t N, int32_t epilogue,
+                          const float *restrict residual, int64_t n_begin, int64_t n_end,
+                          void *scratch, float *restrict y) {
+  const int64_t row_bytes = dc_pk_row_bytes(q4, K), spans = dc_pw_spans(K);
+  const int64_t chunk = dc_min64(T, dc_pk_wide_chunk_tokens(K));
+  const int64_t chunk_tiles = (chunk + DC_PW_TOKENS - 1) / DC_PW_TOKENS;
+  uint8_t *act = (uint8_t *)scratch;
+  uint8_t *panel = act + chunk_tiles * DC_PW_TOKENS * spans * DC_PW_REC;
+  float *lanes = (float *)(void *)(panel + DC_PK_ROWS * spans * DC_PW_REC);
+  const int64_t tile_lanes = 8 * DC_PK_ROWS * DC_PW_TOKENS; /* floats per token tile */
+  const int swiglu = epilogue == DC_K_EPILOGUE_SWIGLU;
+  const int64_t step = swiglu ? DC_PK_ROWS / 2 : DC_PK_ROWS;
+  for (int64_t c0 = 0; c0 < T; c0 += chunk) {
+    const int64_t tc = dc_min64(chunk, T - c0);
+    const int64_t tcr = (tc + DC_PW_TOKENS - 1) / DC_PW_TOKENS * DC_PW_TOKENS;
+    for (int64_t t = 0; t < tc; ++t)
+      dc_pw_quantize_token(x + (c0 + t) * K, K, act + t * DC_PW_REC, tcr * DC_PW_REC);
+    for (int64_t n0 = n_begin; n0 < n_end; n0 += step) {
+      const int64_t outputs = dc_min64(step, n_end - n0);
+      int64_t rows = 0;
+      for (int64_t o = 0; o < outputs; ++o)
+        dc_pw_panel_row(q4, weight + (n0 + o) * row_bytes, K, panel + rows++ * spans * DC_PW_REC);
+      if (swiglu)
+        for (int64_t o = 0; o < outputs; ++o)
+          dc_pw_panel_row(q4, weight + (N + n0 + o) * row_bytes, K,
+                          panel + rows++ * spans * DC_PW_REC);
+      for (int64_t s = 0; s < spans; ++s)
+        for (int64_t t0 = 0; t0 < tc; t0 += DC_PW_TOKENS)
+          dc_pw_span_any(s == 0, rows, dc_min64(DC_PW_TOKENS, tc - t0), panel + s * DC_PW_REC,
+                         spans * DC_PW_REC, act + (s * tcr + t0) * DC_PW_REC,
+                         lanes + t0 / DC_PW_TOKENS * tile_lanes);
+      for (int64_t t0 = 0; t0 < tc; t0 += DC_PW_TOKENS) {
+        const int64_t tokens = dc_min64(DC_PW_TOKENS, tc - t0);
+        const float *l = lanes + t0 / DC_PW_TOKENS * tile_lanes;
+        float p[DC_PK_ROWS][DC_PK_TOKENS];
+        if (rows == DC_PK_ROWS && tokens == DC_PW_TOKENS && DC_PK_ROWS * DC_PW_TOKENS == 8) {
+          __m256 v[8];
+          for (int i = 0; i < 8; ++i)
+            v[i] = _mm256_loadu_ps(l + 8 * i);
+          float h[8];
+          _mm256_storeu_ps(h, dc_pw_hsum8(v));
+          for (int r = 0; r < DC_PK_ROWS; ++r)
+            for (int t = 0; t < DC_PW_TOKENS; ++t)
+              p[r][t] = h[r * DC_PW_TOKENS + t];
+        } else {
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t t = 0; t < tokens; ++t)
+              p[r][t] = dc_pw_hsum(_mm256_loadu_ps(l + 8 * (r * DC_PW_TOKENS + t)));
+        }
+        dc_pk_store(p, outputs, tokens, swiglu, residual, N, (c0 + t0) * N + n0, y);
+      }
+    }
+  }
 }
 
 #elif DC_PK_NEON
@@ -758,13 +1028,19 @@ DC_INLINE void dc_pk_tile_any(const int q4, int64_t rows, int64_t tokens, const 
 /* y = x W^T with the epilogue of dc_k_linear_epilogue_* (as dc_q8act_rows in linear_q8act.c): for
  * DC_K_EPILOGUE_SWIGLU the weight is [2N, K] and y[t, n] = silu(p[t, n]) * p[t, N + n]; a non-NULL
  * residual [T, N] is added last. Chunks of tokens outermost (quantized into scratch as each
- * starts), then tiles of rows, then tiles of tokens. */
+ * starts), then tiles of rows, then tiles of tokens. With AVX2 and T > 1: dc_pw_rows. */
 DC_INLINE void dc_pk_rows_impl(const int q4, const float *restrict x, int64_t T, int64_t K,
                                const uint8_t *restrict weight, int64_t N, int32_t epilogue,
                                const float *restrict residual, int64_t n_begin, int64_t n_end,
                                void *scratch, float *restrict y) {
   if (n_begin >= n_end || T <= 0)
     return;
+#if DC_PK_AVX2
+  if (T > 1) {
+    dc_pw_rows(q4, x, T, K, weight, N, epilogue, residual, n_begin, n_end, scratch, y);
+    return;
+  }
+#endif
   const int64_t row_bytes = dc_pk_row_bytes(q4, K), rec = dc_pk_rec_bytes(q4);
   const int64_t tile_bytes = dc_pk_steps(q4, K) * DC_PK_TOKENS * rec; /* one token tile */
   const int64_t chunk = dc_min64(T, dc_pk_chunk_tokens(K, dc_pk_grouped(q4) ? 2 : 3));
@@ -796,14 +1072,7 @@ DC_INLINE void dc_pk_rows_impl(const int q4, const float *restrict x, int64_t T,
         float p[DC_PK_ROWS][DC_PK_TOKENS];
         dc_pk_tile_any(q4, rows, tokens, rp, K, act + t0 / DC_PK_TOKENS * tile_bytes,
                        t0 == 0 ? pf : 0, p);
-        for (int64_t o = 0; o < outputs; ++o)
-          for (int64_t t = 0; t < tokens; ++t) {
-            const int64_t at = (c0 + t0 + t) * N + n0 + o;
-            float v = swiglu ? dc_siluf(p[o][t]) * p[outputs + o][t] : p[o][t];
-            if (residual)
-              v += residual[at];
-            y[at] = v;
-          }
+        dc_pk_store(p, outputs, tokens, swiglu, residual, N, (c0 + t0) * N + n0, y);
       }
     }
   }
