@@ -357,8 +357,8 @@ DC_INLINE int64_t dc_pk_chunk_tokens(int64_t K, int64_t bytes_per_value) {
 /* The int16 span records of the AVX2 prefill path (linear_packed.c, "AVX2 prefill: int16 spans"):
  * per 8 blocks (256 values) 512 bytes of int16 codes and 8 f32 scales, a little over 2 bytes per
  * value. A chunk holds the tokens whose records fit DC_PK_WIDE_CHUNK_BYTES: twice the bytes of the
- * int8 records', as a row tile's panel is built once per chunk (512 KiB: the 0.8B's down projection,
- * K = 3584, on Zen 3 ran at 56 GOP/s with 256 KiB, 78 with 512 KiB, 75 with 1 MiB). */
+ * int8 records', as a row tile's panel is built once per chunk (512 KiB: the 0.8B's down
+ * projection, K = 3584, on Zen 3 ran at 56 GOP/s with 256 KiB, 78 with 512 KiB, 75 with 1 MiB). */
 #define DC_PK_WIDE_REC 544
 #ifndef DC_PK_WIDE_CHUNK_BYTES
 #define DC_PK_WIDE_CHUNK_BYTES (512 * 1024)
@@ -366,8 +366,7 @@ DC_INLINE int64_t dc_pk_chunk_tokens(int64_t K, int64_t bytes_per_value) {
 DC_INLINE int64_t dc_pk_wide_spans(int64_t K) { return (K + 255) / 256; }
 DC_INLINE int64_t dc_pk_wide_chunk_tokens(int64_t K) {
   const int64_t per_token = dc_pk_wide_spans(K) * DC_PK_WIDE_REC;
-  const int64_t tokens =
-      DC_PK_WIDE_CHUNK_BYTES / per_token / DC_PK_TOKEN_ROUND * DC_PK_TOKEN_ROUND;
+  const int64_t tokens = DC_PK_WIDE_CHUNK_BYTES / per_token / DC_PK_TOKEN_ROUND * DC_PK_TOKEN_ROUND;
   return tokens < DC_PK_TOKEN_ROUND ? DC_PK_TOKEN_ROUND : tokens;
 }
 

@@ -112,7 +112,8 @@
 #define DC_PK_TOKENS 4
 #endif
 
-_Static_assert(DC_PK_ROWS <= 4, "dc_pk_scratch_bytes reserves a panel of 4 rows (kernel_internal.h)");
+_Static_assert(DC_PK_ROWS <= 4,
+               "dc_pk_scratch_bytes reserves a panel of 4 rows (kernel_internal.h)");
 _Static_assert(DC_PK_TOKEN_ROUND % DC_PK_TOKENS == 0,
                "the scratch and the chunks must hold whole token tiles (kernel_internal.h)");
 
