@@ -354,37 +354,52 @@ DC_INLINE int64_t dc_pk_chunk_tokens(int64_t K, int64_t bytes_per_value) {
   return tokens < DC_PK_TOKEN_ROUND ? DC_PK_TOKEN_ROUND : tokens;
 }
 
-/* The int16 span records of the AVX2 prefill path (linear_packed.c, "AVX2 prefill: int16 spans"):
- * per 8 blocks (256 values) 512 bytes of int16 codes and 8 f32 scales, a little over 2 bytes per
- * value. A chunk holds the tokens whose records fit DC_PK_WIDE_CHUNK_BYTES: twice the bytes of the
- * int8 records', as a row tile's panel is built once per chunk (512 KiB: the 0.8B's down
- * projection, K = 3584, on Zen 3 ran at 56 GOP/s with 256 KiB, 78 with 512 KiB, 75 with 1 MiB). */
+/* The span records of the AVX2 prefill path (linear_packed.c, "AVX2 prefill: int16 spans"): per 8
+ * blocks (256 values) Q8 takes 512 bytes of int16 codes and 8 f32 scales (DC_PK_WIDE_REC, a little
+ * over 2 bytes per value), Q4 256 bytes of byte codes, 8 scales and 8 int32 corrections
+ * (DC_PK_BYTE_REC). A chunk holds the tokens whose records fit DC_PK_WIDE_CHUNK_BYTES: twice the
+ * bytes of the int8 records', as a row tile's panel is built once per chunk (512 KiB: the 0.8B's
+ * down projection, K = 3584, on Zen 3 ran at 56 GOP/s with 256 KiB, 78 with 512 KiB, 75 with 1 MiB
+ * in int16 spans). */
 #define DC_PK_WIDE_REC 544
+#define DC_PK_BYTE_REC 320
 #ifndef DC_PK_WIDE_CHUNK_BYTES
 #define DC_PK_WIDE_CHUNK_BYTES (512 * 1024)
 #endif
 DC_INLINE int64_t dc_pk_wide_spans(int64_t K) { return (K + 255) / 256; }
-DC_INLINE int64_t dc_pk_wide_chunk_tokens(int64_t K) {
-  const int64_t per_token = dc_pk_wide_spans(K) * DC_PK_WIDE_REC;
+/* Tokens per chunk of span records of `rec` bytes: a multiple of DC_PK_TOKEN_ROUND, at least one.
+ */
+DC_INLINE int64_t dc_pk_wide_chunk_tokens(int64_t K, int64_t rec) {
+  const int64_t per_token = dc_pk_wide_spans(K) * rec;
   const int64_t tokens = DC_PK_WIDE_CHUNK_BYTES / per_token / DC_PK_TOKEN_ROUND * DC_PK_TOKEN_ROUND;
   return tokens < DC_PK_TOKEN_ROUND ? DC_PK_TOKEN_ROUND : tokens;
 }
 
+/* The scratch of the span path for records of `rec` bytes: a chunk's span records, the panel of a
+ * tile of 4 rows, and 4 x 8 f32 lane sums per token. */
+DC_INLINE int64_t dc_pk_wide_scratch_bytes(int64_t T, int64_t K, int64_t rec) {
+  const int64_t round = DC_PK_TOKEN_ROUND, spans = dc_pk_wide_spans(K) * rec;
+  const int64_t tokens = (dc_min64(T, dc_pk_wide_chunk_tokens(K, rec)) + round - 1) / round * round;
+  return (tokens + 4) * spans + tokens * 4 * 8 * 4;
+}
+
 /* What the packed kernels need of dc_k_q8act_scratch_bytes(T, K): the largest of their layouts
  * (linear_packed.c, "Activation records"), a chunk of tokens rounded up to whole token tiles, each
- * token 256 bytes per group of 128 values or 192 bytes per pair of blocks; and for T > 1, the
- * int16 span path's (every build reserves it): a chunk's span records, the panel of a tile of 4
- * rows, and 4 x 8 f32 lane sums per token. */
+ * token 256 bytes per group of 128 values or 192 bytes per pair of blocks; and for T > 1 the span
+ * path's (every build reserves it) for either record. */
 DC_INLINE int64_t dc_pk_scratch_bytes(int64_t T, int64_t K) {
   const int64_t groups = (K + 127) / 128 * 256, pairs = (K + 63) / 64 * 192;
-  const int64_t spans = dc_pk_wide_spans(K) * DC_PK_WIDE_REC;
   const int64_t round = DC_PK_TOKEN_ROUND;
   const int64_t q4 = (dc_min64(T, dc_pk_chunk_tokens(K, 2)) + round - 1) / round * round * groups;
   const int64_t q8 = (dc_min64(T, dc_pk_chunk_tokens(K, 3)) + round - 1) / round * round * pairs;
-  const int64_t wide_tokens = (dc_min64(T, dc_pk_wide_chunk_tokens(K)) + round - 1) / round * round;
-  const int64_t wide = T > 1 ? (wide_tokens + 4) * spans + wide_tokens * 4 * 8 * 4 : 0;
-  const int64_t most = q4 > q8 ? q4 : q8;
-  return most > wide ? most : wide;
+  int64_t most = q4 > q8 ? q4 : q8;
+  if (T > 1) {
+    const int64_t wide = dc_pk_wide_scratch_bytes(T, K, DC_PK_WIDE_REC);
+    const int64_t bytes = dc_pk_wide_scratch_bytes(T, K, DC_PK_BYTE_REC);
+    most = most > wide ? most : wide;
+    most = most > bytes ? most : bytes;
+  }
+  return most;
 }
 
 /*---- The linear driver ----------------------------------------------------------------------*/

@@ -36,8 +36,9 @@
  * of a group with one vphaddd; Q8 blends the 128-bit halves of a pair's weights (three loads, two
  * vpblendd) so that each register already holds both blocks, and adds (vphaddd costs 2 cycles on
  * Zen 4, docs/kernels.md). The records' codes, bias and dxe lanes follow these layouts; tiles are
- * 4 rows x 3 tokens. These tiles serve T = 1 (decode); with T > 1 the AVX2 path widens the codes
- * to int16 ("AVX2 prefill: int16 spans" below).
+ * 4 rows x 3 tokens. These tiles serve T = 1 (decode); with T > 1 the AVX2 path regroups the codes
+ * by spans of 8 blocks, Q8 widened to int16 ("AVX2 prefill: int16 spans" below), Q4 as bytes ("Q4
+ * on byte spans").
  * arm64 (NEON intrinsics; records in value order, pairs of blocks) walks the blocks by pairs
  * (both blocks' f16 scales of a row from one 32-bit load, converted by fcvtl), and each output is a
  *chain acc = fma(f32(block sum), dw dx, acc) from acc = 0 with the block sum exact in int32, so
@@ -482,7 +483,7 @@ DC_INLINE void dc_pk_tile(const int q4, const int R, const int TT, const uint8_t
  * the AVX2 tiles"). With T > 1 each weight meets many tokens, so the driver (dc_pw_rows) widens
  * both operands to int16 once instead, and one vpmaddwd per 16 values and pair does the multiplies:
  * 2 port-0/1 instructions per 32 values and pair instead of 3 (Q8) or 2 plus the nibble unpacking
- * (Q4), and Q4 runs the same loop as Q8.
+ * (Q4). Q4 takes the same spans as bytes, with 1 instead ("Q4 on byte spans" below).
  *
  * The widened values go by spans of 8 blocks (256 values), transposed so that int32 lane b of
  * every register of a span belongs to block b: register p (0 .. 15) holds values 2p and 2p + 1 of
@@ -596,6 +597,14 @@ DC_INLINE void dc_pw_panel_row(const int q4, const uint8_t *restrict row, int64_
   }
 }
 
+/* The f32 lane sums at o += f dw dx, lane by lane (f: the span's 8 exact block sums). The first
+ * span starts them: fma(f, scale, 0) = f scale. */
+DC_INLINE void dc_pw_accumulate(const int first, __m256 f, __m256 dw, __m256 dx, float *o) {
+  const __m256 scale = _mm256_mul_ps(dw, dx);
+  _mm256_storeu_ps(o,
+                   first ? _mm256_mul_ps(f, scale) : _mm256_fmadd_ps(f, scale, _mm256_loadu_ps(o)));
+}
+
 /* Adds span products to the f32 lane sums of R panel rows (span records at w + r wstride) by TT
  * tokens (records at a + t DC_PW_REC): acc + 8 (r DC_PW_TOKENS + t) holds output (r, t)'s 8 lanes.
  * The int32 sums stay in registers through the span's 16 registers; the lane sums live in memory
@@ -622,30 +631,140 @@ DC_INLINE void dc_pw_span(const int R, const int TT, const int first, const uint
     for (int t = 0; t < TT; ++t) {
       const __m256 dx = _mm256_loadu_ps((const float *)(const void *)(a + t * DC_PW_REC + 512));
       float *o = acc + 8 * (r * DC_PW_TOKENS + t);
-      const __m256 f = _mm256_cvtepi32_ps(sum[r][t]), scale = _mm256_mul_ps(dw, dx);
-      /* The first span starts the lane sums: fma(f, scale, 0) = f scale. */
-      _mm256_storeu_ps(o, first ? _mm256_mul_ps(f, scale)
-                                : _mm256_fmadd_ps(f, scale, _mm256_loadu_ps(o)));
+      dc_pw_accumulate(first, _mm256_cvtepi32_ps(sum[r][t]), dw, dx, o);
     }
   }
 }
 
-/* dc_pw_span for `rows` (<= DC_PK_ROWS) by `tokens` (<= DC_PW_TOKENS), cut into the compiled
- * shapes: DC_PK_ROWS or 1 rows by DC_PW_TOKENS or 1 tokens. */
-DC_INLINE void dc_pw_span_any(const int first, int64_t rows, int64_t tokens, const uint8_t *w,
-                              int64_t wstride, const uint8_t *a, float *acc) {
+/*---- Q4 on byte spans: vpmaddubsw without saturation ----*
+ * Q4 weights need no int16. A nibble n (0 .. 15, the stored c + 8) times an activation code
+ * (|a| <= 127) is at most 1905 in magnitude, so vpmaddubsw (unsigned nibble x signed code, pairs
+ * of products into int16) never saturates, and 8 of its pair sums (8 x 3810 < 32767) add exactly
+ * in int16. A byte span is the int16 span's 8 blocks with int32 lane b holding 4 consecutive values
+ * of block b: register p (0 .. 7) holds values 4p .. 4p + 3. The 8 registers of a span go through
+ * vpmaddubsw and vpaddw, one vpmaddwd by ones widens the lane pairs into block b's int32 sum of
+ * n a, and subtracting 8 x (the sum of block b's codes) gives the exact sum of c a, the int16
+ * path's: the outputs are bit for bit those of the int16 spans. Per 256 values and pair: 8
+ * multiplies on ports 0/1 plus 1 to widen, against 16 (Zen 3 VM, one thread, 0.8B shapes at
+ * T = 512: up and down 84 -> 140-148 GOP/s, docs/perf.md). A byte span record (DC_PB_REC bytes) is
+ * the 8 registers of codes, then the 8 f32 scales, then (activations) the 8 int32 corrections
+ * 8 x sum(codes); a row's last span has zero codes, scales and corrections past its blocks. */
+#define DC_PB_REC DC_PK_BYTE_REC
+
+/* Writes the byte span record at `rec` from g (<= 8) blocks of 32 byte codes in value order, their
+ * scales, and their corrections (NULL: zero). */
+DC_INLINE void dc_pb_emit(__m256i v[8], const float scale[8], const int32_t *corr, int g,
+                          uint8_t *restrict rec) {
+  for (int b = g; b < 8; ++b)
+    v[b] = _mm256_setzero_si256();
+  dc_pw_transpose8(v);
+  for (int p = 0; p < 8; ++p)
+    _mm256_storeu_si256((__m256i *)(void *)(rec + 32 * p), v[p]);
+  float *d = (float *)(void *)(rec + 256);
+  int32_t *c = (int32_t *)(void *)(rec + 288);
+  for (int b = 0; b < 8; ++b) {
+    d[b] = b < g ? scale[b] : 0.0f;
+    c[b] = b < g && corr ? corr[b] : 0;
+  }
+}
+
+/* Token x [K] quantized into its byte span records from `rec` (span stride `stride` bytes). */
+DC_INLINE void dc_pb_quantize_token(const float *restrict x, int64_t K, uint8_t *restrict rec,
+                                    int64_t stride) {
+  const int64_t blocks = K / DC_PK_BLOCK;
+  for (int64_t s = 0; s < dc_pw_spans(K); ++s) {
+    const int g = (int)dc_min64(8, blocks - 8 * s);
+    int8_t q[8][DC_PK_BLOCK];
+    float d[8];
+    int32_t corr[8];
+    __m256i v[8];
+    for (int b = 0; b < g; ++b) {
+      corr[b] = 8 * dc_q8_quantize_block(x + (8 * s + b) * DC_PK_BLOCK, q[b], &d[b]);
+      v[b] = _mm256_loadu_si256((const __m256i *)(const void *)q[b]);
+    }
+    dc_pb_emit(v, d, corr, g, rec + s * stride);
+  }
+}
+
+/* Q4 row `row` of K values into its byte span records at `rec` (consecutive): the nibbles as
+ * stored (c + 8), low nibbles (values 0 .. 15) then high (16 .. 31). */
+DC_INLINE void dc_pb_panel_row(const uint8_t *restrict row, int64_t K, uint8_t *restrict rec) {
+  const int64_t blocks = K / DC_PK_BLOCK;
+  const uint8_t *d = row + dc_pk_code_bytes(1, K);
+  const __m128i nibble = _mm_set1_epi8(0x0F);
+  for (int64_t s = 0; s < dc_pw_spans(K); ++s) {
+    const int g = (int)dc_min64(8, blocks - 8 * s);
+    __m256i v[8];
+    float scale[8];
+    for (int b = 0; b < g; ++b) {
+      const int64_t k = 8 * s + b;
+      const __m128i q = _mm_loadu_si128((const __m128i *)(const void *)(row + 16 * k));
+      v[b] =
+          _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), nibble), _mm_and_si128(q, nibble));
+      scale[b] = dc_load_f16(d + 2 * k);
+    }
+    dc_pb_emit(v, scale, NULL, g, rec + s * DC_PB_REC);
+  }
+}
+
+/* dc_pw_span on byte spans: the int16 sums of R x TT pairs stay in registers through the span's 8
+ * registers, then widen, lose their corrections, and go into the f32 lane sums as there. */
+DC_INLINE void dc_pb_span(const int R, const int TT, const int first, const uint8_t *restrict w,
+                          int64_t wstride, const uint8_t *restrict a, float *restrict acc) {
+  __m256i sum[DC_PK_ROWS][DC_PW_TOKENS];
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < TT; ++t)
+      sum[r][t] = _mm256_setzero_si256();
+  for (int p = 0; p < 8; ++p) {
+    __m256i x[DC_PW_TOKENS];
+    for (int t = 0; t < TT; ++t)
+      x[t] = _mm256_loadu_si256((const __m256i *)(const void *)(a + t * DC_PB_REC + 32 * p));
+    for (int r = 0; r < R; ++r) {
+      const __m256i wr =
+          _mm256_loadu_si256((const __m256i *)(const void *)(w + r * wstride + 32 * p));
+      for (int t = 0; t < TT; ++t)
+        sum[r][t] = _mm256_add_epi16(sum[r][t], _mm256_maddubs_epi16(wr, x[t]));
+    }
+  }
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int r = 0; r < R; ++r) {
+    const __m256 dw = _mm256_loadu_ps((const float *)(const void *)(w + r * wstride + 256));
+    for (int t = 0; t < TT; ++t) {
+      const __m256 dx = _mm256_loadu_ps((const float *)(const void *)(a + t * DC_PB_REC + 256));
+      const __m256i corr =
+          _mm256_loadu_si256((const __m256i *)(const void *)(a + t * DC_PB_REC + 288));
+      float *o = acc + 8 * (r * DC_PW_TOKENS + t);
+      const __m256i block = _mm256_sub_epi32(_mm256_madd_epi16(sum[r][t], ones), corr);
+      dc_pw_accumulate(first, _mm256_cvtepi32_ps(block), dw, dx, o);
+    }
+  }
+}
+
+/* dc_pw_span (dc_pb_span for Q4) for `rows` (<= DC_PK_ROWS) by `tokens` (<= DC_PW_TOKENS), cut
+ * into the compiled shapes: DC_PK_ROWS or 1 rows by DC_PW_TOKENS or 1 tokens. */
+DC_INLINE void dc_pw_span_shape(const int q4, const int R, const int TT, const int first,
+                                const uint8_t *w, int64_t wstride, const uint8_t *a, float *acc) {
+  if (q4)
+    dc_pb_span(R, TT, first, w, wstride, a, acc);
+  else
+    dc_pw_span(R, TT, first, w, wstride, a, acc);
+}
+
+DC_INLINE void dc_pw_span_any(const int q4, const int first, int64_t rows, int64_t tokens,
+                              const uint8_t *w, int64_t wstride, const uint8_t *a, float *acc) {
+  const int64_t rec = q4 ? DC_PB_REC : DC_PW_REC;
   if (rows == DC_PK_ROWS && tokens == DC_PW_TOKENS) {
-    dc_pw_span(DC_PK_ROWS, DC_PW_TOKENS, first, w, wstride, a, acc);
+    dc_pw_span_shape(q4, DC_PK_ROWS, DC_PW_TOKENS, first, w, wstride, a, acc);
     return;
   }
   for (int64_t t = 0; t < tokens; ++t) {
     if (rows == DC_PK_ROWS) {
-      dc_pw_span(DC_PK_ROWS, 1, first, w, wstride, a + t * DC_PW_REC, acc + 8 * t);
+      dc_pw_span_shape(q4, DC_PK_ROWS, 1, first, w, wstride, a + t * rec, acc + 8 * t);
       continue;
     }
     for (int64_t r = 0; r < rows; ++r)
-      dc_pw_span(1, 1, first, w + r * wstride, wstride, a + t * DC_PW_REC,
-                 acc + 8 * (r * DC_PW_TOKENS + t));
+      dc_pw_span_shape(q4, 1, 1, first, w + r * wstride, wstride, a + t * rec,
+                       acc + 8 * (r * DC_PW_TOKENS + t));
   }
 }
 
@@ -675,32 +794,41 @@ DC_INLINE void dc_pw_rows(const int q4, const float *restrict x, int64_t T, int6
                           const float *restrict residual, int64_t n_begin, int64_t n_end,
                           void *scratch, float *restrict y) {
   const int64_t row_bytes = dc_pk_row_bytes(q4, K), spans = dc_pw_spans(K);
-  const int64_t chunk = dc_min64(T, dc_pk_wide_chunk_tokens(K));
+  const int64_t rec = q4 ? DC_PB_REC : DC_PW_REC; /* span record bytes */
+  const int64_t chunk = dc_min64(T, dc_pk_wide_chunk_tokens(K, rec));
   const int64_t chunk_tiles = (chunk + DC_PW_TOKENS - 1) / DC_PW_TOKENS;
   uint8_t *act = (uint8_t *)scratch;
-  uint8_t *panel = act + chunk_tiles * DC_PW_TOKENS * spans * DC_PW_REC;
-  float *lanes = (float *)(void *)(panel + DC_PK_ROWS * spans * DC_PW_REC);
+  uint8_t *panel = act + chunk_tiles * DC_PW_TOKENS * spans * rec;
+  float *lanes = (float *)(void *)(panel + DC_PK_ROWS * spans * rec);
   const int64_t tile_lanes = 8 * DC_PK_ROWS * DC_PW_TOKENS; /* floats per token tile */
   const int swiglu = epilogue == DC_K_EPILOGUE_SWIGLU;
   const int64_t step = swiglu ? DC_PK_ROWS / 2 : DC_PK_ROWS;
   for (int64_t c0 = 0; c0 < T; c0 += chunk) {
     const int64_t tc = dc_min64(chunk, T - c0);
     const int64_t tcr = (tc + DC_PW_TOKENS - 1) / DC_PW_TOKENS * DC_PW_TOKENS;
-    for (int64_t t = 0; t < tc; ++t)
-      dc_pw_quantize_token(x + (c0 + t) * K, K, act + t * DC_PW_REC, tcr * DC_PW_REC);
+    for (int64_t t = 0; t < tc; ++t) {
+      if (q4)
+        dc_pb_quantize_token(x + (c0 + t) * K, K, act + t * rec, tcr * rec);
+      else
+        dc_pw_quantize_token(x + (c0 + t) * K, K, act + t * rec, tcr * rec);
+    }
     for (int64_t n0 = n_begin; n0 < n_end; n0 += step) {
       const int64_t outputs = dc_min64(step, n_end - n0);
       int64_t rows = 0;
-      for (int64_t o = 0; o < outputs; ++o)
-        dc_pw_panel_row(q4, weight + (n0 + o) * row_bytes, K, panel + rows++ * spans * DC_PW_REC);
-      if (swiglu)
-        for (int64_t o = 0; o < outputs; ++o)
-          dc_pw_panel_row(q4, weight + (N + n0 + o) * row_bytes, K,
-                          panel + rows++ * spans * DC_PW_REC);
+      for (int64_t o = 0; o < 2 * outputs; ++o) {
+        if (o >= outputs && !swiglu)
+          break;
+        const uint8_t *row = weight + (o < outputs ? n0 + o : N + n0 + o - outputs) * row_bytes;
+        uint8_t *dst = panel + rows++ * spans * rec;
+        if (q4)
+          dc_pb_panel_row(row, K, dst);
+        else
+          dc_pw_panel_row(q4, row, K, dst);
+      }
       for (int64_t s = 0; s < spans; ++s)
         for (int64_t t0 = 0; t0 < tc; t0 += DC_PW_TOKENS)
-          dc_pw_span_any(s == 0, rows, dc_min64(DC_PW_TOKENS, tc - t0), panel + s * DC_PW_REC,
-                         spans * DC_PW_REC, act + (s * tcr + t0) * DC_PW_REC,
+          dc_pw_span_any(q4, s == 0, rows, dc_min64(DC_PW_TOKENS, tc - t0), panel + s * rec,
+                         spans * rec, act + (s * tcr + t0) * rec,
                          lanes + t0 / DC_PW_TOKENS * tile_lanes);
       for (int64_t t0 = 0; t0 < tc; t0 += DC_PW_TOKENS) {
         const int64_t tokens = dc_min64(DC_PW_TOKENS, tc - t0);
