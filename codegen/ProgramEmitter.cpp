@@ -5,6 +5,8 @@
 #include "codegen/BufferPlan.h"
 #include "dialect/DeltaOps.h"
 
+#include "deltac/kernel_abi.h"
+#include "deltac/program.h"
 #include "deltac/weight_store.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -20,8 +22,10 @@ using namespace deltac::delta;
 namespace deltac {
 namespace {
 
-constexpr int kKernelAbiVersion = 1; // DC_KERNEL_ABI_VERSION of codegen/include/deltac/kernel_abi.h
-constexpr int kProgramAbiVersion = 2; // DC_PROGRAM_ABI_VERSION of runtime/include/deltac/program.h
+// The versions the emitted program table records, taken from the headers the runtime and the
+// kernels are built with, so a signature change cannot leave the compiler behind.
+constexpr int kKernelAbiVersion = DC_KERNEL_ABI_VERSION;
+constexpr int kProgramAbiVersion = DC_PROGRAM_ABI_VERSION;
 // The epilogue flags of dc_op_linear_epilogue (DC_K_EPILOGUE_* of kernel_abi.h).
 constexpr int32_t kEpilogueNone = 0, kEpilogueSwiglu = 1;
 

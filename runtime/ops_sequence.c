@@ -143,6 +143,7 @@ void dc_op_rope(dc_exec *exec, const float *x, int64_t T, int64_t n, int64_t hd,
 /*---- attention -------------------------------------------------------------------------------*/
 
 typedef struct {
+  dc_exec *exec;
   const float *q, *k, *v, *gate;
   int64_t T, nh, nkv, hd, hdv;
   float scale;
@@ -154,7 +155,8 @@ typedef struct {
 static void dc_attention_task(void *context, int64_t begin, int64_t end, int32_t thread) {
   const dc_attention_args *a = context;
   dc_k_attention_f32(a->q, a->k, a->v, a->gate, a->T, a->nh, a->nkv, a->hd, a->hdv, a->scale,
-                     a->key_cache, a->value_cache, a->S, a->position, begin, end, a->out);
+                     a->key_cache, a->value_cache, a->S, a->position, begin, end,
+                     a->exec->scratch[thread], a->out);
 }
 
 void dc_op_attention(dc_exec *exec, const float *q, const float *k, const float *v,
@@ -173,8 +175,10 @@ void dc_op_attention(dc_exec *exec, const float *q, const float *k, const float 
                  (long long)T, (long long)position, (long long)S);
     return;
   }
-  dc_attention_args args = {q,   k,     v,         gate,        T, nh,       nkv, hd,
-                            hdv, scale, key_cache, value_cache, S, position, out};
+  if (!dc_exec_reserve_scratch(exec, dc_k_attention_f32_scratch_bytes(hd, hdv)))
+    return;
+  dc_attention_args args = {exec, q,   k,     v,         gate,        T, nh,       nkv,
+                            hd,   hdv, scale, key_cache, value_cache, S, position, out};
   const double per_head = (double)T * (double)(position + T) * (double)(hd + hdv) * 1.5;
   dc_exec_parallel(exec, nh, 1, per_head, dc_attention_task, &args);
 }

@@ -819,13 +819,14 @@ void benchAttention(benchmark::State &state, int64_t T, int64_t position) {
   fillUniform(v.as<float>(), (size_t)(T * kNkv * kHd), -1.0f, 1.0f, 5);
   fillUniform(gate.as<float>(), (size_t)(T * kNh * kHd), -2.0f, 2.0f, 6);
   const float scale = 1.0f / std::sqrt((float)kHd);
+  Buffer scratch((size_t)dc_k_attention_f32_scratch_bytes(kHd, kHd));
   int64_t copy = 0;
   const auto start = Clock::now();
   for (auto _ : state) {
     dc_k_attention_f32(q.as<float>(), k.as<float>(), v.as<float>(), gate.as<float>(), T, kNh, kNkv,
                        kHd, kHd, scale, keys.as<float>() + (size_t)copy * cacheFloats,
                        values.as<float>() + (size_t)copy * cacheFloats, S, position, 0, kNh,
-                       out.as<float>());
+                       scratch.as<void>(), out.as<float>());
     benchmark::ClobberMemory();
     copy = copy + 1 == copies ? 0 : copy + 1;
   }

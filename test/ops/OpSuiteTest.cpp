@@ -1157,12 +1157,15 @@ void addAttentionCases(std::vector<OpCase> &cases) {
     bool gate;
     double logitScale; ///< query magnitude: 1 for unit-variance scores, larger for peaked ones
   };
-  for (Shape s : {Shape{1, 2, 1, 8, 8, 16, 0, false, 1},        // first token
-                  Shape{1, 8, 2, 64, 64, 300, 200, true, 1},    // decode, GQA group 4
-                  Shape{7, 4, 4, 16, 16, 64, 0, true, 1},       // MHA prefill from empty
-                  Shape{65, 4, 2, 32, 32, 200, 70, false, 1},   // prefill crossing key blocks
-                  Shape{3, 6, 3, 33, 17, 40, 5, true, 1},       // odd head sizes, hd != hdv
-                  Shape{5, 4, 1, 16, 16, 150, 130, true, 8}}) { // peaked softmax (scores ~ 8)
+  for (Shape s : {Shape{1, 2, 1, 8, 8, 16, 0, false, 1},         // first token
+                  Shape{1, 8, 2, 64, 64, 300, 200, true, 1},     // decode, GQA group 4
+                  Shape{7, 4, 4, 16, 16, 64, 0, true, 1},        // MHA prefill from empty
+                  Shape{65, 4, 2, 32, 32, 200, 70, false, 1},    // prefill crossing key blocks
+                  Shape{3, 6, 3, 33, 17, 40, 5, true, 1},        // odd head sizes, hd != hdv
+                  Shape{5, 4, 1, 16, 16, 150, 130, true, 8},     // peaked softmax (scores ~ 8)
+                  Shape{4, 2, 1, 16, 16, 300, 250, false, 8},    // fewest tokens of the tiled path
+                  Shape{100, 4, 2, 64, 48, 120, 0, true, 4},     // query blocks x diagonal blocks
+                  Shape{50, 2, 1, 24, 40, 260, 200, true, 1}}) { // key blocks straddle the cache
     std::string name = "attention_T" + str(s.t) + "_nh" + str(s.nh) + "_nkv" + str(s.nkv) + "_hd" +
                        str(s.hd) + "_hdv" + str(s.hdv) + "_pos" + str(s.position) +
                        (s.gate ? "_gate" : "_nogate") + (s.logitScale != 1 ? "_peaked" : "");
@@ -1189,8 +1192,11 @@ void addAttentionCases(std::vector<OpCase> &cases) {
 
            auto kc = keyCache, vc = valueCache;
            std::vector<float> out(static_cast<size_t>(outSize));
+           const int64_t scratchBytes = dc_k_attention_f32_scratch_bytes(s.hd, s.hdv);
+           Scratch scratch(scratchBytes);
            dc_k_attention_f32(q.data(), k.data(), v.data(), gatePtr, s.t, s.nh, s.nkv, s.hd, s.hdv,
-                              scale, kc.data(), vc.data(), s.s, s.position, 0, s.nh, out.data());
+                              scale, kc.data(), vc.data(), s.s, s.position, 0, s.nh, scratch.get(),
+                              out.data());
            Tensor refGate = toTensor(gate, {s.t, s.nh, s.hdv});
            ref::AttentionResult expected =
                ref::attention(toTensor(q, {s.t, s.nh, s.hd}), toTensor(k, {s.t, s.nkv, s.hd}),
@@ -1216,11 +1222,12 @@ void addAttentionCases(std::vector<OpCase> &cases) {
            auto split = nanFilled(outSize);
            int64_t m = splitPoint(s.nh);
            dc_k_attention_f32(q.data(), k.data(), v.data(), gatePtr, s.t, s.nh, s.nkv, s.hd, s.hdv,
-                              scale, kc2.data(), vc2.data(), s.s, s.position, 0, m, split.data());
+                              scale, kc2.data(), vc2.data(), s.s, s.position, 0, m, scratch.get(),
+                              split.data());
            expectPartOnly(split, m, s.nh, "split after the first range");
            dc_k_attention_f32(q.data(), k.data(), v.data(), gatePtr, s.t, s.nh, s.nkv, s.hd, s.hdv,
                               scale, kc2.data(), vc2.data(), s.s, s.position, m, s.nh,
-                              split.data());
+                              scratch.get(), split.data());
            expectSameBits("attention split output", split, out);
            expectSameBits("attention split key cache", kc2, wantK);
            expectSameBits("attention split value cache", vc2, wantV);
@@ -1228,12 +1235,13 @@ void addAttentionCases(std::vector<OpCase> &cases) {
            // The same two ranges on two threads at once, sharing the caches.
            auto kc3 = keyCache, vc3 = valueCache;
            auto concurrent = nanFilled(outSize);
-           auto range = [&](int64_t h0, int64_t h1) {
+           Scratch firstScratch(scratchBytes), secondScratch(scratchBytes);
+           auto range = [&](int64_t h0, int64_t h1, Scratch *own) {
              dc_k_attention_f32(q.data(), k.data(), v.data(), gatePtr, s.t, s.nh, s.nkv, s.hd,
                                 s.hdv, scale, kc3.data(), vc3.data(), s.s, s.position, h0, h1,
-                                concurrent.data());
+                                own->get(), concurrent.data());
            };
-           std::thread first(range, 0, m), second(range, m, s.nh);
+           std::thread first(range, 0, m, &firstScratch), second(range, m, s.nh, &secondScratch);
            first.join();
            second.join();
            expectSameBits("attention concurrent output", concurrent, out);

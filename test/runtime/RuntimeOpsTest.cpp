@@ -96,8 +96,7 @@ std::vector<uint8_t> weights(Rng &rng, uint32_t dtype, int64_t rows, int64_t K) 
 const uint32_t kAllDTypes[] = {DC_WS_F32,  DC_WS_F16,  DC_WS_BF16,
                                DC_WS_Q8_0, DC_WS_Q4_0, DC_WS_Q4_1};
 /// deltac's int4 groups of 64 and 128 (rows must be multiples of 128 to hold both).
-const uint32_t kGroupDTypes[] = {DC_WS_Q4_0_G64, DC_WS_Q4_1_G64, DC_WS_Q4_0_G128,
-                                 DC_WS_Q4_1_G128};
+const uint32_t kGroupDTypes[] = {DC_WS_Q4_0_G64, DC_WS_Q4_1_G64, DC_WS_Q4_0_G128, DC_WS_Q4_1_G128};
 
 /// Every dtype the projection kernels take.
 std::vector<uint32_t> everyDType() {
@@ -538,31 +537,36 @@ TEST(RuntimeOps, Rope) {
 
 TEST(RuntimeOps, AttentionAppendsToTheCaches) {
   Rng rng(10);
-  const int64_t T = 3, nh = 6, nkv = 2, hd = 16, hdv = 8, S = 20, position = 5;
-  auto q = floats(rng, T * nh * hd), k = floats(rng, T * nkv * hd), v = floats(rng, T * nkv * hdv);
-  auto gate = floats(rng, T * nh * hdv);
-  for (bool gated : {false, true}) {
-    std::vector<float> keys(nkv * S * hd, NAN), values(nkv * S * hdv, NAN);
-    for (int64_t h = 0; h < nkv; ++h)
-      for (int64_t j = 0; j < position; ++j) {
-        for (int64_t i = 0; i < hd; ++i)
-          keys[(h * S + j) * hd + i] = rng.uniform(-1, 1);
-        for (int64_t i = 0; i < hdv; ++i)
-          values[(h * S + j) * hdv + i] = rng.uniform(-1, 1);
-      }
-    std::vector<float> out(T * nh * hdv, NAN);
-    const float *g = gated ? gate.data() : nullptr;
-    checkOp(
-        "attention", {&out, &keys, &values},
-        [&] {
-          dc_k_attention_f32(q.data(), k.data(), v.data(), g, T, nh, nkv, hd, hdv, 0.25f,
-                             keys.data(), values.data(), S, position, 0, nh, out.data());
-        },
-        [&](dc_exec *e) {
-          dc_op_attention(e, q.data(), k.data(), v.data(), g, T, nh, nkv, hd, hdv, 0.25f,
-                          keys.data(), values.data(), S, position, out.data());
-        });
-  }
+  const int64_t nh = 6, nkv = 2, hd = 16, hdv = 8, S = 20, position = 5;
+  // T = 3 streams the keys per query; T = 9 takes the tiled prefill path and its scratch.
+  for (int64_t T : {3, 9})
+    for (bool gated : {false, true}) {
+      auto q = floats(rng, T * nh * hd), k = floats(rng, T * nkv * hd);
+      auto v = floats(rng, T * nkv * hdv), gate = floats(rng, T * nh * hdv);
+      std::vector<float> keys(nkv * S * hd, NAN), values(nkv * S * hdv, NAN);
+      for (int64_t h = 0; h < nkv; ++h)
+        for (int64_t j = 0; j < position; ++j) {
+          for (int64_t i = 0; i < hd; ++i)
+            keys[(h * S + j) * hd + i] = rng.uniform(-1, 1);
+          for (int64_t i = 0; i < hdv; ++i)
+            values[(h * S + j) * hdv + i] = rng.uniform(-1, 1);
+        }
+      std::vector<float> out(T * nh * hdv, NAN);
+      const float *g = gated ? gate.data() : nullptr;
+      checkOp(
+          "attention", {&out, &keys, &values},
+          [&] {
+            void *scratch = dc_alloc_aligned(size_t(dc_k_attention_f32_scratch_bytes(hd, hdv)));
+            ASSERT_NE(scratch, nullptr);
+            dc_k_attention_f32(q.data(), k.data(), v.data(), g, T, nh, nkv, hd, hdv, 0.25f,
+                               keys.data(), values.data(), S, position, 0, nh, scratch, out.data());
+            free(scratch);
+          },
+          [&](dc_exec *e) {
+            dc_op_attention(e, q.data(), k.data(), v.data(), g, T, nh, nkv, hd, hdv, 0.25f,
+                            keys.data(), values.data(), S, position, out.data());
+          });
+    }
 }
 
 TEST(RuntimeOps, MoeEveryDType) {
@@ -724,8 +728,7 @@ TEST(RuntimeOps, Q8ActRefusesFloatWeightsAndBadRows) {
             std::string::npos)
       << dc_status_message(error);
   dc_status_free(error);
-  dc_op_linear_epilogue_q8act(exec, DC_WS_Q8_0, x.data(), 1, 64, w.data(), 1, 5, nullptr,
-                              y.data());
+  dc_op_linear_epilogue_q8act(exec, DC_WS_Q8_0, x.data(), 1, 64, w.data(), 1, 5, nullptr, y.data());
   error = dc_exec_take_error(exec);
   ASSERT_NE(error, nullptr);
   EXPECT_NE(std::string(dc_status_message(error)).find("unknown epilogue 5"), std::string::npos)

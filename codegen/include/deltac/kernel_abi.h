@@ -46,7 +46,7 @@
 extern "C" {
 #endif
 
-#define DC_KERNEL_ABI_VERSION 1
+#define DC_KERNEL_ABI_VERSION 2
 
 /* Alignment in bytes of every scratch buffer a caller passes. */
 #define DC_K_SCRATCH_ALIGNMENT 64
@@ -503,11 +503,15 @@ void dc_k_rope_f32(const float *x, int64_t n, int64_t hd, const int32_t *positio
  * Range: query heads [head_begin, head_end). The call that owns the first query head of a group
  * (i mod (nh / nkv) == 0) writes that kv head's new cache rows; no call reads rows at or past
  * `position` from the cache (the new rows come from k and v), so calls on disjoint ranges never
- * race. Rows past position + T - 1 are never read. */
+ * race. Rows past position + T - 1 are never read. `scratch`: dc_k_attention_f32_scratch_bytes(hd,
+ * hdv) bytes (prefill works on blocks of queries and keys there; a call with T < 4 does not touch
+ * it and may pass NULL). */
+int64_t dc_k_attention_f32_scratch_bytes(int64_t hd, int64_t hdv);
+
 void dc_k_attention_f32(const float *q, const float *k, const float *v, const float *gate,
                         int64_t T, int64_t nh, int64_t nkv, int64_t hd, int64_t hdv, float scale,
                         float *key_cache, float *value_cache, int64_t S, int64_t position,
-                        int64_t head_begin, int64_t head_end, float *out);
+                        int64_t head_begin, int64_t head_end, void *scratch, float *out);
 
 /*===----------------------------------------------------------------------===*
  * Mixture of experts (delta.moe): softmax router, top-k, SwiGLU experts, optional shared expert.

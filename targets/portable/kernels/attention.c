@@ -1,6 +1,6 @@
 /*===- attention.c - partial RoPE and causal GQA attention over a KV cache ===*/
 
-#include "kernel_internal.h"
+#include "small_gemm.h"
 
 /*---- RoPE ------------------------------------------------------------------------------------*/
 
@@ -56,10 +56,190 @@ DC_INLINE const float *visible_row(const float *cache, const float *step, int64_
   return j < position ? cache + (kvh * S + j) * width : step + ((j - position) * nkv + kvh) * width;
 }
 
+/* Below this many new tokens a call streams the keys once per query (decode); from it on, query
+ * blocks share each key block (prefill). */
+#define DC_ATTN_TILED_MIN_TOKENS 4
+/* Queries and keys per block of the tiled path; see tiled_head. */
+#define DC_ATTN_QUERIES 48
+#define DC_ATTN_KEYS 64
+
+/* out = o / l, times sigmoid(gate) when there is a gate: one output row of length hdv. */
+DC_INLINE void finish_row(const float *o, float l, const float *gate_row, float *out_row,
+                          int64_t hdv) {
+  const float inv = 1.0f / l;
+  if (gate_row) {
+    for (int64_t d = 0; d < hdv; ++d)
+      out_row[d] = o[d] * inv * dc_sigmoidf(gate_row[d]);
+  } else {
+    for (int64_t d = 0; d < hdv; ++d)
+      out_row[d] = o[d] * inv;
+  }
+}
+
+/* One query head, one query at a time: each query streams its visible keys and values once, in
+ * blocks of DC_KEY_BLOCK with a running-max softmax. o, a row of hdv floats, is the accumulator. */
+static void streamed_head(const float *q, const float *k, const float *v, const float *gate,
+                          int64_t T, int64_t nh, int64_t nkv, int64_t hd, int64_t hdv, float scale,
+                          const float *key_cache, const float *value_cache, int64_t S,
+                          int64_t position, int64_t h, float *restrict out) {
+  const int64_t kvh = h / (nh / nkv);
+  for (int64_t t = 0; t < T; ++t) {
+    const float *qq = q + (t * nh + h) * hd;
+    float *o = out + (t * nh + h) * hdv;
+    const int64_t visible = position + t + 1;
+    for (int64_t d = 0; d < hdv; ++d)
+      o[d] = 0.0f;
+    /* Running max m and denominator l: after each block, o = sum_j exp(s_j - m) V_j. */
+    float m = 0.0f, l = 0.0f;
+    for (int64_t j0 = 0; j0 < visible; j0 += DC_KEY_BLOCK) {
+      const int64_t count = dc_min64(DC_KEY_BLOCK, visible - j0);
+      float p[DC_KEY_BLOCK];
+      float block_max = 0.0f;
+      for (int64_t jj = 0; jj < count; ++jj) {
+        p[jj] =
+            scale * dc_dot(qq, visible_row(key_cache, k, j0 + jj, position, kvh, S, nkv, hd), hd);
+        block_max = jj == 0 || p[jj] > block_max ? p[jj] : block_max;
+      }
+      const float m_new = j0 == 0 || block_max > m ? block_max : m;
+      if (j0 > 0 && m_new != m) {
+        const float correction = dc_expf(m - m_new); /* m < m_new: a non-positive exponent */
+        l *= correction;
+        for (int64_t d = 0; d < hdv; ++d)
+          o[d] *= correction;
+      }
+      m = m_new;
+      for (int64_t jj = 0; jj < count; ++jj) {
+        p[jj] = dc_expf(p[jj] - m);
+        l += p[jj];
+      }
+      for (int64_t jj = 0; jj < count; ++jj) {
+        const float *vr = visible_row(value_cache, v, j0 + jj, position, kvh, S, nkv, hdv);
+        const float pj = p[jj];
+        for (int64_t d = 0; d < hdv; ++d)
+          o[d] += pj * vr[d];
+      }
+    }
+    finish_row(o, l, gate ? gate + (t * nh + h) * hdv : NULL, o, hdv);
+  }
+}
+
+/* The tiled path's work arrays, carved from the caller's scratch. */
+struct attention_scratch {
+  float *keys_t; /* [hd, DC_ATTN_KEYS]  the key block, transposed */
+  float *values; /* [DC_ATTN_KEYS, hdv] the value block */
+  float *scores; /* [DC_ATTN_QUERIES, DC_ATTN_KEYS] scores, then probabilities */
+  float *o;      /* [DC_ATTN_QUERIES, hdv] unnormalized outputs */
+  float *m, *l;  /* [DC_ATTN_QUERIES] running max and denominator per query */
+};
+
+/* Floats rounded up to a multiple of 16, so every scratch array starts 64-byte aligned. */
+DC_INLINE int64_t attention_round16(int64_t n) { return (n + 15) / 16 * 16; }
+
+int64_t dc_k_attention_f32_scratch_bytes(int64_t hd, int64_t hdv) {
+  const int64_t floats =
+      attention_round16(hd * DC_ATTN_KEYS) + attention_round16(DC_ATTN_KEYS * hdv) +
+      attention_round16(DC_ATTN_QUERIES * DC_ATTN_KEYS) + attention_round16(DC_ATTN_QUERIES * hdv) +
+      2 * attention_round16(DC_ATTN_QUERIES);
+  return 4 * floats;
+}
+
+DC_INLINE struct attention_scratch carve_attention_scratch(void *scratch, int64_t hd, int64_t hdv) {
+  float *p = (float *)scratch;
+  struct attention_scratch s;
+  s.keys_t = p, p += attention_round16(hd * DC_ATTN_KEYS);
+  s.values = p, p += attention_round16(DC_ATTN_KEYS * hdv);
+  s.scores = p, p += attention_round16(DC_ATTN_QUERIES * DC_ATTN_KEYS);
+  s.o = p, p += attention_round16(DC_ATTN_QUERIES * hdv);
+  s.m = p, p += attention_round16(DC_ATTN_QUERIES);
+  s.l = p;
+  return s;
+}
+
+/* One query head, DC_ATTN_QUERIES queries at a time (FlashAttention's loop order). For each block
+ * of DC_ATTN_KEYS keys the block's keys (transposed) and values are copied once into scratch and
+ * serve every query of the block through two register-tiled products (small_gemm.h):
+ * scores = scale Q K^T, then o += P V after the running-max softmax. The copies cost 1 / (2 x
+ * DC_ATTN_QUERIES) of the products' arithmetic; streaming, each query read every key and value from
+ * cache and kept its hdv-wide accumulator in memory.
+ *
+ * Causality: query r of the block sees keys up to position + t0 + r. Key blocks past the block's
+ * first query are partly masked; a masked score gets probability 0 and takes no part in the max.
+ * Every query sees key 0, so the first key block leaves every row with a finite max. */
+static void tiled_head(const float *q, const float *k, const float *v, const float *gate, int64_t T,
+                       int64_t nh, int64_t nkv, int64_t hd, int64_t hdv, float scale,
+                       const float *key_cache, const float *value_cache, int64_t S,
+                       int64_t position, int64_t h, const struct attention_scratch *s,
+                       float *restrict out) {
+  const int64_t kvh = h / (nh / nkv);
+  for (int64_t t0 = 0; t0 < T; t0 += DC_ATTN_QUERIES) {
+    const int64_t rows = dc_min64(DC_ATTN_QUERIES, T - t0);
+    const int64_t visible = position + t0 + rows; /* keys the block's last query sees */
+    for (int64_t r = 0; r < rows; ++r) {
+      s->m[r] = -__builtin_inff();
+      s->l[r] = 0.0f;
+    }
+    for (int64_t e = 0; e < rows * hdv; ++e)
+      s->o[e] = 0.0f;
+
+    for (int64_t j0 = 0; j0 < visible; j0 += DC_ATTN_KEYS) {
+      const int64_t count = dc_min64(DC_ATTN_KEYS, visible - j0);
+      for (int64_t jj = 0; jj < count; ++jj) {
+        const float *kr = visible_row(key_cache, k, j0 + jj, position, kvh, S, nkv, hd);
+        const float *vr = visible_row(value_cache, v, j0 + jj, position, kvh, S, nkv, hdv);
+        for (int64_t d = 0; d < hd; ++d)
+          s->keys_t[d * DC_ATTN_KEYS + jj] = kr[d];
+        for (int64_t d = 0; d < hdv; ++d)
+          s->values[jj * hdv + d] = vr[d];
+      }
+      for (int64_t e = 0; e < rows * DC_ATTN_KEYS; ++e)
+        s->scores[e] = 0.0f;
+      dc_gemm_acc(rows, count, hd, scale, q + (t0 * nh + h) * hd, nh * hd, 1, s->keys_t,
+                  DC_ATTN_KEYS, s->scores, DC_ATTN_KEYS);
+
+      for (int64_t r = 0; r < rows; ++r) {
+        float *p = s->scores + r * DC_ATTN_KEYS;
+        /* Keys j0 .. j0 + seen - 1 are visible to query r. */
+        const int64_t seen = dc_min64(count, position + t0 + r + 1 - j0);
+        if (seen <= 0) {
+          for (int64_t jj = 0; jj < count; ++jj)
+            p[jj] = 0.0f;
+          continue;
+        }
+        float block_max = p[0];
+        for (int64_t jj = 1; jj < seen; ++jj)
+          block_max = p[jj] > block_max ? p[jj] : block_max;
+        const float m_old = s->m[r], m_new = block_max > m_old ? block_max : m_old;
+        if (m_new != m_old && m_old != -__builtin_inff()) {
+          const float correction = dc_expf(m_old - m_new); /* a non-positive exponent */
+          s->l[r] *= correction;
+          for (int64_t d = 0; d < hdv; ++d)
+            s->o[r * hdv + d] *= correction;
+        }
+        s->m[r] = m_new;
+        float sum = 0.0f;
+        for (int64_t jj = 0; jj < seen; ++jj) {
+          p[jj] = dc_expf_vec(p[jj] - m_new);
+          sum += p[jj];
+        }
+        for (int64_t jj = seen; jj < count; ++jj)
+          p[jj] = 0.0f;
+        s->l[r] += sum;
+      }
+      dc_gemm_acc(rows, hdv, count, 1.0f, s->scores, DC_ATTN_KEYS, 1, s->values, hdv, s->o, hdv);
+    }
+
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t t = t0 + r;
+      finish_row(s->o + r * hdv, s->l[r], gate ? gate + (t * nh + h) * hdv : NULL,
+                 out + (t * nh + h) * hdv, hdv);
+    }
+  }
+}
+
 void dc_k_attention_f32(const float *q, const float *k, const float *v, const float *gate,
                         int64_t T, int64_t nh, int64_t nkv, int64_t hd, int64_t hdv, float scale,
                         float *key_cache, float *value_cache, int64_t S, int64_t position,
-                        int64_t head_begin, int64_t head_end, float *restrict out) {
+                        int64_t head_begin, int64_t head_end, void *scratch, float *restrict out) {
   const int64_t group = nh / nkv;
 
   /* Append this step's keys and values for the kv heads this call owns. */
@@ -78,53 +258,14 @@ void dc_k_attention_f32(const float *q, const float *k, const float *v, const fl
     }
   }
 
-  for (int64_t h = head_begin; h < head_end; ++h) {
-    const int64_t kvh = h / group;
-    for (int64_t t = 0; t < T; ++t) {
-      const float *qq = q + (t * nh + h) * hd;
-      float *o = out + (t * nh + h) * hdv;
-      const int64_t visible = position + t + 1;
-      for (int64_t d = 0; d < hdv; ++d)
-        o[d] = 0.0f;
-      /* Running max m and denominator l: after each block, o = sum_j exp(s_j - m) V_j. */
-      float m = 0.0f, l = 0.0f;
-      for (int64_t j0 = 0; j0 < visible; j0 += DC_KEY_BLOCK) {
-        const int64_t count = dc_min64(DC_KEY_BLOCK, visible - j0);
-        float p[DC_KEY_BLOCK];
-        float block_max = 0.0f;
-        for (int64_t jj = 0; jj < count; ++jj) {
-          p[jj] =
-              scale * dc_dot(qq, visible_row(key_cache, k, j0 + jj, position, kvh, S, nkv, hd), hd);
-          block_max = jj == 0 || p[jj] > block_max ? p[jj] : block_max;
-        }
-        const float m_new = j0 == 0 || block_max > m ? block_max : m;
-        if (j0 > 0 && m_new != m) {
-          const float correction = dc_expf(m - m_new); /* m < m_new: a non-positive exponent */
-          l *= correction;
-          for (int64_t d = 0; d < hdv; ++d)
-            o[d] *= correction;
-        }
-        m = m_new;
-        for (int64_t jj = 0; jj < count; ++jj) {
-          p[jj] = dc_expf(p[jj] - m);
-          l += p[jj];
-        }
-        for (int64_t jj = 0; jj < count; ++jj) {
-          const float *vr = visible_row(value_cache, v, j0 + jj, position, kvh, S, nkv, hdv);
-          const float pj = p[jj];
-          for (int64_t d = 0; d < hdv; ++d)
-            o[d] += pj * vr[d];
-        }
-      }
-      const float inv = 1.0f / l;
-      if (gate) {
-        const float *gt = gate + (t * nh + h) * hdv;
-        for (int64_t d = 0; d < hdv; ++d)
-          o[d] = o[d] * inv * dc_sigmoidf(gt[d]);
-      } else {
-        for (int64_t d = 0; d < hdv; ++d)
-          o[d] *= inv;
-      }
-    }
+  if (T < DC_ATTN_TILED_MIN_TOKENS) {
+    for (int64_t h = head_begin; h < head_end; ++h)
+      streamed_head(q, k, v, gate, T, nh, nkv, hd, hdv, scale, key_cache, value_cache, S, position,
+                    h, out);
+    return;
   }
+  const struct attention_scratch s = carve_attention_scratch(scratch, hd, hdv);
+  for (int64_t h = head_begin; h < head_end; ++h)
+    tiled_head(q, k, v, gate, T, nh, nkv, hd, hdv, scale, key_cache, value_cache, S, position, h,
+               &s, out);
 }

@@ -5,6 +5,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "delta_rule_step.h"
+#include "small_gemm.h"
 
 DC_INLINE void copy_state(const float *in, float *out, int64_t n) {
   if (in != out)
@@ -49,55 +50,6 @@ void dc_k_gated_delta_rule_recurrent_f32(const float *q, const float *k, const f
 /*---- Chunked (WY / UT) -----------------------------------------------------------------------*/
 
 #define DC_CHUNK DC_K_DELTA_RULE_CHUNK
-
-/* The chunk's matrix products, C[i, j] += alpha sum_p A(i, p) B[p, j] (i < m, j < cols, p < kdim),
- * with A(i, p) = a[i a_rs + p a_cs] (so a transposed A is a stride swap), B and C row-major with
- * rows ldb and ldc floats apart. Tiles of DC_GEMM_ROWS rows by DC_GEMM_COLS columns keep their
- * accumulators in registers across the whole p loop (16 vector registers on AVX-512 and AVX2), so
- * each B row is loaded once per tile rather than once per output row, and C is read and written
- * once instead of once per p. */
-#define DC_GEMM_ROWS 4
-#if defined(__AVX512F__)
-#define DC_GEMM_COLS 64
-#else
-#define DC_GEMM_COLS 32
-#endif
-
-DC_INLINE void dc_gemm_tile(int64_t rows, int64_t cols, int64_t kdim, float alpha, const float *a,
-                            int64_t a_rs, int64_t a_cs, const float *b, int64_t ldb, float *c,
-                            int64_t ldc) {
-  float acc[DC_GEMM_ROWS][DC_GEMM_COLS];
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t j = 0; j < cols; ++j)
-      acc[r][j] = c[r * ldc + j];
-  for (int64_t p = 0; p < kdim; ++p) {
-    const float *bp = b + p * ldb;
-    for (int64_t r = 0; r < rows; ++r) {
-      const float ar = alpha * a[r * a_rs + p * a_cs];
-      for (int64_t j = 0; j < cols; ++j)
-        acc[r][j] += ar * bp[j];
-    }
-  }
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t j = 0; j < cols; ++j)
-      c[r * ldc + j] = acc[r][j];
-}
-
-static void dc_gemm_acc(int64_t m, int64_t ncols, int64_t kdim, float alpha, const float *a,
-                        int64_t a_rs, int64_t a_cs, const float *b, int64_t ldb, float *c,
-                        int64_t ldc) {
-  for (int64_t i0 = 0; i0 < m; i0 += DC_GEMM_ROWS)
-    for (int64_t j0 = 0; j0 < ncols; j0 += DC_GEMM_COLS) {
-      const int64_t rows = dc_min64(DC_GEMM_ROWS, m - i0),
-                    cols = dc_min64(DC_GEMM_COLS, ncols - j0);
-      const float *at = a + i0 * a_rs;
-      float *ct = c + i0 * ldc + j0;
-      if (rows == DC_GEMM_ROWS && cols == DC_GEMM_COLS) /* constant bounds: fully unrolled */
-        dc_gemm_tile(DC_GEMM_ROWS, DC_GEMM_COLS, kdim, alpha, at, a_rs, a_cs, b + j0, ldb, ct, ldc);
-      else
-        dc_gemm_tile(rows, cols, kdim, alpha, at, a_rs, a_cs, b + j0, ldb, ct, ldc);
-    }
-}
 
 /* Floats rounded up to a multiple of 16, so every scratch array starts 64-byte aligned. */
 DC_INLINE int64_t round16(int64_t n) { return (n + 15) / 16 * 16; }
@@ -200,17 +152,27 @@ DC_INLINE void delta_rule_chunk(const float *q, const float *k, const float *v, 
   }
 
   /* W = (I + A)^-1 (beta exp(gamma) K) and U = (I + A)^-1 (beta V) by forward substitution: row i
-   * needs only rows < i, so each row is one 1 x i by i x d product. */
-  for (int64_t i = 0; i < n; ++i) {
-    float *wi = w + i * dk, *ui = u + i * dv;
-    const float *vi = v + ((start + i) * nv + h) * dv;
-    const float bw = bc[i] * dc_expf(gamma[i]);
-    for (int64_t d = 0; d < dk; ++d)
-      wi[d] = bw * kc[i * dk + d];
-    for (int64_t d = 0; d < dv; ++d)
-      ui[d] = bc[i] * vi[d];
-    dc_gemm_acc(1, dk, i, -1.0f, a + i * DC_CHUNK, 0, 1, w, dk, wi, dk);
-    dc_gemm_acc(1, dv, i, -1.0f, a + i * DC_CHUNK, 0, 1, u, dv, ui, dv);
+   * needs only rows < i. Blocked by DC_GEMM_ROWS rows: a block first takes every finished row
+   * before it in one rows x i0 by i0 x d product (register tiles), then the few products inside
+   * the block one row at a time. */
+  for (int64_t i0 = 0; i0 < n; i0 += DC_GEMM_ROWS) {
+    const int64_t rows = dc_min64(DC_GEMM_ROWS, n - i0);
+    for (int64_t i = i0; i < i0 + rows; ++i) {
+      const float *vi = v + ((start + i) * nv + h) * dv;
+      const float bw = bc[i] * dc_expf(gamma[i]);
+      for (int64_t d = 0; d < dk; ++d)
+        w[i * dk + d] = bw * kc[i * dk + d];
+      for (int64_t d = 0; d < dv; ++d)
+        u[i * dv + d] = bc[i] * vi[d];
+    }
+    const float *ab = a + i0 * DC_CHUNK;
+    dc_gemm_acc(rows, dk, i0, -1.0f, ab, DC_CHUNK, 1, w, dk, w + i0 * dk, dk);
+    dc_gemm_acc(rows, dv, i0, -1.0f, ab, DC_CHUNK, 1, u, dv, u + i0 * dv, dv);
+    for (int64_t i = i0 + 1; i < i0 + rows; ++i) {
+      const float *ai = a + i * DC_CHUNK + i0;
+      dc_gemm_acc(1, dk, i - i0, -1.0f, ai, 0, 1, w + i0 * dk, dk, w + i * dk, dk);
+      dc_gemm_acc(1, dv, i - i0, -1.0f, ai, 0, 1, u + i0 * dv, dv, u + i * dv, dv);
+    }
   }
 
   /* Vnew = U - W S, in place in u. */
