@@ -132,27 +132,25 @@ struct attention_scratch {
   float *m, *l;  /* [DC_ATTN_QUERIES] running max and denominator per query */
 };
 
-/* Floats rounded up to a multiple of 16, so every scratch array starts 64-byte aligned. */
-DC_INLINE int64_t attention_round16(int64_t n) { return (n + 15) / 16 * 16; }
-
-int64_t dc_k_attention_f32_scratch_bytes(int64_t hd, int64_t hdv) {
-  const int64_t floats =
-      attention_round16(hd * DC_ATTN_KEYS) + attention_round16(DC_ATTN_KEYS * hdv) +
-      attention_round16(DC_ATTN_QUERIES * DC_ATTN_KEYS) + attention_round16(DC_ATTN_QUERIES * hdv) +
-      2 * attention_round16(DC_ATTN_QUERIES);
-  return 4 * floats;
+/* Carves the arrays from scratch (or, with scratch NULL, only counts them: *bytes). */
+DC_INLINE struct attention_scratch carve_scratch(void *scratch, int64_t hd, int64_t hdv,
+                                                 int64_t *bytes) {
+  struct dc_carver c = {(float *)scratch, 0};
+  struct attention_scratch s;
+  s.keys_t = dc_carve(&c, hd * DC_ATTN_KEYS);
+  s.values = dc_carve(&c, DC_ATTN_KEYS * hdv);
+  s.scores = dc_carve(&c, DC_ATTN_QUERIES * DC_ATTN_KEYS);
+  s.o = dc_carve(&c, DC_ATTN_QUERIES * hdv);
+  s.m = dc_carve(&c, DC_ATTN_QUERIES);
+  s.l = dc_carve(&c, DC_ATTN_QUERIES);
+  *bytes = 4 * c.floats;
+  return s;
 }
 
-DC_INLINE struct attention_scratch carve_attention_scratch(void *scratch, int64_t hd, int64_t hdv) {
-  float *p = (float *)scratch;
-  struct attention_scratch s;
-  s.keys_t = p, p += attention_round16(hd * DC_ATTN_KEYS);
-  s.values = p, p += attention_round16(DC_ATTN_KEYS * hdv);
-  s.scores = p, p += attention_round16(DC_ATTN_QUERIES * DC_ATTN_KEYS);
-  s.o = p, p += attention_round16(DC_ATTN_QUERIES * hdv);
-  s.m = p, p += attention_round16(DC_ATTN_QUERIES);
-  s.l = p;
-  return s;
+int64_t dc_k_attention_f32_scratch_bytes(int64_t hd, int64_t hdv) {
+  int64_t bytes;
+  carve_scratch(NULL, hd, hdv, &bytes);
+  return bytes;
 }
 
 /* One query head, DC_ATTN_QUERIES queries at a time (FlashAttention's loop order). For each block
@@ -264,7 +262,8 @@ void dc_k_attention_f32(const float *q, const float *k, const float *v, const fl
                     h, out);
     return;
   }
-  const struct attention_scratch s = carve_attention_scratch(scratch, hd, hdv);
+  int64_t bytes;
+  const struct attention_scratch s = carve_scratch(scratch, hd, hdv, &bytes);
   for (int64_t h = head_begin; h < head_end; ++h)
     tiled_head(q, k, v, gate, T, nh, nkv, hd, hdv, scale, key_cache, value_cache, S, position, h,
                &s, out);

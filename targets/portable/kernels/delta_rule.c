@@ -51,9 +51,6 @@ void dc_k_gated_delta_rule_recurrent_f32(const float *q, const float *k, const f
 
 #define DC_CHUNK DC_K_DELTA_RULE_CHUNK
 
-/* Floats rounded up to a multiple of 16, so every scratch array starts 64-byte aligned. */
-DC_INLINE int64_t round16(int64_t n) { return (n + 15) / 16 * 16; }
-
 /* The per-call work arrays, carved from the caller's scratch. */
 struct chunk_scratch {
   float *kc;    /* [C, dk] keys of the chunk */
@@ -68,26 +65,29 @@ struct chunk_scratch {
   float *bc;    /* [C]     beta */
 };
 
-DC_INLINE struct chunk_scratch carve_scratch(void *scratch, int64_t dk, int64_t dv) {
-  float *p = (float *)scratch;
+/* Carves the arrays from scratch (or, with scratch NULL, only counts them: *bytes). */
+DC_INLINE struct chunk_scratch carve_scratch(void *scratch, int64_t dk, int64_t dv,
+                                             int64_t *bytes) {
+  struct dc_carver c = {(float *)scratch, 0};
   struct chunk_scratch s;
-  s.kc = p, p += round16(DC_CHUNK * dk);
-  s.qc = p, p += round16(DC_CHUNK * dk);
-  s.w = p, p += round16(DC_CHUNK * dk);
-  s.u = p, p += round16(DC_CHUNK * dv);
-  s.a = p, p += round16(DC_CHUNK * DC_CHUNK);
-  s.qk = p, p += round16(DC_CHUNK * DC_CHUNK);
-  s.gc = p, p += round16(DC_CHUNK);
-  s.gamma = p, p += round16(DC_CHUNK);
-  s.tail = p, p += round16(DC_CHUNK);
-  s.bc = p;
+  s.kc = dc_carve(&c, DC_CHUNK * dk);
+  s.qc = dc_carve(&c, DC_CHUNK * dk);
+  s.w = dc_carve(&c, DC_CHUNK * dk);
+  s.u = dc_carve(&c, DC_CHUNK * dv);
+  s.a = dc_carve(&c, DC_CHUNK * DC_CHUNK);
+  s.qk = dc_carve(&c, DC_CHUNK * DC_CHUNK);
+  s.gc = dc_carve(&c, DC_CHUNK);
+  s.gamma = dc_carve(&c, DC_CHUNK);
+  s.tail = dc_carve(&c, DC_CHUNK);
+  s.bc = dc_carve(&c, DC_CHUNK);
+  *bytes = 4 * c.floats;
   return s;
 }
 
 int64_t dc_k_gated_delta_rule_chunked_f32_scratch_bytes(int64_t dk, int64_t dv) {
-  const int64_t floats = 3 * round16(DC_CHUNK * dk) + round16(DC_CHUNK * dv) +
-                         2 * round16(DC_CHUNK * DC_CHUNK) + 4 * round16(DC_CHUNK);
-  return 4 * floats;
+  int64_t bytes;
+  carve_scratch(NULL, dk, dv, &bytes);
+  return bytes;
 }
 
 /* One chunk of n <= C tokens starting at `start` for value head h, reading and updating S. The
@@ -213,7 +213,8 @@ void dc_k_gated_delta_rule_chunked_f32(const float *q, const float *k, const flo
                                        float scale, const float *state_in, int64_t head_begin,
                                        int64_t head_end, void *scratch, float *restrict out,
                                        float *state_out) {
-  const struct chunk_scratch s = carve_scratch(scratch, dk, dv);
+  int64_t bytes;
+  const struct chunk_scratch s = carve_scratch(scratch, dk, dv, &bytes);
   for (int64_t h = head_begin; h < head_end; ++h) {
     const int64_t kh = dc_key_head(h, nk, nv, mapping);
     float *S = state_out + h * dk * dv;

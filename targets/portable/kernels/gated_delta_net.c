@@ -25,8 +25,6 @@
 /* The longest conv whose taps the prefill path transposes into its scratch (Qwen3.5's is 4). */
 #define DC_GDN_MAX_TAPS 8
 
-DC_INLINE int64_t round16(int64_t n) { return (n + 15) / 16 * 16; }
-
 /* out[c] = silu(sum_j w[c0 + c, j] * m[t + j, c0 + c]) for c < n, m = concat(state, qkv) over time:
  * the arithmetic of dc_k_causal_conv1d_f32 with DC_K_ACT_SILU. Tap j of channel c0 + c is read at
  * w[j * w_tap + c * w_channel]: the weight itself (w = weight + c0 K, w_tap = 1, w_channel = K) or
@@ -149,24 +147,27 @@ struct gdn_scratch {
   void *chunk;     /* dc_k_gated_delta_rule_chunked_f32 scratch */
 };
 
-DC_INLINE struct gdn_scratch carve_scratch(void *scratch, int64_t T, int64_t dk, int64_t dv) {
-  float *f = (float *)scratch;
+/* Carves the arrays from scratch (or, with scratch NULL, only counts them: *bytes). */
+DC_INLINE struct gdn_scratch carve_scratch(void *scratch, int64_t T, int64_t dk, int64_t dv,
+                                           int64_t *bytes) {
+  struct dc_carver c = {(float *)scratch, 0};
   struct gdn_scratch s;
-  s.q = f, f += round16(T * dk);
-  s.k = f, f += round16(T * dk);
-  s.v = f, f += round16(T * dv);
-  s.o = f, f += round16(T * dv);
-  s.g = f, f += round16(T);
-  s.beta = f, f += round16(T);
-  s.taps = f, f += round16(DC_GDN_MAX_TAPS * (dk > dv ? dk : dv));
-  s.chunk = f;
+  s.q = dc_carve(&c, T * dk);
+  s.k = dc_carve(&c, T * dk);
+  s.v = dc_carve(&c, T * dv);
+  s.o = dc_carve(&c, T * dv);
+  s.g = dc_carve(&c, T);
+  s.beta = dc_carve(&c, T);
+  s.taps = dc_carve(&c, DC_GDN_MAX_TAPS * (dk > dv ? dk : dv));
+  s.chunk = dc_carve(&c, dc_k_gated_delta_rule_chunked_f32_scratch_bytes(dk, dv) / 4);
+  *bytes = 4 * c.floats;
   return s;
 }
 
 int64_t dc_k_gated_delta_net_f32_scratch_bytes(int64_t T, int64_t dk, int64_t dv) {
-  const int64_t floats = 2 * round16(T * dk) + 2 * round16(T * dv) + 2 * round16(T) +
-                         round16(DC_GDN_MAX_TAPS * (dk > dv ? dk : dv));
-  return 4 * floats + dc_k_gated_delta_rule_chunked_f32_scratch_bytes(dk, dv);
+  int64_t bytes;
+  carve_scratch(NULL, T, dk, dv, &bytes);
+  return bytes;
 }
 
 /* dst[t, c] = the conv + SiLU of channel c0 + c at token t, for every token (c < n). */
@@ -224,7 +225,8 @@ DC_INLINE void gated_delta_net_impl(const struct gdn_args *p, int64_t dk, int64_
       decode_key_head(p, dk, dv, kh);
     return;
   }
-  const struct gdn_scratch s = carve_scratch(scratch, p->T, dk, dv);
+  int64_t bytes;
+  const struct gdn_scratch s = carve_scratch(scratch, p->T, dk, dv, &bytes);
   for (int64_t kh = kh_begin; kh < kh_end; ++kh)
     staged_key_head(p, dk, dv, kh, &s);
 }

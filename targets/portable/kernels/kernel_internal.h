@@ -84,6 +84,21 @@
 
 DC_INLINE int64_t dc_min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
+/* A bump allocator over a kernel's scratch. Each carve takes n floats rounded up to 16, so every
+ * array starts 64-byte aligned (the scratch itself is DC_K_SCRATCH_ALIGNMENT-aligned). With a NULL
+ * base it only counts: a kernel's _scratch_bytes runs the same carving as the kernel, so the size
+ * it reports and the layout the kernel uses cannot disagree. */
+struct dc_carver {
+  float *base;
+  int64_t floats;
+};
+
+DC_INLINE float *dc_carve(struct dc_carver *c, int64_t n) {
+  float *p = c->base ? c->base + c->floats : NULL;
+  c->floats += (n + 15) / 16 * 16;
+  return p;
+}
+
 /* e^x without a call or a branch, so elementwise loops over it (SiLU, sigmoid) vectorize; libm's
  * expf stays where exponentials come one at a time (softmax, decays), since it is faster there.
  * x = n ln2 + r with |r| <= ln2 / 2

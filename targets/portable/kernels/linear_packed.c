@@ -605,37 +605,6 @@ DC_INLINE void dc_pw_accumulate(const int first, __m256 f, __m256 dw, __m256 dx,
                    first ? _mm256_mul_ps(f, scale) : _mm256_fmadd_ps(f, scale, _mm256_loadu_ps(o)));
 }
 
-/* Adds span products to the f32 lane sums of R panel rows (span records at w + r wstride) by TT
- * tokens (records at a + t DC_PW_REC): acc + 8 (r DC_PW_TOKENS + t) holds output (r, t)'s 8 lanes.
- * The int32 sums stay in registers through the span's 16 registers; the lane sums live in memory
- * (one load, FMA and store per span), which leaves the registers to the sums. */
-DC_INLINE void dc_pw_span(const int R, const int TT, const int first, const uint8_t *restrict w,
-                          int64_t wstride, const uint8_t *restrict a, float *restrict acc) {
-  __m256i sum[DC_PK_ROWS][DC_PW_TOKENS];
-  for (int r = 0; r < R; ++r)
-    for (int t = 0; t < TT; ++t)
-      sum[r][t] = _mm256_setzero_si256();
-  for (int p = 0; p < 16; ++p) {
-    __m256i x[DC_PW_TOKENS];
-    for (int t = 0; t < TT; ++t)
-      x[t] = _mm256_loadu_si256((const __m256i *)(const void *)(a + t * DC_PW_REC + 32 * p));
-    for (int r = 0; r < R; ++r) {
-      const __m256i wr =
-          _mm256_loadu_si256((const __m256i *)(const void *)(w + r * wstride + 32 * p));
-      for (int t = 0; t < TT; ++t)
-        sum[r][t] = _mm256_add_epi32(sum[r][t], _mm256_madd_epi16(x[t], wr));
-    }
-  }
-  for (int r = 0; r < R; ++r) {
-    const __m256 dw = _mm256_loadu_ps((const float *)(const void *)(w + r * wstride + 512));
-    for (int t = 0; t < TT; ++t) {
-      const __m256 dx = _mm256_loadu_ps((const float *)(const void *)(a + t * DC_PW_REC + 512));
-      float *o = acc + 8 * (r * DC_PW_TOKENS + t);
-      dc_pw_accumulate(first, _mm256_cvtepi32_ps(sum[r][t]), dw, dx, o);
-    }
-  }
-}
-
 /*---- Q4 on byte spans: vpmaddubsw without saturation ----*
  * Q4 weights need no int16. A nibble n (0 .. 15, the stored c + 8) times an activation code
  * (|a| <= 127) is at most 1905 in magnitude, so vpmaddubsw (unsigned nibble x signed code, pairs
@@ -707,64 +676,64 @@ DC_INLINE void dc_pb_panel_row(const uint8_t *restrict row, int64_t K, uint8_t *
   }
 }
 
-/* dc_pw_span on byte spans: the int16 sums of R x TT pairs stay in registers through the span's 8
- * registers, then widen, lose their corrections, and go into the f32 lane sums as there. */
-DC_INLINE void dc_pb_span(const int R, const int TT, const int first, const uint8_t *restrict w,
-                          int64_t wstride, const uint8_t *restrict a, float *restrict acc) {
+/* Adds span products to the f32 lane sums of R panel rows (span records at w + r wstride) by TT
+ * tokens (records at a + t rec): acc + 8 (r DC_PW_TOKENS + t) holds output (r, t)'s 8 lanes. q4
+ * picks the byte spans (8 registers per span, vpmaddubsw into int16 sums, then widened and
+ * corrected), else the int16 spans (16 registers, vpmaddwd into int32 sums). Either way the sums of
+ * R x TT pairs stay in registers through the span; the lane sums live in memory (one load, FMA and
+ * store per span), which leaves the registers to the sums. */
+DC_INLINE void dc_span(const int q4, const int R, const int TT, const int first,
+                       const uint8_t *restrict w, int64_t wstride, const uint8_t *restrict a,
+                       float *restrict acc) {
+  const int64_t rec = q4 ? DC_PB_REC : DC_PW_REC, scales = q4 ? 256 : 512;
   __m256i sum[DC_PK_ROWS][DC_PW_TOKENS];
   for (int r = 0; r < R; ++r)
     for (int t = 0; t < TT; ++t)
       sum[r][t] = _mm256_setzero_si256();
-  for (int p = 0; p < 8; ++p) {
+  for (int p = 0; p < (q4 ? 8 : 16); ++p) {
     __m256i x[DC_PW_TOKENS];
     for (int t = 0; t < TT; ++t)
-      x[t] = _mm256_loadu_si256((const __m256i *)(const void *)(a + t * DC_PB_REC + 32 * p));
+      x[t] = _mm256_loadu_si256((const __m256i *)(const void *)(a + t * rec + 32 * p));
     for (int r = 0; r < R; ++r) {
       const __m256i wr =
           _mm256_loadu_si256((const __m256i *)(const void *)(w + r * wstride + 32 * p));
       for (int t = 0; t < TT; ++t)
-        sum[r][t] = _mm256_add_epi16(sum[r][t], _mm256_maddubs_epi16(wr, x[t]));
+        sum[r][t] = q4 ? _mm256_add_epi16(sum[r][t], _mm256_maddubs_epi16(wr, x[t]))
+                       : _mm256_add_epi32(sum[r][t], _mm256_madd_epi16(x[t], wr));
     }
   }
   const __m256i ones = _mm256_set1_epi16(1);
   for (int r = 0; r < R; ++r) {
-    const __m256 dw = _mm256_loadu_ps((const float *)(const void *)(w + r * wstride + 256));
+    const __m256 dw = _mm256_loadu_ps((const float *)(const void *)(w + r * wstride + scales));
     for (int t = 0; t < TT; ++t) {
-      const __m256 dx = _mm256_loadu_ps((const float *)(const void *)(a + t * DC_PB_REC + 256));
-      const __m256i corr =
-          _mm256_loadu_si256((const __m256i *)(const void *)(a + t * DC_PB_REC + 288));
-      float *o = acc + 8 * (r * DC_PW_TOKENS + t);
-      const __m256i block = _mm256_sub_epi32(_mm256_madd_epi16(sum[r][t], ones), corr);
-      dc_pw_accumulate(first, _mm256_cvtepi32_ps(block), dw, dx, o);
+      const __m256 dx = _mm256_loadu_ps((const float *)(const void *)(a + t * rec + scales));
+      __m256i block = sum[r][t];
+      if (q4) /* the pair sums into block b's int32 lane, less its nibble offset 8 sum(a) */
+        block = _mm256_sub_epi32(
+            _mm256_madd_epi16(block, ones),
+            _mm256_loadu_si256((const __m256i *)(const void *)(a + t * rec + 288)));
+      dc_pw_accumulate(first, _mm256_cvtepi32_ps(block), dw, dx, acc + 8 * (r * DC_PW_TOKENS + t));
     }
   }
 }
 
-/* dc_pw_span (dc_pb_span for Q4) for `rows` (<= DC_PK_ROWS) by `tokens` (<= DC_PW_TOKENS), cut
- * into the compiled shapes: DC_PK_ROWS or 1 rows by DC_PW_TOKENS or 1 tokens. */
-DC_INLINE void dc_pw_span_shape(const int q4, const int R, const int TT, const int first,
-                                const uint8_t *w, int64_t wstride, const uint8_t *a, float *acc) {
-  if (q4)
-    dc_pb_span(R, TT, first, w, wstride, a, acc);
-  else
-    dc_pw_span(R, TT, first, w, wstride, a, acc);
-}
-
+/* dc_span for `rows` (<= DC_PK_ROWS) by `tokens` (<= DC_PW_TOKENS), cut into the compiled shapes:
+ * DC_PK_ROWS or 1 rows by DC_PW_TOKENS or 1 tokens. */
 DC_INLINE void dc_pw_span_any(const int q4, const int first, int64_t rows, int64_t tokens,
                               const uint8_t *w, int64_t wstride, const uint8_t *a, float *acc) {
   const int64_t rec = q4 ? DC_PB_REC : DC_PW_REC;
   if (rows == DC_PK_ROWS && tokens == DC_PW_TOKENS) {
-    dc_pw_span_shape(q4, DC_PK_ROWS, DC_PW_TOKENS, first, w, wstride, a, acc);
+    dc_span(q4, DC_PK_ROWS, DC_PW_TOKENS, first, w, wstride, a, acc);
     return;
   }
   for (int64_t t = 0; t < tokens; ++t) {
     if (rows == DC_PK_ROWS) {
-      dc_pw_span_shape(q4, DC_PK_ROWS, 1, first, w, wstride, a + t * rec, acc + 8 * t);
+      dc_span(q4, DC_PK_ROWS, 1, first, w, wstride, a + t * rec, acc + 8 * t);
       continue;
     }
     for (int64_t r = 0; r < rows; ++r)
-      dc_pw_span_shape(q4, 1, 1, first, w + r * wstride, wstride, a + t * rec,
-                       acc + 8 * (r * DC_PW_TOKENS + t));
+      dc_span(q4, 1, 1, first, w + r * wstride, wstride, a + t * rec,
+              acc + 8 * (r * DC_PW_TOKENS + t));
   }
 }
 

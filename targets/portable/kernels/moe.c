@@ -10,8 +10,6 @@
 #define DC_LINEAR_ROW_DIMS DC_MODEL_EXPERT_DIMS
 #include "kernel_internal.h"
 
-DC_INLINE int64_t round16(int64_t n) { return (n + 15) / 16 * 16; }
-
 /* The per-call work arrays, carved from the caller's scratch. */
 struct moe_scratch {
   float *probs;      /* [E] router probabilities; a chosen expert's entry becomes -1 */
@@ -22,22 +20,26 @@ struct moe_scratch {
   float *expert_out; /* [H] one expert's down projection */
 };
 
-int64_t dc_k_moe_f32_scratch_bytes(int64_t H, int64_t E, int64_t I, int64_t Is) {
+/* Carves the arrays from scratch (or, with scratch NULL, only counts them: *bytes). */
+DC_INLINE struct moe_scratch carve_scratch(void *scratch, int64_t H, int64_t E, int64_t I,
+                                           int64_t Is, int64_t *bytes) {
   const int64_t inter = I > Is ? I : Is;
-  return 4 * (3 * round16(E) + 2 * round16(inter) + round16(H));
+  struct dc_carver c = {(float *)scratch, 0};
+  struct moe_scratch s;
+  s.probs = dc_carve(&c, E);
+  s.chosen_p = dc_carve(&c, E);
+  s.chosen = (int32_t *)(void *)dc_carve(&c, E);
+  s.gate_act = dc_carve(&c, inter);
+  s.up_act = dc_carve(&c, inter);
+  s.expert_out = dc_carve(&c, H);
+  *bytes = 4 * c.floats;
+  return s;
 }
 
-DC_INLINE struct moe_scratch carve_scratch(void *scratch, int64_t E, int64_t I, int64_t Is) {
-  const int64_t inter = I > Is ? I : Is;
-  float *p = (float *)scratch;
-  struct moe_scratch s;
-  s.probs = p, p += round16(E);
-  s.chosen_p = p, p += round16(E);
-  s.chosen = (int32_t *)(void *)p, p += round16(E);
-  s.gate_act = p, p += round16(inter);
-  s.up_act = p, p += round16(inter);
-  s.expert_out = p;
-  return s;
+int64_t dc_k_moe_f32_scratch_bytes(int64_t H, int64_t E, int64_t I, int64_t Is) {
+  int64_t bytes;
+  carve_scratch(NULL, H, E, I, Is, &bytes);
+  return bytes;
 }
 
 /* out += weight * down(silu(gate x) * up x) for one token; gate, up [I, H], down [H, I]. */
@@ -59,7 +61,8 @@ DC_INLINE void moe_tokens(enum dc_weight_format fmt, const float *x, int64_t H, 
                           const void *shared_up, const void *shared_down,
                           const float *shared_expert_gate, int64_t Is, int64_t t_begin,
                           int64_t t_end, void *scratch, float *restrict out) {
-  const struct moe_scratch s = carve_scratch(scratch, E, I, Is);
+  int64_t bytes;
+  const struct moe_scratch s = carve_scratch(scratch, H, E, I, Is, &bytes);
   const int64_t up_stride = I * dc_row_bytes(fmt, H);   /* bytes per expert of gate and up */
   const int64_t down_stride = H * dc_row_bytes(fmt, I); /* bytes per expert of down */
   const int64_t k = top_k < E ? top_k : E;
