@@ -192,7 +192,8 @@ llvm::Error Emitter::collectSymbols() {
     if (!storeDType)
       return error("weight " + name + " has a type no weight-store encoding holds");
     uint32_t stored = *storeDType;
-    bool packed = stored == DC_WS_Q8_0_PACKED || stored == DC_WS_Q4_0_PACKED;
+    bool packed =
+        stored == DC_WS_Q8_0_PACKED || stored == DC_WS_Q4_0_PACKED || stored == DC_WS_Q4_0_X8;
     if (packed && !actQuantInt8)
       return error("weight " + name +
                    " is packed for the int8-activation kernels, but the module does not use them "

@@ -12,14 +12,22 @@ const std::vector<TargetInfo> &allTargets() {
     std::vector<TargetInfo> t;
     // `host` compiles for the machine running deltac (CPU and features detected).
     std::string features;
-    for (const auto &[feature, enabled] : llvm::sys::getHostCPUFeatures())
+    llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+    for (const auto &[feature, enabled] : host)
       features += (features.empty() ? "" : ",") + std::string(enabled ? "+" : "-") + feature.str();
     t.push_back({"host", llvm::sys::getDefaultTargetTriple(), llvm::sys::getHostCPUName().str(),
                  features, 512, "DeltacKernels_host", "-march=native", "the machine running deltac"});
+    // The condition under which linear_packed.c, built with -march=native, takes its AVX2 path.
+    auto has = [&](const char *feature) { return host.lookup(feature); };
+    bool vnni = has("avx512vnni") && has("avx512bw") && has("avx512vl") && has("avx512dq");
+    t.back().interleavesQ4 = !vnni && has("avx2") && has("fma") && has("f16c");
     t.push_back({"x86-64-avx2", "x86_64-pc-linux-gnu", "x86-64-v3", "", 256,
                  "DeltacKernels_x86_64_v3", "-march=x86-64-v3", "x86-64 with AVX2 and FMA (x86-64-v3)"});
+    t.back().interleavesQ4 = true;
+    // x86-64-v4 has no VNNI: its packed-row kernels are the AVX2 ones.
     t.push_back({"x86-64-avx512", "x86_64-pc-linux-gnu", "x86-64-v4", "", 512,
                  "DeltacKernels_x86_64_v4", "-march=x86-64-v4", "x86-64 with AVX-512 (x86-64-v4)"});
+    t.back().interleavesQ4 = true;
     // 64-bit Arm Linux (glibc), one entry per instruction-set level. The libraries are built only
     // where the C compiler cross-compiles for aarch64 (targets/portable/CMakeLists.txt); clang
     // finds Debian's cross libc and linker (libc6-dev-arm64-cross, binutils-aarch64-linux-gnu) by

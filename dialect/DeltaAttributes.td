@@ -95,7 +95,8 @@ def Delta_WeightLayout : I32Enum<"WeightLayout",
     I32EnumCase<"row_major", 0>,
     I32EnumCase<"ggml_blocks", 1>,
     I32EnumCase<"blocks", 2>,
-    I32EnumCase<"packed", 3>
+    I32EnumCase<"packed", 3>,
+    I32EnumCase<"packed_x8", 4>
   ]> {
   let cppNamespace = "::deltac::delta";
   let description = [{
@@ -109,6 +110,8 @@ def Delta_WeightLayout : I32Enum<"WeightLayout",
     `packed`: Q8_0 or Q4_0 rearranged row by row for the int8-activation kernels (the
     `delta-pack-weights` pass): all codes of a row (Q8_0: code + 128 as a byte; Q4_0: the 16 code bytes of
     each block in turn), then the row's f16 scales. Same values and size as `ggml_blocks`.
+    `packed_x8`: Q4_0 only, `packed` with the code bytes of each span of 8 blocks interleaved 4 bytes at
+    a time (kernel_abi.h, "Packed rows"), the layout of the AVX2 kernels.
   }];
 }
 def Delta_WeightLayoutAttr : EnumAttr<Delta_Dialect, Delta_WeightLayout, "layout"> {

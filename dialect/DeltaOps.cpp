@@ -230,8 +230,10 @@ LogicalResult WeightOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   case WeightDerivation::pack: {
     // A pure rearrangement of bytes: same shape and scheme, ggml_blocks in, packed out.
     auto packed = dyn_cast<QuantizedWeightType>(getType());
-    if (!packed || packed.getLayout() != WeightLayout::packed)
-      return emitOpError() << "pack must produce a qweight in the packed layout, got " << getType();
+    if (!packed ||
+        (packed.getLayout() != WeightLayout::packed && packed.getLayout() != WeightLayout::packed_x8))
+      return emitOpError() << "pack must produce a qweight in the packed or packed_x8 layout, got "
+                           << getType();
     auto source = sources.size() == 1 ? dyn_cast<QuantizedWeightType>(sources[0].getType())
                                       : QuantizedWeightType();
     if (!source || source.getLayout() != WeightLayout::ggml_blocks ||

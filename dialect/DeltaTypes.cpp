@@ -68,6 +68,13 @@ LogicalResult QuantizedWeightType::verify(function_ref<InFlightDiagnostic()> emi
                             "scale, symmetric), got "
                          << scheme;
   }
+  if (layout == WeightLayout::packed_x8) {
+    if (scheme.getGroupSize() != 32 || !scheme.getScaleType().isF16() || scheme.isAsymmetric() ||
+        scheme.getStorage().getWidth() != 4)
+      return emitError() << "packed_x8 layout holds only Q4_0 values (i4, group_size 32, f16 "
+                            "scale, symmetric), got "
+                         << scheme;
+  }
   if (layout == WeightLayout::blocks) {
     bool groups = scheme.getGroupSize() == 64 || scheme.getGroupSize() == 128;
     bool offset = !scheme.isAsymmetric() || scheme.getOffsetType().isF16();
@@ -99,6 +106,8 @@ std::optional<dc_ws_dtype> deltac::delta::getStoreDType(Type type) {
     QuantSchemeAttr scheme = q.getScheme();
     if (q.getLayout() == WeightLayout::packed) // the type verifier admits only Q8_0 and Q4_0 here
       return scheme.getStorage().getWidth() == 8 ? DC_WS_Q8_0_PACKED : DC_WS_Q4_0_PACKED;
+    if (q.getLayout() == WeightLayout::packed_x8) // only Q4_0
+      return DC_WS_Q4_0_X8;
     if (q.getLayout() == WeightLayout::blocks && scheme.getStorage().getWidth() == 4) {
       // deltac's int4 groups (the type verifier admits only 64 and 128 here).
       if (scheme.getGroupSize() == 64)

@@ -166,6 +166,13 @@ struct PackedBlock {
 PackedBlock packedBlock(PackedKind kind) {
   return kind == PackedKind::Q8_0 ? PackedBlock{34, 32, 0x80} : PackedBlock{18, 16, 0};
 }
+/// Where code byte i of block b of a row of `blocks` blocks sits in its packed row.
+int64_t packedCodeIndex(PackedKind kind, int64_t blocks, int64_t b, int64_t i) {
+  if (kind != PackedKind::Q4_0_X8)
+    return b * packedBlock(kind).codeBytes + i;
+  const int64_t span = b / 8, g = std::min<int64_t>(8, blocks - 8 * span);
+  return 128 * span + 4 * g * (i / 4) + 4 * (b % 8) + i % 4;
+}
 } // namespace
 
 void packRow(PackedKind kind, const uint8_t *from, uint8_t *to, int64_t n) {
@@ -177,7 +184,7 @@ void packRow(PackedKind kind, const uint8_t *from, uint8_t *to, int64_t n) {
     scales[2 * b] = block[0];
     scales[2 * b + 1] = block[1];
     for (int64_t i = 0; i < p.codeBytes; ++i)
-      to[b * p.codeBytes + i] = uint8_t(block[2 + i] + p.codeOffset);
+      to[packedCodeIndex(kind, blocks, b, i)] = uint8_t(block[2 + i] + p.codeOffset);
   }
 }
 
@@ -190,7 +197,7 @@ void unpackRow(PackedKind kind, const uint8_t *from, uint8_t *to, int64_t n) {
     block[0] = scales[2 * b];
     block[1] = scales[2 * b + 1];
     for (int64_t i = 0; i < p.codeBytes; ++i)
-      block[2 + i] = uint8_t(from[b * p.codeBytes + i] - p.codeOffset);
+      block[2 + i] = uint8_t(from[packedCodeIndex(kind, blocks, b, i)] - p.codeOffset);
   }
 }
 

@@ -73,7 +73,10 @@ void quantizeActivationsQ8(const float *src, int64_t n, int8_t *codes, float *sc
 /// (a multiple of 32) of GGUF Q8_0 or Q4_0 blocks rearranged as all its codes (Q8_0: code + 128 as
 /// a byte; Q4_0: each block's 16 code bytes in turn), then its n / 32 f16 scales. Moves bytes only,
 /// so packing then unpacking gives back the blocks exactly. `to` holds as many bytes as `from`.
-enum class PackedKind { Q8_0, Q4_0 };
+/// Q4_0_X8 (the AVX2 kernels') interleaves the Q4_0 code bytes of each span of 8 blocks 4 bytes at a
+/// time: byte i of the span's block j at 4 g (i / 4) + 4 j + i % 4 of the span (128 bytes; g < 8
+/// blocks in a row's last span).
+enum class PackedKind { Q8_0, Q4_0, Q4_0_X8 };
 void packRow(PackedKind kind, const uint8_t *from, uint8_t *to, int64_t n);
 void unpackRow(PackedKind kind, const uint8_t *from, uint8_t *to, int64_t n);
 

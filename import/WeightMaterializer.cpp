@@ -43,7 +43,8 @@ static uint32_t ggmlTypeOf(dc_ws_dtype dtype) {
   case DC_WS_Q4_0_G128:
   case DC_WS_Q4_1_G128:
   case DC_WS_Q8_0_PACKED:
-  case DC_WS_Q4_0_PACKED: break;
+  case DC_WS_Q4_0_PACKED:
+  case DC_WS_Q4_0_X8: break;
   }
   return uint32_t(ggml::GGMLType::F32);
 }

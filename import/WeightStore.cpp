@@ -31,6 +31,7 @@ StringRef weightDTypeName(dc_ws_dtype dtype) {
   case DC_WS_Q4_1_G128: return "q4_1_g128";
   case DC_WS_Q8_0_PACKED: return "q8_0_packed";
   case DC_WS_Q4_0_PACKED: return "q4_0_packed";
+  case DC_WS_Q4_0_X8: return "q4_0_x8";
   }
   return "unknown";
 }
@@ -44,7 +45,8 @@ int64_t weightDTypeGroup(dc_ws_dtype dtype) {
   case DC_WS_Q4_0:
   case DC_WS_Q4_1:
   case DC_WS_Q8_0_PACKED:
-  case DC_WS_Q4_0_PACKED: return 32;
+  case DC_WS_Q4_0_PACKED:
+  case DC_WS_Q4_0_X8: return 32;
   case DC_WS_Q4_0_G64:
   case DC_WS_Q4_1_G64: return 64;
   case DC_WS_Q4_0_G128:
@@ -80,7 +82,8 @@ static std::optional<ggml::GGMLType> ggmlType(dc_ws_dtype dtype) {
 std::optional<dc_ws_dtype> unpackedDType(dc_ws_dtype dtype) {
   switch (dtype) {
   case DC_WS_Q8_0_PACKED: return DC_WS_Q8_0;
-  case DC_WS_Q4_0_PACKED: return DC_WS_Q4_0;
+  case DC_WS_Q4_0_PACKED:
+  case DC_WS_Q4_0_X8: return DC_WS_Q4_0;
   default: return std::nullopt;
   }
 }
@@ -94,7 +97,11 @@ std::optional<dc_ws_dtype> packedDType(dc_ws_dtype dtype) {
 }
 
 static quants::PackedKind packedKind(dc_ws_dtype packed) {
-  return packed == DC_WS_Q8_0_PACKED ? quants::PackedKind::Q8_0 : quants::PackedKind::Q4_0;
+  switch (packed) {
+  case DC_WS_Q8_0_PACKED: return quants::PackedKind::Q8_0;
+  case DC_WS_Q4_0_X8: return quants::PackedKind::Q4_0_X8;
+  default: return quants::PackedKind::Q4_0;
+  }
 }
 
 bool packRows(dc_ws_dtype packed, const uint8_t *from, uint8_t *to, int64_t rows, int64_t n) {
@@ -164,7 +171,8 @@ std::optional<uint64_t> storedBytes(dc_ws_dtype dtype, ArrayRef<int64_t> shape) 
   case DC_WS_Q8_0:
   case DC_WS_Q8_0_PACKED: blockBytes = 34; break;
   case DC_WS_Q4_0:
-  case DC_WS_Q4_0_PACKED: blockBytes = 18; break;
+  case DC_WS_Q4_0_PACKED:
+  case DC_WS_Q4_0_X8: blockBytes = 18; break;
   case DC_WS_Q4_1: blockBytes = 20; break;
   case DC_WS_Q4_0_G64:
   case DC_WS_Q4_1_G64:

@@ -4,7 +4,8 @@
 // `pack(@w)`, the same values in the `packed` layout: each row's codes, then its scales
 // (kernel_abi.h, "Packed rows"). The int8-activation kernels then load codes and scales with whole
 // vector loads instead of decoding every 34- or 18-byte block. Packing moves bytes and never
-// rounds, so verbatim GGUF blocks are packed as they are.
+// rounds, so verbatim GGUF blocks are packed as they are. With interleave-q4 (the AVX2 targets) Q4_0
+// takes the `packed_x8` layout, its code bytes interleaved by spans of 8 blocks.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,14 +30,17 @@ using namespace deltac::delta;
 
 namespace {
 
-/// The packed form of `type` if it is a Q8_0 or Q4_0 weight matrix in GGUF blocks.
-QuantizedWeightType packedTypeOf(Type type) {
+/// The packed form of `type` if it is a Q8_0 or Q4_0 weight matrix in GGUF blocks: `packed`, or
+/// `packed_x8` for Q4_0 with `interleaveQ4`.
+QuantizedWeightType packedTypeOf(Type type, bool interleaveQ4) {
   auto q = dyn_cast<QuantizedWeightType>(type);
   if (!q || q.getLayout() != WeightLayout::ggml_blocks || q.getShape().size() != 2 ||
       q.getScheme().isAsymmetric())
     return {};
+  bool q4 = q.getScheme().getStorage().getWidth() == 4;
   return QuantizedWeightType::get(type.getContext(), q.getShape(), q.getScheme(),
-                                  WeightLayout::packed);
+                                  q4 && interleaveQ4 ? WeightLayout::packed_x8
+                                                     : WeightLayout::packed);
 }
 
 /// True if every use of `ref` reads it as a weight matrix the packed kernels exist for; sets
@@ -56,6 +60,8 @@ bool packedKernelsRead(WeightRefOp ref, bool &multiplies) {
 }
 
 struct PackWeights : deltac::impl::PackWeightsBase<PackWeights> {
+  using PackWeightsBase::PackWeightsBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     // Only the int8-activation kernels read packed rows (deltac compile --act-quant=int8).
@@ -67,7 +73,7 @@ struct PackWeights : deltac::impl::PackWeightsBase<PackWeights> {
     module.walk([&](WeightRefOp ref) { refs[ref.getName()].push_back(ref); });
     for (auto &[name, users] : refs) {
       auto weight = symbols.lookup<WeightOp>(name);
-      QuantizedWeightType packed = weight ? packedTypeOf(weight.getType()) : QuantizedWeightType();
+      QuantizedWeightType packed = weight ? packedTypeOf(weight.getType(), interleaveQ4) : QuantizedWeightType();
       if (!packed)
         continue;
       bool multiplies = false;

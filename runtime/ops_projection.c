@@ -82,6 +82,9 @@ static void dc_embedding_task(void *context, int64_t begin, int64_t end, int32_t
   case DC_WS_Q4_0_PACKED:
     dc_k_embedding_f32_q4_0_packed(a->table, a->V, a->H, a->ids, begin, end, a->y);
     break;
+  case DC_WS_Q4_0_X8:
+    dc_k_embedding_f32_q4_0_x8(a->table, a->V, a->H, a->ids, begin, end, a->y);
+    break;
   }
 }
 

@@ -88,6 +88,9 @@ static void dc_q8act_task(void *context, int64_t begin, int64_t end, int32_t thr
   case DC_WS_Q4_0_PACKED:
     DC_Q8ACT_CALL(q4_0_packed);
     break;
+  case DC_WS_Q4_0_X8:
+    DC_Q8ACT_CALL(q4_0_x8);
+    break;
   }
 #undef DC_Q8ACT_CALL
 }

@@ -145,10 +145,10 @@ const char *dc_ws_dtype_name(uint32_t dtype);
  * groups); 1 for the float dtypes and for unknown values. */
 int64_t dc_ws_dtype_group(uint32_t dtype);
 
-/* 1 for the packed dtypes (DC_WS_Q8_0_PACKED, DC_WS_Q4_0_PACKED), which only the int8-activation
- * kernels and the embedding read. */
+/* 1 for the packed dtypes (DC_WS_Q8_0_PACKED, DC_WS_Q4_0_PACKED, DC_WS_Q4_0_X8), which only the
+ * int8-activation kernels and the embedding read. */
 static inline int dc_ws_dtype_is_packed(uint32_t dtype) {
-  return dtype == DC_WS_Q8_0_PACKED || dtype == DC_WS_Q4_0_PACKED;
+  return dtype == DC_WS_Q8_0_PACKED || dtype == DC_WS_Q4_0_PACKED || dtype == DC_WS_Q4_0_X8;
 }
 
 /* Stored bytes of a tensor of `rank` dims in `dtype`; 0 when the shape does not fit the dtype (a

@@ -44,6 +44,8 @@ const char *dc_ws_dtype_name(uint32_t dtype) {
     return "q8_0_packed";
   case DC_WS_Q4_0_PACKED:
     return "q4_0_packed";
+  case DC_WS_Q4_0_X8:
+    return "q4_0_x8";
   }
   return "unknown";
 }
@@ -55,6 +57,7 @@ int64_t dc_ws_dtype_group(uint32_t dtype) {
   case DC_WS_Q4_1:
   case DC_WS_Q8_0_PACKED:
   case DC_WS_Q4_0_PACKED:
+  case DC_WS_Q4_0_X8:
     return 32;
   case DC_WS_Q4_0_G64:
   case DC_WS_Q4_1_G64:
@@ -88,6 +91,7 @@ uint64_t dc_ws_stored_bytes(uint32_t dtype, const uint64_t *dims, uint32_t rank)
     break;
   case DC_WS_Q4_0:
   case DC_WS_Q4_0_PACKED:
+  case DC_WS_Q4_0_X8:
     block_bytes = 18;
     break;
   case DC_WS_Q4_1:

@@ -195,6 +195,8 @@ const std::vector<Format> &packedFormats() {
              nullptr, nullptr},
       Format{"q4_0_packed", Kind::Packed, DC_K_GGML_BLOCK, DC_K_Q4_0_BLOCK_BYTES, 1, nullptr,
              nullptr, nullptr},
+      Format{"q4_0_x8", Kind::Packed, DC_K_GGML_BLOCK, DC_K_Q4_0_BLOCK_BYTES, 1, nullptr, nullptr,
+             nullptr},
   };
   return all;
 }
@@ -229,6 +231,7 @@ const std::vector<Q8Act> &q8acts() {
       DC_BENCH_Q8ACT(q8_0),      DC_BENCH_Q8ACT(q4_0),        DC_BENCH_Q8ACT(q4_1),
       DC_BENCH_Q8ACT(q4_0_g64),  DC_BENCH_Q8ACT(q4_1_g64),    DC_BENCH_Q8ACT(q4_0_g128),
       DC_BENCH_Q8ACT(q4_1_g128), DC_BENCH_Q8ACT(q8_0_packed), DC_BENCH_Q8ACT(q4_0_packed),
+      DC_BENCH_Q8ACT(q4_0_x8),
   };
   return all;
 }
@@ -948,7 +951,8 @@ void registerAll() {
   };
   for (const Head &h :
        {Head{"bf16", false}, Head{"q8_0", false}, Head{"q4_0", false}, Head{"q8_0", true},
-        Head{"q4_0", true}, Head{"q8_0_packed", true}, Head{"q4_0_packed", true}}) {
+        Head{"q4_0", true}, Head{"q8_0_packed", true}, Head{"q4_0_packed", true},
+        Head{"q4_0_x8", true}}) {
     const Format *fp = &format(h.weight);
     const Q8Act *q8 = h.int8 ? &q8act(h.weight) : nullptr;
     const std::string type = (h.int8 ? "q8act_" : "") + std::string(h.weight);

@@ -1,4 +1,5 @@
 // RUN: delta-opt %s --split-input-file --delta-pack-weights | FileCheck %s
+// RUN: delta-opt %s --split-input-file --delta-pack-weights=interleave-q4 | FileCheck %s --check-prefix=X8
 
 // Under int8 activations, Q8_0 and Q4_0 matrices read by linears, the LM head and the embedding
 // are packed; the derivation sources the original (verbatim) weight, and every reference moves to
@@ -61,6 +62,29 @@ module {
   func.func @decode(%x: tensor<1x64xf32>) -> tensor<1x64xf32> {
     %w = delta.weight_ref @w : !delta.qweight<64x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks>
     %y = delta.linear %x, %w : tensor<1x64xf32>, !delta.qweight<64x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks> -> tensor<1x64xf32>
+    return %y : tensor<1x64xf32>
+  }
+}
+
+// -----
+
+// With interleave-q4 (the AVX2 targets) Q4_0 takes the packed_x8 layout and Q8_0 stays packed.
+module attributes {delta.act_quant = "int8"} {
+  delta.weight private @w4 : !delta.qweight<64x288, #delta.quant<storage = i4, group_size = 32, scale_type = f16>, ggml_blocks> verbatim
+  // CHECK: delta.weight private @w4.packed : !delta.qweight<64x288, {{.*}}, packed> = pack(@w4)
+  // X8: delta.weight private @w4.packed : !delta.qweight<64x288, #delta.quant<storage = i4, group_size = 32, scale_type = f16>, packed_x8> = pack(@w4)
+  delta.weight private @w8 : !delta.qweight<288x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks>
+  // X8: delta.weight private @w8.packed : !delta.qweight<288x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, packed> = pack(@w8)
+  // X8-LABEL: func.func @interleaved
+  func.func @interleaved(%x: tensor<1x64xf32>) -> tensor<1x64xf32> {
+    // X8: %[[A:.+]] = delta.weight_ref @w8.packed : !delta.qweight<288x64, {{.*}}, packed>
+    // X8: delta.linear %{{.+}}, %[[A]]
+    %a = delta.weight_ref @w8 : !delta.qweight<288x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks>
+    %h = delta.linear %x, %a : tensor<1x64xf32>, !delta.qweight<288x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks> -> tensor<1x288xf32>
+    // X8: %[[B:.+]] = delta.weight_ref @w4.packed : !delta.qweight<64x288, {{.*}}, packed_x8>
+    // X8: delta.linear %{{.+}}, %[[B]] : tensor<1x288xf32>, !delta.qweight<64x288, {{.*}}, packed_x8>
+    %b = delta.weight_ref @w4 : !delta.qweight<64x288, #delta.quant<storage = i4, group_size = 32, scale_type = f16>, ggml_blocks>
+    %y = delta.linear %h, %b : tensor<1x288xf32>, !delta.qweight<64x288, #delta.quant<storage = i4, group_size = 32, scale_type = f16>, ggml_blocks> -> tensor<1x64xf32>
     return %y : tensor<1x64xf32>
   }
 }

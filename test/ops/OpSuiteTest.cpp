@@ -1914,8 +1914,11 @@ void addQ8ActCases(std::vector<OpCase> &cases) {
 // order of the f32 sums may differ), and the embedding against the reference bit for bit.
 
 /// GGML Q8_0 / Q4_0 rows [rows, K] repacked: Q8_0_PACKED holds the K codes + 128 as bytes, then the
-/// K / 32 f16 scales; Q4_0_PACKED the 16 qs bytes of each block in turn, then the scales.
-std::vector<uint8_t> packRows(WType type, const std::vector<uint8_t> &ggmlRows, int64_t K) {
+/// K / 32 f16 scales; Q4_0_PACKED the 16 qs bytes of each block in turn, then the scales; Q4_0_X8
+/// (`x8`) the same qs bytes, a span of 8 blocks (g in a row's last span) at a time, with byte i of
+/// the span's block j at 4 g (i / 4) + 4 j + i % 4 of the span.
+std::vector<uint8_t> packRows(WType type, const std::vector<uint8_t> &ggmlRows, int64_t K,
+                              bool x8 = false) {
   const bool q8 = type == WType::Q8_0;
   const int64_t blocks = K / 32, blockBytes = q8 ? 34 : 18, codeBytes = q8 ? K : K / 2;
   const int64_t rowBytes = blocks * blockBytes, rows = int64_t(ggmlRows.size()) / rowBytes;
@@ -1927,17 +1930,24 @@ std::vector<uint8_t> packRows(WType type, const std::vector<uint8_t> &ggmlRows, 
       const uint8_t *block = in + b * blockBytes;
       out[codeBytes + 2 * b] = block[0];
       out[codeBytes + 2 * b + 1] = block[1];
-      if (q8)
+      if (q8) {
         for (int i = 0; i < 32; ++i)
           out[32 * b + i] = uint8_t(int(int8_t(block[2 + i])) + 128);
-      else
+      } else if (x8) {
+        const int64_t span = b / 8, g = std::min<int64_t>(8, blocks - 8 * span), j = b % 8;
+        for (int i = 0; i < 16; ++i)
+          out[128 * span + 4 * g * (i / 4) + 4 * j + i % 4] = block[2 + i];
+      } else {
         std::memcpy(out + 16 * b, block + 2, 16);
+      }
     }
   }
   return packed;
 }
 
-Q8ActKernels packedKernelsFor(WType t) {
+Q8ActKernels packedKernelsFor(WType t, bool x8) {
+  if (x8)
+    return DC_Q8ACT_KERNELS(q4_0_x8);
   return t == WType::Q8_0 ? DC_Q8ACT_KERNELS(q8_0_packed) : DC_Q8ACT_KERNELS(q4_0_packed);
 }
 #undef DC_Q8ACT_KERNELS
@@ -1946,8 +1956,11 @@ void addPackedCases(std::vector<OpCase> &cases) {
   struct Shape {
     int64_t t, k, n;
   };
-  for (WType type : {WType::Q8_0, WType::Q4_0}) {
-    const std::string packedName = std::string(wtypeName(type)) + "_packed";
+  // Q8_0_PACKED, Q4_0_PACKED and Q4_0_X8.
+  const std::pair<WType, bool> layouts[] = {
+      {WType::Q8_0, false}, {WType::Q4_0, false}, {WType::Q4_0, true}};
+  for (auto [type, x8] : layouts) {
+    const std::string packedName = std::string(wtypeName(type)) + (x8 ? "_x8" : "_packed");
     // K: 1 to 112 blocks, every remainder of a 128-value group (K = 32, 64, 96, 160, 224, ...) and
     // of a 256-value span of the AVX2 int16 path (1056: 4 spans and 1 block); T: decode, token
     // tiles and remainders, 130 x 1024 for several token chunks of the int8 records and 70 x 3584
@@ -1960,12 +1973,12 @@ void addPackedCases(std::vector<OpCase> &cases) {
       std::string name =
           "linear_q8act_" + packedName + "_T" + str(s.t) + "_K" + str(s.k) + "_N" + str(s.n);
       cases.push_back(
-          {name, [type, s](const std::string &name) {
+          {name, [type, x8, s](const std::string &name) {
              Rng rng(name);
              auto x = rng.normals(s.t * s.k);
              Encoded w = encode(type, rng.normals(s.n * s.k, 1.0 / std::sqrt(s.k)), s.k);
-             const std::vector<uint8_t> packed = packRows(type, w.bytes, s.k);
-             const Q8ActKernels kernels = packedKernelsFor(type);
+             const std::vector<uint8_t> packed = packRows(type, w.bytes, s.k, x8);
+             const Q8ActKernels kernels = packedKernelsFor(type, x8);
              Scratch scratch(dc_k_q8act_scratch_bytes(s.t, s.k));
              std::vector<float> y(static_cast<size_t>(s.t * s.n));
              kernels.linear(x.data(), s.t, s.k, packed.data(), s.n, 0, s.n, scratch.get(),
@@ -2014,16 +2027,16 @@ void addPackedCases(std::vector<OpCase> &cases) {
         std::string name = "linear_epilogue_q8act_" + packedName + "_" + mode.name + "_T" +
                            str(s.t) + "_K" + str(s.k) + "_N" + str(s.n);
         cases.push_back(
-            {name, [type, mode, s](const std::string &name) {
+            {name, [type, x8, mode, s](const std::string &name) {
                Rng rng(name);
                const int64_t rows = mode.swiglu ? 2 * s.n : s.n;
                const int32_t epilogue = mode.swiglu ? DC_K_EPILOGUE_SWIGLU : DC_K_EPILOGUE_NONE;
                auto x = rng.normals(s.t * s.k);
                Encoded w = encode(type, rng.normals(rows * s.k, 1.0 / std::sqrt(double(s.k))), s.k);
-               const std::vector<uint8_t> packed = packRows(type, w.bytes, s.k);
+               const std::vector<uint8_t> packed = packRows(type, w.bytes, s.k, x8);
                auto residual = rng.normals(s.t * s.n);
                const float *r = mode.residual ? residual.data() : nullptr;
-               const Q8ActKernels kernels = packedKernelsFor(type);
+               const Q8ActKernels kernels = packedKernelsFor(type, x8);
                Scratch scratch(dc_k_q8act_scratch_bytes(s.t, s.k));
                std::vector<float> y(static_cast<size_t>(s.t * s.n));
                kernels.epilogue(x.data(), s.t, s.k, packed.data(), s.n, epilogue, r, 0, s.n,
@@ -2061,20 +2074,22 @@ void addPackedCases(std::vector<OpCase> &cases) {
       }
 
     // The embedding gather: the exact values of the rows, as from the unpacked blocks.
-    for (int64_t h : {32, 64, 96, 160}) {
+    for (int64_t h : {32, 64, 96, 160, 288}) {
       std::string name = "embedding_" + packedName + "_V1000_H" + str(h) + "_T9";
-      cases.push_back({name, [type, h](const std::string &name) {
+      cases.push_back({name, [type, x8, h](const std::string &name) {
                          const int64_t v = 1000, t = 9;
                          Rng rng(name);
                          Encoded table = encode(type, rng.normals(v * h), h);
-                         const std::vector<uint8_t> packed = packRows(type, table.bytes, h);
+                         const std::vector<uint8_t> packed = packRows(type, table.bytes, h, x8);
                          std::vector<int32_t> ids(static_cast<size_t>(t));
                          for (int32_t &id : ids)
                            id = int32_t(rng.next() % uint64_t(v));
                          ids[0] = 0;
                          ids[1] = int32_t(v - 1);
                          auto gather = [&](const int32_t *idp, int64_t b, int64_t e, float *y) {
-                           if (type == WType::Q8_0)
+                           if (x8)
+                             dc_k_embedding_f32_q4_0_x8(packed.data(), v, h, idp, b, e, y);
+                           else if (type == WType::Q8_0)
                              dc_k_embedding_f32_q8_0_packed(packed.data(), v, h, idp, b, e, y);
                            else
                              dc_k_embedding_f32_q4_0_packed(packed.data(), v, h, idp, b, e, y);

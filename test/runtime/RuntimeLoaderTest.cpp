@@ -348,9 +348,9 @@ TEST_F(RuntimeLoader, TruncatedAndCorruptStoresAreRefused) {
                    "data offset", fingerprint);
   expectBothRefuse(dir, mutate(entryAt(1) + offsetof(dc_ws_tensor, name_offset), h.strings_bytes),
                    "name outside the name table", fingerprint);
-  static_assert(DC_WS_DTYPE_MAX == 11, "refuse the first dtype past the enum");
-  expectBothRefuse(dir, mutate(entryAt(1) + offsetof(dc_ws_tensor, dtype), uint32_t(12)),
-                   "unknown dtype 12", fingerprint);
+  static_assert(DC_WS_DTYPE_MAX == 12, "refuse the first dtype past the enum");
+  expectBothRefuse(dir, mutate(entryAt(1) + offsetof(dc_ws_tensor, dtype), uint32_t(13)),
+                   "unknown dtype 13", fingerprint);
   expectBothRefuse(dir, mutate(entryAt(1) + offsetof(dc_ws_tensor, rank), uint32_t(0)), "rank 0",
                    fingerprint);
   expectBothRefuse(dir, mutate(entryAt(1) + offsetof(dc_ws_tensor, dims), uint64_t(0)),

@@ -95,6 +95,22 @@ TEST_F(DeltaTypesTest, BlocksLayoutHoldsInt4GroupsOf64And128) {
   EXPECT_FALSE(checked({64, 192}, scheme(4, 128), WeightLayout::blocks));
 }
 
+// packed_x8 (the AVX2 kernels' Q4_0 rows) holds Q4_0 only, in Q4_0's bytes, as the q4_0_x8 store
+// dtype.
+TEST_F(DeltaTypesTest, PackedX8LayoutHoldsQ4_0Only) {
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
+    diagnostic = d.str();
+    return success();
+  });
+  auto q4 = checked({64, 288}, scheme(4, 32), WeightLayout::packed_x8);
+  ASSERT_TRUE(q4);
+  EXPECT_EQ(q4.getStorageBytes(), 64 * 9 * 18);
+  EXPECT_EQ(getStoreDType(q4), DC_WS_Q4_0_X8);
+  EXPECT_FALSE(checked({64, 288}, scheme(8, 32), WeightLayout::packed_x8));
+  EXPECT_NE(diagnostic.find("packed_x8 layout holds only Q4_0 values"), std::string::npos)
+      << diagnostic;
+}
+
 TEST_F(DeltaTypesTest, WeightShapeOfTensorsAndQuantizedWeights) {
   auto tensor = RankedTensorType::get({3584, 1024}, BFloat16Type::get(&context));
   EXPECT_EQ(getWeightShape(tensor), ArrayRef<int64_t>({3584, 1024}));

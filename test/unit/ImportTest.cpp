@@ -492,6 +492,41 @@ TEST_F(ImportTest, PackedRowsRearrangeGGUFBlocks) {
   EXPECT_FALSE(packRows(DC_WS_Q8_0, nullptr, nullptr, 1, 32));
 }
 
+// Q4_0_X8 (the AVX2 kernels' layout): the Q4_0 code bytes of each span of 8 blocks interleaved 4
+// bytes at a time, the scales as in Q4_0_PACKED. 11 blocks: one full span and a last span of 3.
+TEST_F(ImportTest, InterleavedQ4RowsRearrangeSpansOfEightBlocks) {
+  EXPECT_EQ(storedBytes(DC_WS_Q4_0_X8, {3, 352}), 3u * 11 * 18);
+  EXPECT_FALSE(storedBytes(DC_WS_Q4_0_X8, {2, 48}));
+  EXPECT_EQ(weightDTypeName(DC_WS_Q4_0_X8).str(), "q4_0_x8");
+  EXPECT_EQ(unpackedDType(DC_WS_Q4_0_X8), DC_WS_Q4_0);
+  const int64_t n = 352, blocks = n / 32;
+  std::vector<float> row(n);
+  for (size_t i = 0; i < row.size(); ++i)
+    row[i] = std::cos(float(i) * 0.29f) * float(1 + i % 7);
+  std::vector<uint8_t> gguf(*storedBytes(DC_WS_Q4_0, {n})), got(gguf.size());
+  ASSERT_TRUE(encodeRow(DC_WS_Q4_0, row.data(), gguf.data(), n));
+  ASSERT_TRUE(encodeRow(DC_WS_Q4_0_X8, row.data(), got.data(), n));
+  // Span 0: chunk m (32 bytes) holds bytes 4m .. 4m + 3 of blocks 0 .. 7 in turn. Span 1 (blocks
+  // 8 .. 10, at byte 128): chunks of 12 bytes.
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t span = b / 8, g = span == 0 ? 8 : 3, j = b % 8;
+    EXPECT_EQ(got[n / 2 + 2 * b], gguf[b * 18]);
+    EXPECT_EQ(got[n / 2 + 2 * b + 1], gguf[b * 18 + 1]);
+    for (int64_t i = 0; i < 16; ++i)
+      EXPECT_EQ(got[128 * span + 4 * g * (i / 4) + 4 * j + i % 4], gguf[b * 18 + 2 + i])
+          << "block " << b << " byte " << i;
+  }
+  std::vector<uint8_t> viaPackRows(gguf.size()), back(gguf.size());
+  ASSERT_TRUE(packRows(DC_WS_Q4_0_X8, gguf.data(), viaPackRows.data(), 1, n));
+  EXPECT_EQ(viaPackRows, got);
+  quants::unpackRow(quants::PackedKind::Q4_0_X8, got.data(), back.data(), n);
+  EXPECT_EQ(back, gguf);
+  std::vector<float> decoded(n), expected(n);
+  ASSERT_TRUE(decodeRow(DC_WS_Q4_0_X8, got.data(), decoded.data(), n));
+  ASSERT_TRUE(decodeRow(DC_WS_Q4_0, gguf.data(), expected.data(), n));
+  EXPECT_EQ(decoded, expected);
+}
+
 // A store cut short is rejected with a message naming it; a failed writer leaves nothing behind.
 TEST_F(ImportTest, TruncatedStoreIsRejected) {
   Expected<ModelConfig> config = syntheticConfig("tiny", ModelArch::Qwen35, 0, 0);

@@ -517,8 +517,11 @@ static Error runPipeline(const CompileOptions &options, std::vector<std::string>
   }
   // The weights the kernels read, in the layout the target's int8-activation kernels load fastest
   // (a no-op without --act-quant=int8); after every pass that merges or narrows weights.
-  if (enabled("pack-weights") && target->packsWeights)
-    passes.addPass(createPackWeights());
+  if (enabled("pack-weights") && target->packsWeights) {
+    PackWeightsOptions pack;
+    pack.interleaveQ4 = target->interleavesQ4;
+    passes.addPass(createPackWeights(pack));
+  }
   // The model must still thread its state correctly after the rewrites.
   passes.addPass(createVerifyModel());
   if (failed(passes.run(model)))

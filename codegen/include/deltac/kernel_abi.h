@@ -351,8 +351,17 @@ void dc_k_linear_epilogue_q8act_q4_1_g128(const float *x, int64_t T, int64_t K,
  *   Q4_0_PACKED: uint8 qs[K / 2], then f16 d[K / 32];   x[k] = (nib(k) - 8) * d[k / 32]
  * c[k] is the Q8_0 code plus 128. qs[16 b .. 16 b + 15] are the 16 qs bytes of Q4_0 block b, so
  * nib(k), k = 32 b + i, is the low nibble of qs[16 b + i] for i < 16 and the high nibble of
- * qs[16 b + i - 16] otherwise. A [N, K] matrix is N such rows back to back, each
- * K / 32 * 34 (Q8_0_PACKED) or K / 32 * 18 (Q4_0_PACKED) bytes.
+ * qs[16 b + i - 16] otherwise.
+ *   Q4_0_X8 (DC_WS_Q4_0_X8; AVX2 targets): Q4_0_PACKED with the qs bytes of each span of 8 blocks
+ *   (blocks 8 s .. 8 s + 7; a row's last span may hold g < 8) interleaved 4 bytes at a time: the
+ *   span's 16 g bytes start at byte 128 s, and qs byte i of its block j sits at
+ *   4 g (i / 4) + 4 j + i % 4. A 32-byte load at 128 s + 32 m then holds bytes 4m .. 4m + 3 of
+ *   block j in 32-bit lane j: its low nibbles are values 4m .. 4m + 3, its high nibbles values
+ *   16 + 4m .. 16 + 4m + 3, so integer dot products leave one block per int32 lane. The scales
+ *   are as in Q4_0_PACKED.
+ * A [N, K] matrix is N such rows back to back, each K / 32 * 34 (Q8_0_PACKED) or K / 32 * 18
+ * (Q4_0_PACKED, Q4_0_X8) bytes. Every kernel library implements every layout; the compiler picks
+ * the one its target's kernels load fastest.
  * The linear, lm_head and epilogue kernels take int8 activations exactly as the _q8act_ kernels
  * above (same arguments, scratch of dc_k_q8act_scratch_bytes(T, K) bytes); the embedding gathers
  * rows as dc_k_embedding_f32_<w>.
@@ -382,6 +391,17 @@ void dc_k_embedding_f32_q8_0_packed(const uint8_t *table, int64_t V, int64_t H, 
                                     int64_t t_begin, int64_t t_end, float *y);
 void dc_k_embedding_f32_q4_0_packed(const uint8_t *table, int64_t V, int64_t H, const int32_t *ids,
                                     int64_t t_begin, int64_t t_end, float *y);
+void dc_k_linear_q8act_q4_0_x8(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                               int64_t N, int64_t n_begin, int64_t n_end, void *scratch, float *y);
+void dc_k_lm_head_q8act_q4_0_x8(const float *x, int64_t T, int64_t H, const uint8_t *weight,
+                                int64_t V, int64_t v_begin, int64_t v_end, void *scratch,
+                                float *logits);
+void dc_k_linear_epilogue_q8act_q4_0_x8(const float *x, int64_t T, int64_t K,
+                                        const uint8_t *weight, int64_t N, int32_t epilogue,
+                                        const float *residual, int64_t n_begin, int64_t n_end,
+                                        void *scratch, float *y);
+void dc_k_embedding_f32_q4_0_x8(const uint8_t *table, int64_t V, int64_t H, const int32_t *ids,
+                                int64_t t_begin, int64_t t_end, float *y);
 
 /*===----------------------------------------------------------------------===*
  * Gated DeltaNet.

@@ -55,10 +55,13 @@ typedef enum dc_ws_dtype {
    * K / 32 f16 scales in block order. Same size as the GGML type; exactly its values. */
   DC_WS_Q8_0_PACKED = 10, /* K bytes: code + 128 as uint8, value order; K / 32 f16 scales */
   DC_WS_Q4_0_PACKED = 11, /* K / 2 bytes: the 16 qs bytes of each Q4_0 block in turn; scales */
+  /* Q4_0 packed rows for AVX2 (kernel_abi.h "Packed rows"): the qs bytes of each span of 8 blocks
+   * interleaved 4 bytes at a time, so that 32-bit lane b of a 32-byte load belongs to block b. */
+  DC_WS_Q4_0_X8 = 12, /* K / 2 bytes: spans of 8 blocks, interleaved by 4 bytes; K / 32 scales */
 } dc_ws_dtype;
 
 /* The largest dc_ws_dtype value; a store with a larger one is rejected. */
-#define DC_WS_DTYPE_MAX DC_WS_Q4_0_PACKED
+#define DC_WS_DTYPE_MAX DC_WS_Q4_0_X8
 
 typedef struct dc_ws_header {
   char magic[8];            /* DC_WS_MAGIC, no NUL */

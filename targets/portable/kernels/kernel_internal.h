@@ -401,7 +401,8 @@ DC_INLINE int64_t dc_pk_wide_scratch_bytes(int64_t T, int64_t K, int64_t rec) {
 /* What the packed kernels need of dc_k_q8act_scratch_bytes(T, K): the largest of their layouts
  * (linear_packed.c, "Activation records"), a chunk of tokens rounded up to whole token tiles, each
  * token 256 bytes per group of 128 values or 192 bytes per pair of blocks; and for T > 1 the span
- * path's (every build reserves it) for either record. */
+ * path's (every build reserves it) for either record; and, first, a panel of 4 Q4 rows (Q4_0_X8
+ * rows rearranged where the AVX2 kernels are not built). */
 DC_INLINE int64_t dc_pk_scratch_bytes(int64_t T, int64_t K) {
   const int64_t groups = (K + 127) / 128 * 256, pairs = (K + 63) / 64 * 192;
   const int64_t round = DC_PK_TOKEN_ROUND;
@@ -414,7 +415,7 @@ DC_INLINE int64_t dc_pk_scratch_bytes(int64_t T, int64_t K) {
     most = most > wide ? most : wide;
     most = most > bytes ? most : bytes;
   }
-  return most;
+  return 4 * (K / 2 + K / 16) + most;
 }
 
 /*---- The linear driver ----------------------------------------------------------------------*/

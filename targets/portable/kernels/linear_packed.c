@@ -36,9 +36,15 @@
  * of a group with one vphaddd; Q8 blends the 128-bit halves of a pair's weights (three loads, two
  * vpblendd) so that each register already holds both blocks, and adds (vphaddd costs 2 cycles on
  * Zen 4, docs/kernels.md). The records' codes, bias and dxe lanes follow these layouts; tiles are
- * 4 rows x 3 tokens. These tiles serve T = 1 (decode); with T > 1 the AVX2 path regroups the codes
- * by spans of 8 blocks, Q8 widened to int16 ("AVX2 prefill: int16 spans" below), Q4 as bytes ("Q4
- * on byte spans").
+ * 4 rows x 3 tokens. These tiles serve T = 1 (decode), one row at a time: on the Zen 3 VM a
+ * decode GEMV streaming from memory ran at about 36 ns per 1024-value Q4 row against about 50 with
+ * 4 rows interleaved, whose accesses hop between 4 rows 576 bytes apart and which the prefetchers
+ * follow less well (docs/perf.md). With T > 1 the AVX2 path regroups the codes by spans of 8
+ * blocks, Q8 widened to int16 ("AVX2 prefill: int16 spans" below), Q4 as bytes ("Q4 on byte
+ * spans"). Q4_0_X8 rows (kernel_abi.h; the layout the compiler picks for these targets) are
+ * already in byte-span order: decode reads them directly ("Q4_0_X8 at T = 1"), prefill unpacks
+ * them into its panel without a transpose. The other builds read Q4_0_X8 rows by rearranging each
+ * row tile into Q4_0_PACKED order in scratch first.
  * arm64 (NEON intrinsics; records in value order, pairs of blocks) walks the blocks by pairs
  * (both blocks' f16 scales of a row from one 32-bit load, converted by fcvtl), and each output is a
  *chain acc = fma(f32(block sum), dw dx, acc) from acc = 0 with the block sum exact in int32, so
@@ -83,6 +89,9 @@
 #ifndef DC_PK_I8MM
 #define DC_PK_I8MM 0
 #endif
+#ifndef DC_PK_AVX2
+#define DC_PK_AVX2 0
+#endif
 #if DC_PK_VNNI || DC_PK_AVX2
 #define DC_PK_SIMD 1 /* Q4 codes in group order */
 #else
@@ -122,6 +131,21 @@ _Static_assert(DC_PK_TOKEN_ROUND % DC_PK_TOKENS == 0,
 DC_INLINE int64_t dc_pk_code_bytes(int q4, int64_t K) { return q4 ? K / 2 : K; }
 DC_INLINE int64_t dc_pk_row_bytes(int q4, int64_t K) {
   return dc_pk_code_bytes(q4, K) + K / DC_PK_BLOCK * 2;
+}
+
+/* Byte offset in a Q4_0_X8 row of `blocks` blocks of qs byte i of block b (kernel_abi.h). */
+DC_INLINE int64_t dc_x8_offset(int64_t blocks, int64_t b, int i) {
+  const int64_t s = b / 8, g = dc_min64(8, blocks - 8 * s);
+  return 128 * s + 4 * g * (i / 4) + 4 * (b % 8) + i % 4;
+}
+
+/* The Q4_0_PACKED row of the Q4_0_X8 row `row` of K values, at out. */
+DC_INLINE void dc_x8_unshuffle_row(const uint8_t *restrict row, int64_t K, uint8_t *restrict out) {
+  const int64_t blocks = K / DC_PK_BLOCK;
+  for (int64_t b = 0; b < blocks; ++b)
+    for (int i = 0; i < DC_PK_BLOCK / 2; i += 4)
+      __builtin_memcpy(out + 16 * b + i, row + dc_x8_offset(blocks, b, i), 4);
+  __builtin_memcpy(out + K / 2, row + K / 2, (size_t)(K / 16));
 }
 
 /*---- Activation records ---------------------------------------------------------------------*
@@ -676,6 +700,50 @@ DC_INLINE void dc_pb_panel_row(const uint8_t *restrict row, int64_t K, uint8_t *
   }
 }
 
+/* Lanes j < g of a 256-bit mask of 32-bit lanes (the blocks of a span of g blocks). */
+DC_INLINE __m256i dc_x8_lanes(int g) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(g), _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0));
+}
+
+/* Chunk m (0 .. 3) of span s of a Q4_0_X8 row (g blocks): lane j holds qs bytes 4m .. 4m + 3 of
+ * the span's block j; zero past g. */
+DC_INLINE __m256i dc_x8_chunk(const uint8_t *restrict row, int64_t s, int g, int m, __m256i lanes) {
+  if (g == 8)
+    return _mm256_loadu_si256((const __m256i *)(const void *)(row + 128 * s + 32 * m));
+  return _mm256_maskload_epi32((const int *)(const void *)(row + 128 * s + 4 * g * m), lanes);
+}
+
+/* The f32 scales of span s (g blocks) of a row whose scales start at d; zero past g. */
+DC_INLINE __m256 dc_x8_scales(const uint8_t *restrict d, int64_t s, int g) {
+  if (g == 8)
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(d + 16 * s)));
+  uint16_t h[8] = {0};
+  __builtin_memcpy(h, d + 16 * s, (size_t)(2 * g));
+  return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)h));
+}
+
+/* Q4_0_X8 row `row` of K values into its byte span records at `rec` (consecutive), as
+ * dc_pb_panel_row writes those of a Q4_0_PACKED row: the layout's chunk m is the span's register
+ * m in its low nibbles and register 4 + m in its high ones, so there is nothing to transpose. */
+DC_INLINE void dc_pb_panel_row_x8(const uint8_t *restrict row, int64_t K, uint8_t *restrict rec) {
+  const int64_t blocks = K / DC_PK_BLOCK;
+  const uint8_t *d = row + dc_pk_code_bytes(1, K);
+  const __m256i nibble = _mm256_set1_epi8(0x0F);
+  for (int64_t s = 0; s < dc_pw_spans(K); ++s) {
+    const int g = (int)dc_min64(8, blocks - 8 * s);
+    const __m256i lanes = dc_x8_lanes(g);
+    uint8_t *r = rec + s * DC_PB_REC;
+    for (int m = 0; m < 4; ++m) {
+      const __m256i v = dc_x8_chunk(row, s, g, m, lanes);
+      _mm256_storeu_si256((__m256i *)(void *)(r + 32 * m), _mm256_and_si256(v, nibble));
+      _mm256_storeu_si256((__m256i *)(void *)(r + 32 * (4 + m)),
+                          _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble));
+    }
+    _mm256_storeu_ps((float *)(void *)(r + 256), dc_x8_scales(d, s, g));
+    _mm256_storeu_si256((__m256i *)(void *)(r + 288), _mm256_setzero_si256());
+  }
+}
+
 /* Adds span products to the f32 lane sums of R panel rows (span records at w + r wstride) by TT
  * tokens (records at a + t rec): acc + 8 (r DC_PW_TOKENS + t) holds output (r, t)'s 8 lanes. q4
  * picks the byte spans (8 registers per span, vpmaddubsw into int16 sums, then widened and
@@ -758,7 +826,7 @@ DC_INLINE __m256 dc_pw_hsum8(const __m256 v[8]) {
  * whole tiles); per row tile, its panel, then span by span every token tile of the chunk, the
  * lane sums of all the chunk's outputs of the tile in `lanes`; then the sums of the lanes and the
  * epilogue. */
-DC_INLINE void dc_pw_rows(const int q4, const float *restrict x, int64_t T, int64_t K,
+DC_INLINE void dc_pw_rows(const int q4, const int x8, const float *restrict x, int64_t T, int64_t K,
                           const uint8_t *restrict weight, int64_t N, int32_t epilogue,
                           const float *restrict residual, int64_t n_begin, int64_t n_end,
                           void *scratch, float *restrict y) {
@@ -789,7 +857,9 @@ DC_INLINE void dc_pw_rows(const int q4, const float *restrict x, int64_t T, int6
           break;
         const uint8_t *row = weight + (o < outputs ? n0 + o : N + n0 + o - outputs) * row_bytes;
         uint8_t *dst = panel + rows++ * spans * rec;
-        if (q4)
+        if (x8)
+          dc_pb_panel_row_x8(row, K, dst);
+        else if (q4)
           dc_pb_panel_row(row, K, dst);
         else
           dc_pw_panel_row(q4, row, K, dst);
@@ -820,6 +890,96 @@ DC_INLINE void dc_pw_rows(const int q4, const float *restrict x, int64_t T, int6
         dc_pk_store(p, outputs, tokens, swiglu, residual, N, (c0 + t0) * N + n0, y);
       }
     }
+  }
+}
+
+/*---- Q4_0_X8 at T = 1 ------------------------------------------------------------------------*
+ * Decode reads Q4_0_X8 rows (kernel_abi.h) as they are stored: the 4 chunks of a span, masked into
+ * low and high nibbles, are the span's 8 byte-span registers, so the token's byte span records
+ * (dc_pb_quantize_token) meet them directly. Per span, row and token: 4 loads, 8 vpmaddubsw added
+ * in int16 (8 pair sums, within int16 as in dc_span), one vpmaddwd into the 8 blocks' int32 lanes,
+ * the correction, one conversion and one FMA with the 8 scale products: against the group tiles
+ * above, half the widening and scale work and no vphaddd. Each output is the byte spans' chain
+ * (the first span's product, then one FMA per span, lanes summed by dc_pw_hsum), so by
+ * construction its bits are those of the T > 1 path. */
+
+/* Span s (g blocks) of rows rows[0 .. R - 1] against the token's record a of that span: into acc,
+ * from the span's product when s = 0. */
+DC_INLINE void dc_x8_span(const int R, const int g, const uint8_t *const *rows, int64_t K,
+                          int64_t s, const uint8_t *restrict a, int64_t pf,
+                          __m256 acc[DC_PK_ROWS]) {
+  const __m256i nibble = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+  const __m256i lanes = dc_x8_lanes(g);
+  __m256i sum[DC_PK_ROWS];
+  for (int r = 0; r < R; ++r) {
+    sum[r] = _mm256_setzero_si256();
+    dc_pk_prefetch(pf, rows[r] + 128 * s, rows[r] + K / 2 + 16 * s, s % 4 == 0);
+    dc_pk_prefetch(pf, rows[r] + 128 * s + 64, NULL, 0);
+  }
+  for (int m = 0; m < 4; ++m) {
+    const __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)(a + 32 * m));
+    const __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(a + 32 * (4 + m)));
+    for (int r = 0; r < R; ++r) {
+      const __m256i v = dc_x8_chunk(rows[r], s, g, m, lanes);
+      sum[r] = _mm256_add_epi16(
+          sum[r],
+          _mm256_add_epi16(
+              _mm256_maddubs_epi16(_mm256_and_si256(v, nibble), lo),
+              _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), nibble), hi)));
+    }
+  }
+  const __m256 dx = _mm256_loadu_ps((const float *)(const void *)(a + 256));
+  const __m256i corr = _mm256_loadu_si256((const __m256i *)(const void *)(a + 288));
+  for (int r = 0; r < R; ++r) {
+    const __m256 f = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(sum[r], ones), corr));
+    const __m256 scale = _mm256_mul_ps(dc_x8_scales(rows[r] + K / 2, s, g), dx);
+    acc[r] = s == 0 ? _mm256_mul_ps(f, scale) : _mm256_fmadd_ps(f, scale, acc[r]);
+  }
+}
+
+/* Rows rows[0 .. R - 1] against the one token whose byte span records start at act: the full
+ * spans (g = 8, a constant, so no masks), then a row's last span of fewer blocks. */
+DC_INLINE void dc_x8_tile(const int R, const uint8_t *const *rows, int64_t K,
+                          const uint8_t *restrict act, int64_t pf, float out[DC_PK_ROWS]) {
+  const int64_t blocks = K / DC_PK_BLOCK, full = blocks / 8;
+  __m256 acc[DC_PK_ROWS];
+  for (int r = 0; r < R; ++r)
+    acc[r] = _mm256_setzero_ps();
+  for (int64_t s = 0; s < full; ++s)
+    dc_x8_span(R, 8, rows, K, s, act + s * DC_PB_REC, pf, acc);
+  if (blocks % 8)
+    dc_x8_span(R, (int)(blocks % 8), rows, K, full, act + full * DC_PB_REC, pf, acc);
+  for (int r = 0; r < R; ++r)
+    out[r] = dc_pw_hsum(acc[r]);
+}
+
+/* dc_pk_rows_impl for Q4_0_X8 at T = 1: the token's byte span records, then tiles of 4 rows. */
+DC_INLINE void dc_x8_rows_decode(const float *restrict x, int64_t K, const uint8_t *restrict weight,
+                                 int64_t N, int32_t epilogue, const float *restrict residual,
+                                 int64_t n_begin, int64_t n_end, void *scratch, float *restrict y) {
+  const int64_t row_bytes = dc_pk_row_bytes(1, K);
+  uint8_t *act = (uint8_t *)scratch;
+  dc_pb_quantize_token(x, K, act, DC_PB_REC);
+  const int swiglu = epilogue == DC_K_EPILOGUE_SWIGLU;
+  const int64_t step = swiglu ? DC_PK_ROWS / 2 : DC_PK_ROWS;
+  const int64_t tile_rows_bytes = step * row_bytes;
+  const int64_t pf =
+      (DC_PK_PREFETCH_BYTES + tile_rows_bytes - 1) / tile_rows_bytes * tile_rows_bytes;
+  for (int64_t n0 = n_begin; n0 < n_end; n0 += step) {
+    const int64_t outputs = dc_min64(step, n_end - n0);
+    const uint8_t *rp[DC_PK_ROWS];
+    int64_t rows = 0;
+    for (int64_t o = 0; o < outputs; ++o)
+      rp[rows++] = weight + (n0 + o) * row_bytes;
+    if (swiglu)
+      for (int64_t o = 0; o < outputs; ++o)
+        rp[rows++] = weight + (N + n0 + o) * row_bytes;
+    float p[DC_PK_ROWS][DC_PK_TOKENS], one[DC_PK_ROWS];
+    for (int64_t r = 0; r < rows; ++r) {
+      dc_x8_tile(1, rp + r, K, act, pf, one);
+      p[r][0] = one[0];
+    }
+    dc_pk_store(p, outputs, 1, swiglu, residual, N, n0, y);
   }
 }
 
@@ -1099,7 +1259,7 @@ DC_INLINE void dc_pk_tile_any(const int q4, int64_t rows, int64_t tokens, const 
     dc_pk_tile(q4, DC_PK_ROWS, DC_PK_TOKENS, rp, K, act, pf, out);
     return;
   }
-  if (rows == DC_PK_ROWS) {
+  if (rows == DC_PK_ROWS && !(DC_PK_AVX2 && tokens == 1)) {
     for (int64_t t = 0; t < tokens; ++t) {
       dc_pk_tile(q4, DC_PK_ROWS, 1, rp, K, act + t * rec, t == 0 ? pf : 0, one);
       for (int r = 0; r < DC_PK_ROWS; ++r)
@@ -1127,22 +1287,29 @@ DC_INLINE void dc_pk_tile_any(const int q4, int64_t rows, int64_t tokens, const 
  * DC_K_EPILOGUE_SWIGLU the weight is [2N, K] and y[t, n] = silu(p[t, n]) * p[t, N + n]; a non-NULL
  * residual [T, N] is added last. Chunks of tokens outermost (quantized into scratch as each
  * starts), then tiles of rows, then tiles of tokens. With AVX2 and T > 1: dc_pw_rows. */
-DC_INLINE void dc_pk_rows_impl(const int q4, const float *restrict x, int64_t T, int64_t K,
-                               const uint8_t *restrict weight, int64_t N, int32_t epilogue,
-                               const float *restrict residual, int64_t n_begin, int64_t n_end,
-                               void *scratch, float *restrict y) {
+DC_INLINE void dc_pk_rows_impl(const int q4, const int x8, const float *restrict x, int64_t T,
+                               int64_t K, const uint8_t *restrict weight, int64_t N,
+                               int32_t epilogue, const float *restrict residual, int64_t n_begin,
+                               int64_t n_end, void *scratch, float *restrict y) {
   if (n_begin >= n_end || T <= 0)
     return;
 #if DC_PK_AVX2
   if (T > 1) {
-    dc_pw_rows(q4, x, T, K, weight, N, epilogue, residual, n_begin, n_end, scratch, y);
+    dc_pw_rows(q4, x8, x, T, K, weight, N, epilogue, residual, n_begin, n_end, scratch, y);
+    return;
+  }
+  if (x8) {
+    dc_x8_rows_decode(x, K, weight, N, epilogue, residual, n_begin, n_end, scratch, y);
     return;
   }
 #endif
   const int64_t row_bytes = dc_pk_row_bytes(q4, K), rec = dc_pk_rec_bytes(q4);
   const int64_t tile_bytes = dc_pk_steps(q4, K) * DC_PK_TOKENS * rec; /* one token tile */
   const int64_t chunk = dc_min64(T, dc_pk_chunk_tokens(K, dc_pk_grouped(q4) ? 2 : 3));
-  uint8_t *act = (uint8_t *)scratch;
+  /* Without the AVX2 kernels, Q4_0_X8 rows are rearranged into Q4_0_PACKED rows, a row tile at a
+   * time, in a panel at the start of the scratch (dc_pk_scratch_bytes). */
+  uint8_t *panel = (uint8_t *)scratch;
+  uint8_t *act = panel + (x8 ? DC_PK_ROWS * row_bytes : 0);
   const int swiglu = epilogue == DC_K_EPILOGUE_SWIGLU;
   /* Outputs per row tile: DC_PK_ROWS, or half of it when each output needs a gate and an up row. */
   const int64_t step = swiglu ? DC_PK_ROWS / 2 : DC_PK_ROWS;
@@ -1165,6 +1332,10 @@ DC_INLINE void dc_pk_rows_impl(const int q4, const float *restrict x, int64_t T,
       if (swiglu)
         for (int64_t o = 0; o < outputs; ++o)
           rp[rows++] = weight + (N + n0 + o) * row_bytes;
+      for (int64_t r = 0; x8 && r < rows; ++r) {
+        dc_x8_unshuffle_row(rp[r], K, panel + r * row_bytes);
+        rp[r] = panel + r * row_bytes;
+      }
       for (int64_t t0 = 0; t0 < tc; t0 += DC_PK_TOKENS) {
         const int64_t tokens = dc_min64(DC_PK_TOKENS, tc - t0);
         float p[DC_PK_ROWS][DC_PK_TOKENS];
@@ -1179,13 +1350,19 @@ DC_INLINE void dc_pk_rows_impl(const int q4, const float *restrict x, int64_t T,
 static void dc_pk_rows_q8(const float *x, int64_t T, int64_t K, const uint8_t *weight, int64_t N,
                           int32_t epilogue, const float *residual, int64_t n_begin, int64_t n_end,
                           void *scratch, float *y) {
-  dc_pk_rows_impl(0, x, T, K, weight, N, epilogue, residual, n_begin, n_end, scratch, y);
+  dc_pk_rows_impl(0, 0, x, T, K, weight, N, epilogue, residual, n_begin, n_end, scratch, y);
 }
 
 static void dc_pk_rows_q4(const float *x, int64_t T, int64_t K, const uint8_t *weight, int64_t N,
                           int32_t epilogue, const float *residual, int64_t n_begin, int64_t n_end,
                           void *scratch, float *y) {
-  dc_pk_rows_impl(1, x, T, K, weight, N, epilogue, residual, n_begin, n_end, scratch, y);
+  dc_pk_rows_impl(1, 0, x, T, K, weight, N, epilogue, residual, n_begin, n_end, scratch, y);
+}
+
+static void dc_pk_rows_q4_x8(const float *x, int64_t T, int64_t K, const uint8_t *weight,
+                             int64_t N, int32_t epilogue, const float *residual, int64_t n_begin,
+                             int64_t n_end, void *scratch, float *y) {
+  dc_pk_rows_impl(1, 1, x, T, K, weight, N, epilogue, residual, n_begin, n_end, scratch, y);
 }
 
 /*---- Entry points ---------------------------------------------------------------------------*/
@@ -1209,14 +1386,15 @@ static void dc_pk_rows_q4(const float *x, int64_t T, int64_t K, const uint8_t *w
 
 DC_DEFINE_PACKED(q8_0_packed, dc_pk_rows_q8)
 DC_DEFINE_PACKED(q4_0_packed, dc_pk_rows_q4)
+DC_DEFINE_PACKED(q4_0_x8, dc_pk_rows_q4_x8)
 
 /*---- Embedding ------------------------------------------------------------------------------*/
 
 /* Rows t_begin .. t_end - 1 of y [T, H] from table [V, H] (exact values; zeros for an id outside
  * [0, V)). */
-DC_INLINE void dc_pk_embedding(const int q4, const uint8_t *restrict table, int64_t V, int64_t H,
-                               const int32_t *restrict ids, int64_t t_begin, int64_t t_end,
-                               float *restrict y) {
+DC_INLINE void dc_pk_embedding(const int q4, const int x8, const uint8_t *restrict table,
+                               int64_t V, int64_t H, const int32_t *restrict ids, int64_t t_begin,
+                               int64_t t_end, float *restrict y) {
   const int64_t row_bytes = dc_pk_row_bytes(q4, H);
   for (int64_t t = t_begin; t < t_end; ++t) {
     float *out = y + t * H;
@@ -1231,10 +1409,10 @@ DC_INLINE void dc_pk_embedding(const int q4, const uint8_t *restrict table, int6
       const float scale = dc_load_f16(d + 2 * b);
       float *o = out + b * DC_PK_BLOCK;
       if (q4) {
-        const uint8_t *qs = row + 16 * b;
         for (int i = 0; i < DC_PK_BLOCK / 2; ++i) {
-          o[i] = (float)((qs[i] & 0x0F) - 8) * scale;
-          o[i + DC_PK_BLOCK / 2] = (float)((qs[i] >> 4) - 8) * scale;
+          const uint8_t qs = row[x8 ? dc_x8_offset(H / DC_PK_BLOCK, b, i) : 16 * b + i];
+          o[i] = (float)((qs & 0x0F) - 8) * scale;
+          o[i + DC_PK_BLOCK / 2] = (float)((qs >> 4) - 8) * scale;
         }
       } else {
         const uint8_t *c = row + 32 * b;
@@ -1247,10 +1425,15 @@ DC_INLINE void dc_pk_embedding(const int q4, const uint8_t *restrict table, int6
 
 void dc_k_embedding_f32_q8_0_packed(const uint8_t *table, int64_t V, int64_t H, const int32_t *ids,
                                     int64_t t_begin, int64_t t_end, float *y) {
-  dc_pk_embedding(0, table, V, H, ids, t_begin, t_end, y);
+  dc_pk_embedding(0, 0, table, V, H, ids, t_begin, t_end, y);
 }
 
 void dc_k_embedding_f32_q4_0_packed(const uint8_t *table, int64_t V, int64_t H, const int32_t *ids,
                                     int64_t t_begin, int64_t t_end, float *y) {
-  dc_pk_embedding(1, table, V, H, ids, t_begin, t_end, y);
+  dc_pk_embedding(1, 0, table, V, H, ids, t_begin, t_end, y);
+}
+
+void dc_k_embedding_f32_q4_0_x8(const uint8_t *table, int64_t V, int64_t H, const int32_t *ids,
+                                int64_t t_begin, int64_t t_end, float *y) {
+  dc_pk_embedding(1, 1, table, V, H, ids, t_begin, t_end, y);
 }

@@ -1982,5 +1982,5 @@ delta.weight private @p : !delta.qweight<8x64, #delta.quant<storage = i8, group_
 
 // pack produces the packed layout.
 delta.weight private @w : !delta.qweight<8x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks>
-// expected-error @+1 {{'delta.weight' op pack must produce a qweight in the packed layout, got '!delta.qweight<8x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks>'}}
+// expected-error @+1 {{'delta.weight' op pack must produce a qweight in the packed or packed_x8 layout, got '!delta.qweight<8x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks>'}}
 delta.weight private @p : !delta.qweight<8x64, #delta.quant<storage = i8, group_size = 32, scale_type = f16>, ggml_blocks> = pack(@w)
