@@ -274,6 +274,26 @@ DC_INLINE void dc_pk_store(float p[DC_PK_ROWS][DC_PK_TOKENS], int64_t outputs, i
     }
 }
 
+/* The weight rows of the row tile of outputs n0 .. n0 + outputs - 1 into rp: those rows, then with
+ * `swiglu` their up rows (N further on). Returns how many. */
+DC_INLINE int64_t dc_pk_tile_rows(const uint8_t *weight, int64_t N, int64_t row_bytes, int64_t n0,
+                                  int64_t outputs, int swiglu, const uint8_t *rp[DC_PK_ROWS]) {
+  int64_t rows = 0;
+  for (int64_t o = 0; o < outputs; ++o)
+    rp[rows++] = weight + (n0 + o) * row_bytes;
+  if (swiglu)
+    for (int64_t o = 0; o < outputs; ++o)
+      rp[rows++] = weight + (N + n0 + o) * row_bytes;
+  return rows;
+}
+
+/* The prefetch distance of a pass over row tiles of `step` rows: whole row tiles, at least
+ * DC_PK_PREFETCH_BYTES ahead. */
+DC_INLINE int64_t dc_pk_prefetch_distance(int64_t step, int64_t row_bytes) {
+  const int64_t tile_rows_bytes = step * row_bytes;
+  return (DC_PK_PREFETCH_BYTES + tile_rows_bytes - 1) / tile_rows_bytes * tile_rows_bytes;
+}
+
 /*---- Tiles: R rows x TT tokens ---------------------------------------------------------------*
  * out[r][t] = the dot product of row rows[r] with token t, whose records start at act + t rec
  * (step stride DC_PK_TOKENS rec). R and TT are constants at every call, so the accumulators stay
@@ -953,7 +973,8 @@ DC_INLINE void dc_x8_tile(const int R, const uint8_t *const *rows, int64_t K,
     out[r] = dc_pw_hsum(acc[r]);
 }
 
-/* dc_pk_rows_impl for Q4_0_X8 at T = 1: the token's byte span records, then tiles of 4 rows. */
+/* dc_pk_rows_impl for Q4_0_X8 at T = 1: the token's byte span records, then each row tile's rows
+ * one at a time. */
 DC_INLINE void dc_x8_rows_decode(const float *restrict x, int64_t K, const uint8_t *restrict weight,
                                  int64_t N, int32_t epilogue, const float *restrict residual,
                                  int64_t n_begin, int64_t n_end, void *scratch, float *restrict y) {
@@ -962,18 +983,11 @@ DC_INLINE void dc_x8_rows_decode(const float *restrict x, int64_t K, const uint8
   dc_pb_quantize_token(x, K, act, DC_PB_REC);
   const int swiglu = epilogue == DC_K_EPILOGUE_SWIGLU;
   const int64_t step = swiglu ? DC_PK_ROWS / 2 : DC_PK_ROWS;
-  const int64_t tile_rows_bytes = step * row_bytes;
-  const int64_t pf =
-      (DC_PK_PREFETCH_BYTES + tile_rows_bytes - 1) / tile_rows_bytes * tile_rows_bytes;
+  const int64_t pf = dc_pk_prefetch_distance(step, row_bytes);
   for (int64_t n0 = n_begin; n0 < n_end; n0 += step) {
     const int64_t outputs = dc_min64(step, n_end - n0);
     const uint8_t *rp[DC_PK_ROWS];
-    int64_t rows = 0;
-    for (int64_t o = 0; o < outputs; ++o)
-      rp[rows++] = weight + (n0 + o) * row_bytes;
-    if (swiglu)
-      for (int64_t o = 0; o < outputs; ++o)
-        rp[rows++] = weight + (N + n0 + o) * row_bytes;
+    const int64_t rows = dc_pk_tile_rows(weight, N, row_bytes, n0, outputs, swiglu, rp);
     float p[DC_PK_ROWS][DC_PK_TOKENS], one[DC_PK_ROWS];
     for (int64_t r = 0; r < rows; ++r) {
       dc_x8_tile(1, rp + r, K, act, pf, one);
@@ -1313,10 +1327,7 @@ DC_INLINE void dc_pk_rows_impl(const int q4, const int x8, const float *restrict
   const int swiglu = epilogue == DC_K_EPILOGUE_SWIGLU;
   /* Outputs per row tile: DC_PK_ROWS, or half of it when each output needs a gate and an up row. */
   const int64_t step = swiglu ? DC_PK_ROWS / 2 : DC_PK_ROWS;
-  /* Prefetch distance: whole row tiles, at least DC_PK_PREFETCH_BYTES ahead. */
-  const int64_t tile_rows_bytes = step * row_bytes;
-  const int64_t pf =
-      (DC_PK_PREFETCH_BYTES + tile_rows_bytes - 1) / tile_rows_bytes * tile_rows_bytes;
+  const int64_t pf = dc_pk_prefetch_distance(step, row_bytes);
   for (int64_t c0 = 0; c0 < T; c0 += chunk) {
     const int64_t tc = dc_min64(chunk, T - c0);
     for (int64_t t = 0; t < tc; ++t)
@@ -1326,12 +1337,7 @@ DC_INLINE void dc_pk_rows_impl(const int q4, const int x8, const float *restrict
     for (int64_t n0 = n_begin; n0 < n_end; n0 += step) {
       const int64_t outputs = dc_min64(step, n_end - n0);
       const uint8_t *rp[DC_PK_ROWS];
-      int64_t rows = 0;
-      for (int64_t o = 0; o < outputs; ++o)
-        rp[rows++] = weight + (n0 + o) * row_bytes;
-      if (swiglu)
-        for (int64_t o = 0; o < outputs; ++o)
-          rp[rows++] = weight + (N + n0 + o) * row_bytes;
+      const int64_t rows = dc_pk_tile_rows(weight, N, row_bytes, n0, outputs, swiglu, rp);
       for (int64_t r = 0; x8 && r < rows; ++r) {
         dc_x8_unshuffle_row(rp[r], K, panel + r * row_bytes);
         rp[r] = panel + r * row_bytes;
