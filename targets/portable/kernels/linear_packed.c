@@ -923,54 +923,42 @@ DC_INLINE void dc_pw_rows(const int q4, const int x8, const float *restrict x, i
  * (the first span's product, then one FMA per span, lanes summed by dc_pw_hsum), so by
  * construction its bits are those of the T > 1 path. */
 
-/* Span s (g blocks) of rows rows[0 .. R - 1] against the token's record a of that span: into acc,
- * from the span's product when s = 0. */
-DC_INLINE void dc_x8_span(const int R, const int g, const uint8_t *const *rows, int64_t K,
-                          int64_t s, const uint8_t *restrict a, int64_t pf,
-                          __m256 acc[DC_PK_ROWS]) {
+/* Span s (g blocks) of the row at w against the token's record a of that span: into acc, from the
+ * span's product when s = 0. */
+DC_INLINE __m256 dc_x8_span(const int g, const uint8_t *restrict w, int64_t K, int64_t s,
+                            const uint8_t *restrict a, int64_t pf, __m256 acc) {
   const __m256i nibble = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
   const __m256i lanes = dc_x8_lanes(g);
-  __m256i sum[DC_PK_ROWS];
-  for (int r = 0; r < R; ++r) {
-    sum[r] = _mm256_setzero_si256();
-    dc_pk_prefetch(pf, rows[r] + 128 * s, rows[r] + K / 2 + 16 * s, s % 4 == 0);
-    dc_pk_prefetch(pf, rows[r] + 128 * s + 64, NULL, 0);
-  }
+  dc_pk_prefetch(pf, w + 128 * s, w + K / 2 + 16 * s, s % 4 == 0);
+  dc_pk_prefetch(pf, w + 128 * s + 64, NULL, 0);
+  __m256i sum = _mm256_setzero_si256();
   for (int m = 0; m < 4; ++m) {
     const __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)(a + 32 * m));
     const __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(a + 32 * (4 + m)));
-    for (int r = 0; r < R; ++r) {
-      const __m256i v = dc_x8_chunk(rows[r], s, g, m, lanes);
-      sum[r] = _mm256_add_epi16(
-          sum[r],
-          _mm256_add_epi16(
-              _mm256_maddubs_epi16(_mm256_and_si256(v, nibble), lo),
-              _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), nibble), hi)));
-    }
+    const __m256i v = dc_x8_chunk(w, s, g, m, lanes);
+    sum = _mm256_add_epi16(
+        sum, _mm256_add_epi16(
+                 _mm256_maddubs_epi16(_mm256_and_si256(v, nibble), lo),
+                 _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), nibble), hi)));
   }
   const __m256 dx = _mm256_loadu_ps((const float *)(const void *)(a + 256));
   const __m256i corr = _mm256_loadu_si256((const __m256i *)(const void *)(a + 288));
-  for (int r = 0; r < R; ++r) {
-    const __m256 f = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(sum[r], ones), corr));
-    const __m256 scale = _mm256_mul_ps(dc_x8_scales(rows[r] + K / 2, s, g), dx);
-    acc[r] = s == 0 ? _mm256_mul_ps(f, scale) : _mm256_fmadd_ps(f, scale, acc[r]);
-  }
+  const __m256 f = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(sum, ones), corr));
+  const __m256 scale = _mm256_mul_ps(dc_x8_scales(w + K / 2, s, g), dx);
+  return s == 0 ? _mm256_mul_ps(f, scale) : _mm256_fmadd_ps(f, scale, acc);
 }
 
-/* Rows rows[0 .. R - 1] against the one token whose byte span records start at act: the full
- * spans (g = 8, a constant, so no masks), then a row's last span of fewer blocks. */
-DC_INLINE void dc_x8_tile(const int R, const uint8_t *const *rows, int64_t K,
-                          const uint8_t *restrict act, int64_t pf, float out[DC_PK_ROWS]) {
+/* The row at w against the one token whose byte span records start at act: the full spans (g = 8,
+ * a constant, so no masks), then a row's last span of fewer blocks. */
+DC_INLINE float dc_x8_row(const uint8_t *restrict w, int64_t K, const uint8_t *restrict act,
+                          int64_t pf) {
   const int64_t blocks = K / DC_PK_BLOCK, full = blocks / 8;
-  __m256 acc[DC_PK_ROWS];
-  for (int r = 0; r < R; ++r)
-    acc[r] = _mm256_setzero_ps();
+  __m256 acc = _mm256_setzero_ps();
   for (int64_t s = 0; s < full; ++s)
-    dc_x8_span(R, 8, rows, K, s, act + s * DC_PB_REC, pf, acc);
+    acc = dc_x8_span(8, w, K, s, act + s * DC_PB_REC, pf, acc);
   if (blocks % 8)
-    dc_x8_span(R, (int)(blocks % 8), rows, K, full, act + full * DC_PB_REC, pf, acc);
-  for (int r = 0; r < R; ++r)
-    out[r] = dc_pw_hsum(acc[r]);
+    acc = dc_x8_span((int)(blocks % 8), w, K, full, act + full * DC_PB_REC, pf, acc);
+  return dc_pw_hsum(acc);
 }
 
 /* dc_pk_rows_impl for Q4_0_X8 at T = 1: the token's byte span records, then each row tile's rows
@@ -988,11 +976,9 @@ DC_INLINE void dc_x8_rows_decode(const float *restrict x, int64_t K, const uint8
     const int64_t outputs = dc_min64(step, n_end - n0);
     const uint8_t *rp[DC_PK_ROWS];
     const int64_t rows = dc_pk_tile_rows(weight, N, row_bytes, n0, outputs, swiglu, rp);
-    float p[DC_PK_ROWS][DC_PK_TOKENS], one[DC_PK_ROWS];
-    for (int64_t r = 0; r < rows; ++r) {
-      dc_x8_tile(1, rp + r, K, act, pf, one);
-      p[r][0] = one[0];
-    }
+    float p[DC_PK_ROWS][DC_PK_TOKENS];
+    for (int64_t r = 0; r < rows; ++r)
+      p[r][0] = dc_x8_row(rp[r], K, act, pf);
     dc_pk_store(p, outputs, 1, swiglu, residual, N, n0, y);
   }
 }
