@@ -699,27 +699,6 @@ DC_INLINE void dc_pb_quantize_token(const float *restrict x, int64_t K, uint8_t 
   }
 }
 
-/* Q4 row `row` of K values into its byte span records at `rec` (consecutive): the nibbles as
- * stored (c + 8), low nibbles (values 0 .. 15) then high (16 .. 31). */
-DC_INLINE void dc_pb_panel_row(const uint8_t *restrict row, int64_t K, uint8_t *restrict rec) {
-  const int64_t blocks = K / DC_PK_BLOCK;
-  const uint8_t *d = row + dc_pk_code_bytes(1, K);
-  const __m128i nibble = _mm_set1_epi8(0x0F);
-  for (int64_t s = 0; s < dc_pw_spans(K); ++s) {
-    const int g = (int)dc_min64(8, blocks - 8 * s);
-    __m256i v[8];
-    float scale[8];
-    for (int b = 0; b < g; ++b) {
-      const int64_t k = 8 * s + b;
-      const __m128i q = _mm_loadu_si128((const __m128i *)(const void *)(row + 16 * k));
-      v[b] =
-          _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), nibble), _mm_and_si128(q, nibble));
-      scale[b] = dc_load_f16(d + 2 * k);
-    }
-    dc_pb_emit(v, scale, NULL, g, rec + s * DC_PB_REC);
-  }
-}
-
 /* Lanes j < g of a 256-bit mask of 32-bit lanes (the blocks of a span of g blocks). */
 DC_INLINE __m256i dc_x8_lanes(int g) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(g), _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0));
@@ -742,17 +721,31 @@ DC_INLINE __m256 dc_x8_scales(const uint8_t *restrict d, int64_t s, int g) {
   return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)h));
 }
 
-/* Q4_0_X8 row `row` of K values into its byte span records at `rec` (consecutive), as
- * dc_pb_panel_row writes those of a Q4_0_PACKED row: the layout's chunk m is the span's register
- * m in its low nibbles and register 4 + m in its high ones, so there is nothing to transpose. */
-DC_INLINE void dc_pb_panel_row_x8(const uint8_t *restrict row, int64_t K, uint8_t *restrict rec) {
+/* Q4 row `row` of K values into its byte span records at `rec` (consecutive): the nibbles as
+ * stored (c + 8), low nibbles (values 0 .. 15) then high (16 .. 31). A Q4_0_PACKED row's blocks
+ * are transposed into the span (dc_pb_emit). A Q4_0_X8 row (`x8`) needs no transpose: its chunk m
+ * is the span's register m in its low nibbles and register 4 + m in its high ones. */
+DC_INLINE void dc_pb_panel_row(const int x8, const uint8_t *restrict row, int64_t K,
+                               uint8_t *restrict rec) {
   const int64_t blocks = K / DC_PK_BLOCK;
   const uint8_t *d = row + dc_pk_code_bytes(1, K);
   const __m256i nibble = _mm256_set1_epi8(0x0F);
   for (int64_t s = 0; s < dc_pw_spans(K); ++s) {
     const int g = (int)dc_min64(8, blocks - 8 * s);
-    const __m256i lanes = dc_x8_lanes(g);
     uint8_t *r = rec + s * DC_PB_REC;
+    if (!x8) {
+      __m256i v[8];
+      float scale[8];
+      for (int b = 0; b < g; ++b) {
+        const int64_t k = 8 * s + b;
+        const __m128i q = _mm_loadu_si128((const __m128i *)(const void *)(row + 16 * k));
+        v[b] = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), nibble);
+        scale[b] = dc_load_f16(d + 2 * k);
+      }
+      dc_pb_emit(v, scale, NULL, g, r);
+      continue;
+    }
+    const __m256i lanes = dc_x8_lanes(g);
     for (int m = 0; m < 4; ++m) {
       const __m256i v = dc_x8_chunk(row, s, g, m, lanes);
       _mm256_storeu_si256((__m256i *)(void *)(r + 32 * m), _mm256_and_si256(v, nibble));
@@ -877,10 +870,8 @@ DC_INLINE void dc_pw_rows(const int q4, const int x8, const float *restrict x, i
           break;
         const uint8_t *row = weight + (o < outputs ? n0 + o : N + n0 + o - outputs) * row_bytes;
         uint8_t *dst = panel + rows++ * spans * rec;
-        if (x8)
-          dc_pb_panel_row_x8(row, K, dst);
-        else if (q4)
-          dc_pb_panel_row(row, K, dst);
+        if (q4)
+          dc_pb_panel_row(x8, row, K, dst);
         else
           dc_pw_panel_row(q4, row, K, dst);
       }
