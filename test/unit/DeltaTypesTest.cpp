@@ -35,6 +35,11 @@ protected:
 
   MLIRContext context;
   std::string diagnostic;
+  /// The verifier's diagnostics go to `diagnostic` instead of stderr.
+  ScopedDiagnosticHandler handler{&context, [this](Diagnostic &d) {
+                                    diagnostic = d.str();
+                                    return success();
+                                  }};
 };
 
 TEST_F(DeltaTypesTest, StorageBytesOfRowMajorInt4) {
@@ -55,20 +60,12 @@ TEST_F(DeltaTypesTest, AsymmetricSchemeCountsOffsets) {
 }
 
 TEST_F(DeltaTypesTest, VerifierRejectsGroupThatDoesNotDivideRow) {
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
-    diagnostic = d.str();
-    return success();
-  });
   EXPECT_FALSE(checked({64, 96}, scheme(4, 64), WeightLayout::row_major));
   EXPECT_NE(diagnostic.find("does not divide the row length 96"), std::string::npos) << diagnostic;
   EXPECT_TRUE(checked({64, 128}, scheme(4, 64), WeightLayout::row_major));
 }
 
 TEST_F(DeltaTypesTest, VerifierRejectsNonGgmlSchemeInGgmlLayout) {
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
-    diagnostic = d.str();
-    return success();
-  });
   EXPECT_FALSE(checked({64, 128}, scheme(4, 64), WeightLayout::ggml_blocks));
   EXPECT_NE(diagnostic.find("ggml_blocks"), std::string::npos) << diagnostic;
   EXPECT_TRUE(checked({64, 128}, scheme(8, 32), WeightLayout::ggml_blocks));
@@ -77,10 +74,6 @@ TEST_F(DeltaTypesTest, VerifierRejectsNonGgmlSchemeInGgmlLayout) {
 // deltac's int4 blocks: groups of 64 and 128 only, and their size is the weight store's (34 / 36
 // bytes per 64 values, 66 / 68 per 128).
 TEST_F(DeltaTypesTest, BlocksLayoutHoldsInt4GroupsOf64And128) {
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
-    diagnostic = d.str();
-    return success();
-  });
   auto g128 = checked({64, 256}, scheme(4, 128), WeightLayout::blocks);
   ASSERT_TRUE(g128);
   EXPECT_EQ(g128.getStorageBytes(), 64 * 2 * 66);
@@ -98,10 +91,6 @@ TEST_F(DeltaTypesTest, BlocksLayoutHoldsInt4GroupsOf64And128) {
 // packed_x8 (the AVX2 kernels' Q4_0 rows) holds Q4_0 only, in Q4_0's bytes, as the q4_0_x8 store
 // dtype.
 TEST_F(DeltaTypesTest, PackedX8LayoutHoldsQ4_0Only) {
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
-    diagnostic = d.str();
-    return success();
-  });
   auto q4 = checked({64, 288}, scheme(4, 32), WeightLayout::packed_x8);
   ASSERT_TRUE(q4);
   EXPECT_EQ(q4.getStorageBytes(), 64 * 9 * 18);
