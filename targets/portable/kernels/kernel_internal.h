@@ -390,12 +390,16 @@ DC_INLINE int64_t dc_pk_wide_chunk_tokens(int64_t K, int64_t rec) {
   return tokens < DC_PK_TOKEN_ROUND ? DC_PK_TOKEN_ROUND : tokens;
 }
 
-/* The scratch of the span path for records of `rec` bytes: a chunk's span records, the panel of a
- * tile of 4 rows, and 4 x 8 f32 lane sums per token. */
+/* Row tiles of 4 rows in one panel of the span path: each token tile's span records, loaded from
+ * L2, then meet all of them from L1 (linear_packed.c, "One panel, four row tiles"). */
+#define DC_PK_WIDE_ROW_TILES 4
+/* The scratch of the span path for records of `rec` bytes: a chunk's span records, the panel of
+ * DC_PK_WIDE_ROW_TILES tiles of 4 rows, and their 4 x 8 f32 lane sums per token and tile. */
 DC_INLINE int64_t dc_pk_wide_scratch_bytes(int64_t T, int64_t K, int64_t rec) {
   const int64_t round = DC_PK_TOKEN_ROUND, spans = dc_pk_wide_spans(K) * rec;
   const int64_t tokens = (dc_min64(T, dc_pk_wide_chunk_tokens(K, rec)) + round - 1) / round * round;
-  return (tokens + 4) * spans + tokens * 4 * 8 * 4;
+  const int64_t rows = 4 * DC_PK_WIDE_ROW_TILES;
+  return (tokens + rows) * spans + tokens * rows * 8 * 4;
 }
 
 /* What the packed kernels need of dc_k_q8act_scratch_bytes(T, K): the largest of their layouts

@@ -537,9 +537,9 @@ DC_INLINE void dc_pk_tile(const int q4, const int R, const int TT, const uint8_t
  * f32 block scales; a row's last span has zero codes and scales past its blocks.
  *   - activations: every token of a chunk, quantized exactly as for the other tiles (same codes and
  *     scales), span-major: span s of all the chunk's tokens, then span s + 1;
- *   - weights: a panel of the row tile's rows, built as the tile starts and read by every token of
- *     the chunk.
- * The row tile goes span by span over all the chunk's token tiles (4 rows x 2 tokens: 8 int32 sums,
+ *   - weights: a panel of DC_PK_WIDE_ROW_TILES row tiles' rows, built as they start and read by
+ *     every token of the chunk ("One panel, four row tiles" below).
+ * The row tiles go span by span over all the chunk's token tiles (4 rows x 2 tokens: 8 int32 sums,
  * which leaves registers for the operands; 4 x 3 spilled a sum). The f32 lane sums of every output
  * of the tile and chunk wait in scratch between spans. Each output is fma(f32(block sum), dw dx,
  * acc) per block into the lane of its block, from the first span's product, and the 8 lanes are
@@ -834,23 +834,76 @@ DC_INLINE __m256 dc_pw_hsum8(const __m256 v[8]) {
   return _mm256_add_ps(_mm256_permute2f128_ps(e, f, 0x20), _mm256_permute2f128_ps(e, f, 0x31));
 }
 
-/* dc_pk_rows_impl on int16 spans (T > 1). Per chunk of tokens, their span records, span-major
- * (span s of chunk token t at act + (s tcr + t) DC_PW_REC, tcr = the chunk's tokens rounded up to
- * whole tiles); per row tile, its panel, then span by span every token tile of the chunk, the
- * lane sums of all the chunk's outputs of the tile in `lanes`; then the sums of the lanes and the
- * epilogue. */
+/*---- One panel, four row tiles ----*
+ * The span tile's 4 rows x 2 tokens use each activation register 4 times. Walking one row tile
+ * over a chunk, every token's span records come from L2 once per 4 rows, and for Q8 (twice the
+ * bytes of Q4) that stream held the int16 spans at about 85 GOP/s. So the panel holds
+ * DC_PK_WIDE_ROW_TILES row tiles, and each token tile's span meets all of them in turn: the first
+ * loads the records from L2, the others find them in L1. Zen 3 VM, one thread, 0.8B shapes at
+ * T = 512 (docs/perf.md): Q8 up 87 -> 105 GOP/s, down 83 -> 100; Q4 unchanged (about 160). The
+ * order of every output's operations is that of a single row tile, so the bits are too. */
+
+/* The panel of the row tile of outputs n0 .. n0 + outputs - 1 at `dst`: its rows (dc_pk_tile_rows
+ * order) as span records, `spans` records apart. Returns how many rows. */
+DC_INLINE int64_t dc_pw_panel(const int q4, const int x8, const uint8_t *restrict weight,
+                              int64_t N, int64_t K, int64_t n0, int64_t outputs, int swiglu,
+                              uint8_t *restrict dst) {
+  const int64_t row_bytes = dc_pk_row_bytes(q4, K), spans = dc_pw_spans(K);
+  const int64_t rec = q4 ? DC_PB_REC : DC_PW_REC;
+  const uint8_t *rp[DC_PK_ROWS];
+  const int64_t rows = dc_pk_tile_rows(weight, N, row_bytes, n0, outputs, swiglu, rp);
+  for (int64_t r = 0; r < rows; ++r) {
+    if (q4)
+      dc_pb_panel_row(x8, rp[r], K, dst + r * spans * rec);
+    else
+      dc_pw_panel_row(q4, rp[r], K, dst + r * spans * rec);
+  }
+  return rows;
+}
+
+/* The outputs of one row tile (`rows` rows) and token tile (`tokens` tokens) from their f32 lane
+ * sums l (dc_span's layout): the lanes summed in one order (dc_pw_hsum8 or dc_pw_hsum), then
+ * dc_pk_store at `at`. */
+DC_INLINE void dc_pw_tile_out(const float *restrict l, int64_t rows, int64_t outputs,
+                              int64_t tokens, int swiglu, const float *restrict residual, int64_t N,
+                              int64_t at, float *restrict y) {
+  float p[DC_PK_ROWS][DC_PK_TOKENS];
+  if (rows == DC_PK_ROWS && tokens == DC_PW_TOKENS && DC_PK_ROWS * DC_PW_TOKENS == 8) {
+    __m256 v[8];
+    for (int i = 0; i < 8; ++i)
+      v[i] = _mm256_loadu_ps(l + 8 * i);
+    float h[8];
+    _mm256_storeu_ps(h, dc_pw_hsum8(v));
+    for (int r = 0; r < DC_PK_ROWS; ++r)
+      for (int t = 0; t < DC_PW_TOKENS; ++t)
+        p[r][t] = h[r * DC_PW_TOKENS + t];
+  } else {
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t t = 0; t < tokens; ++t)
+        p[r][t] = dc_pw_hsum(_mm256_loadu_ps(l + 8 * (r * DC_PW_TOKENS + t)));
+  }
+  dc_pk_store(p, outputs, tokens, swiglu, residual, N, at, y);
+}
+
+/* dc_pk_rows_impl on spans (T > 1). Per chunk of tokens, their span records, span-major (span s
+ * of chunk token t at act + (s tcr + t) rec, tcr = the chunk's tokens rounded up to whole tiles);
+ * per group of up to DC_PK_WIDE_ROW_TILES row tiles, their panel, then span by span every token
+ * tile of the chunk against each row tile, the lane sums of row tile i's outputs in
+ * `lanes` + i tile_lanes chunk_tiles; then the sums of the lanes and the epilogue. */
 DC_INLINE void dc_pw_rows(const int q4, const int x8, const float *restrict x, int64_t T, int64_t K,
                           const uint8_t *restrict weight, int64_t N, int32_t epilogue,
                           const float *restrict residual, int64_t n_begin, int64_t n_end,
                           void *scratch, float *restrict y) {
-  const int64_t row_bytes = dc_pk_row_bytes(q4, K), spans = dc_pw_spans(K);
+  enum { TILES = DC_PK_WIDE_ROW_TILES };
+  const int64_t spans = dc_pw_spans(K);
   const int64_t rec = q4 ? DC_PB_REC : DC_PW_REC; /* span record bytes */
   const int64_t chunk = dc_min64(T, dc_pk_wide_chunk_tokens(K, rec));
   const int64_t chunk_tiles = (chunk + DC_PW_TOKENS - 1) / DC_PW_TOKENS;
+  const int64_t tile_lanes = 8 * DC_PK_ROWS * DC_PW_TOKENS; /* floats per token and row tile */
+  const int64_t tile_panel = DC_PK_ROWS * spans * rec;      /* bytes per row tile */
   uint8_t *act = (uint8_t *)scratch;
   uint8_t *panel = act + chunk_tiles * DC_PW_TOKENS * spans * rec;
-  float *lanes = (float *)(void *)(panel + DC_PK_ROWS * spans * rec);
-  const int64_t tile_lanes = 8 * DC_PK_ROWS * DC_PW_TOKENS; /* floats per token tile */
+  float *lanes = (float *)(void *)(panel + TILES * tile_panel);
   const int swiglu = epilogue == DC_K_EPILOGUE_SWIGLU;
   const int64_t step = swiglu ? DC_PK_ROWS / 2 : DC_PK_ROWS;
   for (int64_t c0 = 0; c0 < T; c0 += chunk) {
@@ -862,44 +915,27 @@ DC_INLINE void dc_pw_rows(const int q4, const int x8, const float *restrict x, i
       else
         dc_pw_quantize_token(x + (c0 + t) * K, K, act + t * rec, tcr * rec);
     }
-    for (int64_t n0 = n_begin; n0 < n_end; n0 += step) {
-      const int64_t outputs = dc_min64(step, n_end - n0);
-      int64_t rows = 0;
-      for (int64_t o = 0; o < 2 * outputs; ++o) {
-        if (o >= outputs && !swiglu)
-          break;
-        const uint8_t *row = weight + (o < outputs ? n0 + o : N + n0 + o - outputs) * row_bytes;
-        uint8_t *dst = panel + rows++ * spans * rec;
-        if (q4)
-          dc_pb_panel_row(x8, row, K, dst);
-        else
-          dc_pw_panel_row(q4, row, K, dst);
+    for (int64_t g0 = n_begin; g0 < n_end; g0 += TILES * step) {
+      int64_t rows[TILES], outputs[TILES];
+      int tiles = 0;
+      for (; tiles < TILES && g0 + tiles * step < n_end; ++tiles) {
+        const int64_t n0 = g0 + tiles * step;
+        outputs[tiles] = dc_min64(step, n_end - n0);
+        rows[tiles] = dc_pw_panel(q4, x8, weight, N, K, n0, outputs[tiles], swiglu,
+                                  panel + tiles * tile_panel);
       }
       for (int64_t s = 0; s < spans; ++s)
         for (int64_t t0 = 0; t0 < tc; t0 += DC_PW_TOKENS)
-          dc_pw_span_any(q4, s == 0, rows, dc_min64(DC_PW_TOKENS, tc - t0), panel + s * rec,
-                         spans * rec, act + (s * tcr + t0) * rec,
-                         lanes + t0 / DC_PW_TOKENS * tile_lanes);
-      for (int64_t t0 = 0; t0 < tc; t0 += DC_PW_TOKENS) {
-        const int64_t tokens = dc_min64(DC_PW_TOKENS, tc - t0);
-        const float *l = lanes + t0 / DC_PW_TOKENS * tile_lanes;
-        float p[DC_PK_ROWS][DC_PK_TOKENS];
-        if (rows == DC_PK_ROWS && tokens == DC_PW_TOKENS && DC_PK_ROWS * DC_PW_TOKENS == 8) {
-          __m256 v[8];
-          for (int i = 0; i < 8; ++i)
-            v[i] = _mm256_loadu_ps(l + 8 * i);
-          float h[8];
-          _mm256_storeu_ps(h, dc_pw_hsum8(v));
-          for (int r = 0; r < DC_PK_ROWS; ++r)
-            for (int t = 0; t < DC_PW_TOKENS; ++t)
-              p[r][t] = h[r * DC_PW_TOKENS + t];
-        } else {
-          for (int64_t r = 0; r < rows; ++r)
-            for (int64_t t = 0; t < tokens; ++t)
-              p[r][t] = dc_pw_hsum(_mm256_loadu_ps(l + 8 * (r * DC_PW_TOKENS + t)));
-        }
-        dc_pk_store(p, outputs, tokens, swiglu, residual, N, (c0 + t0) * N + n0, y);
-      }
+          for (int i = 0; i < tiles; ++i)
+            dc_pw_span_any(q4, s == 0, rows[i], dc_min64(DC_PW_TOKENS, tc - t0),
+                           panel + i * tile_panel + s * rec, spans * rec,
+                           act + (s * tcr + t0) * rec,
+                           lanes + (i * chunk_tiles + t0 / DC_PW_TOKENS) * tile_lanes);
+      for (int i = 0; i < tiles; ++i)
+        for (int64_t t0 = 0; t0 < tc; t0 += DC_PW_TOKENS)
+          dc_pw_tile_out(lanes + (i * chunk_tiles + t0 / DC_PW_TOKENS) * tile_lanes, rows[i],
+                         outputs[i], dc_min64(DC_PW_TOKENS, tc - t0), swiglu, residual, N,
+                         (c0 + t0) * N + g0 + i * step, y);
     }
   }
 }
