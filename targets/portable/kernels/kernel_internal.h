@@ -382,13 +382,23 @@ DC_INLINE int64_t dc_pk_chunk_tokens(int64_t K, int64_t bytes_per_value) {
 #define DC_PK_WIDE_CHUNK_BYTES (512 * 1024)
 #endif
 DC_INLINE int64_t dc_pk_wide_spans(int64_t K) { return (K + 255) / 256; }
-/* Tokens per chunk of span records of `rec` bytes: a multiple of DC_PK_TOKEN_ROUND, at least one.
- */
+/* But at least this many tokens per chunk: the panel (16 rows, DC_PK_WIDE_ROW_TILES below) is
+ * rebuilt for every chunk, and since each record meets 16 rows per load from L2 or L3, records past
+ * L2 cost less than rebuilding it for a few tokens. Zen 3 VM, 2 threads, T = 512: Q8 down
+ * projections of the 0.8B (K = 3584: 60 -> 120 tokens) 190 -> 205 GOP/s and of the 2B (K = 6144:
+ * 36 -> 120) 183 -> 209 (docs/perf.md). */
+#ifndef DC_PK_WIDE_MIN_TOKENS
+#define DC_PK_WIDE_MIN_TOKENS 120
+#endif
+/* Tokens per chunk of span records of `rec` bytes: a multiple of DC_PK_TOKEN_ROUND, at least
+ * DC_PK_WIDE_MIN_TOKENS. */
 DC_INLINE int64_t dc_pk_wide_chunk_tokens(int64_t K, int64_t rec) {
   const int64_t per_token = dc_pk_wide_spans(K) * rec;
   const int64_t tokens = DC_PK_WIDE_CHUNK_BYTES / per_token / DC_PK_TOKEN_ROUND * DC_PK_TOKEN_ROUND;
-  return tokens < DC_PK_TOKEN_ROUND ? DC_PK_TOKEN_ROUND : tokens;
+  return tokens < DC_PK_WIDE_MIN_TOKENS ? DC_PK_WIDE_MIN_TOKENS : tokens;
 }
+_Static_assert(DC_PK_WIDE_MIN_TOKENS % DC_PK_TOKEN_ROUND == 0,
+               "chunks hold whole token tiles (DC_PK_TOKEN_ROUND)");
 
 /* Row tiles of 4 rows in one panel of the span path: each token tile's span records, loaded from
  * L2, then meet all of them from L1 (linear_packed.c, "One panel, four row tiles"). */
