@@ -413,35 +413,40 @@ double measureCompute(int threads, int64_t iterations, double opsPerIteration, B
 // Where the compute loops leave their result, so the compiler keeps them.
 volatile float gSink;
 
-// 16 independent FMA chains: enough to cover the FMA latency on every pipe.
+// Independent FMA chains: enough to cover the FMA latency on every pipe (4 cycles x 2 pipes on
+// Zen 3 and most cores: 8), and few enough that the chains and the two constants stay in registers.
+// 16 chains fit AVX-512's 32 zmm; on AVX2 they would not (16 + 2 of 16 ymm): the spills held the
+// Zen 3 VM's figure at 58 GFLOP/s a thread against 110 with 12 chains (docs/perf.md).
 #if defined(__AVX512F__)
-constexpr double kFmaFlopsPerIteration = 16 * 16 * 2;
+constexpr int kFmaChains = 16;
+constexpr double kFmaFlopsPerIteration = kFmaChains * 16 * 2;
 void fmaLoop(int64_t iterations) {
-  __m512 acc[16];
-  for (int i = 0; i < 16; ++i)
+  __m512 acc[kFmaChains];
+  for (int i = 0; i < kFmaChains; ++i)
     acc[i] = _mm512_set1_ps((float)i);
   const __m512 a = _mm512_set1_ps(0.9999999f), b = _mm512_set1_ps(1e-7f);
   for (int64_t it = 0; it < iterations; ++it)
-    for (int i = 0; i < 16; ++i)
+    for (int i = 0; i < kFmaChains; ++i)
       acc[i] = _mm512_fmadd_ps(acc[i], a, b);
   __m512 s = acc[0];
-  for (int i = 1; i < 16; ++i)
+  for (int i = 1; i < kFmaChains; ++i)
     s = _mm512_add_ps(s, acc[i]);
   gSink = _mm512_reduce_add_ps(s);
 }
 const char *kFmaIsa = "AVX-512 FMA (zmm)";
 #elif defined(__FMA__)
-constexpr double kFmaFlopsPerIteration = 16 * 8 * 2;
+constexpr int kFmaChains = 12;
+constexpr double kFmaFlopsPerIteration = kFmaChains * 8 * 2;
 void fmaLoop(int64_t iterations) {
-  __m256 acc[16];
-  for (int i = 0; i < 16; ++i)
+  __m256 acc[kFmaChains];
+  for (int i = 0; i < kFmaChains; ++i)
     acc[i] = _mm256_set1_ps((float)i);
   const __m256 a = _mm256_set1_ps(0.9999999f), b = _mm256_set1_ps(1e-7f);
   for (int64_t it = 0; it < iterations; ++it)
-    for (int i = 0; i < 16; ++i)
+    for (int i = 0; i < kFmaChains; ++i)
       acc[i] = _mm256_fmadd_ps(acc[i], a, b);
   __m256 s = acc[0];
-  for (int i = 1; i < 16; ++i)
+  for (int i = 1; i < kFmaChains; ++i)
     s = _mm256_add_ps(s, acc[i]);
   alignas(32) float lanes[8];
   _mm256_store_ps(lanes, s);
