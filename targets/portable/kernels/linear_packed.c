@@ -880,8 +880,21 @@ DC_INLINE void dc_pw_tile_out(const float *restrict l, int64_t rows, int64_t out
     __m256 v[8];
     for (int i = 0; i < 8; ++i)
       v[i] = _mm256_loadu_ps(l + 8 * i);
+    const __m256 sums = dc_pw_hsum8(v); /* lane r DC_PW_TOKENS + t: output (r, t) */
+    if (!swiglu && outputs == DC_PK_ROWS) {
+      /* Token t's 4 outputs are 4 consecutive floats of y: one store each. */
+      const __m256 by_token =
+          _mm256_permutevar8x32_ps(sums, _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
+      for (int t = 0; t < DC_PW_TOKENS; ++t) {
+        __m128 o = t ? _mm256_extractf128_ps(by_token, 1) : _mm256_castps256_ps128(by_token);
+        if (residual)
+          o = _mm_add_ps(o, _mm_loadu_ps(residual + at + t * N));
+        _mm_storeu_ps(y + at + t * N, o);
+      }
+      return;
+    }
     float h[8];
-    _mm256_storeu_ps(h, dc_pw_hsum8(v));
+    _mm256_storeu_ps(h, sums);
     for (int r = 0; r < DC_PK_ROWS; ++r)
       for (int t = 0; t < DC_PW_TOKENS; ++t)
         p[r][t] = h[r * DC_PW_TOKENS + t];
