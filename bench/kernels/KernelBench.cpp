@@ -938,11 +938,15 @@ void registerAll() {
               benchProjection(st, *fp, q8, Projection::Linear, s.N, s.K, T, 1);
             });
     }
-    // The MLP's gate and up projections fused with SwiGLU (weight [2 x intermediate, hidden]).
+    // The MLP's gate and up projections fused with SwiGLU (weight [2 x intermediate, hidden]):
+    // decode for both sizes, and the 0.8B's prefill of 512 tokens.
     for (const Shape &s : {Shape{"0.8b.mlp", 3584, 1024}, Shape{"2b.mlp", 6144, 2048}})
-      add("linear_swiglu/" + type + "/" + shapeName(s) + "/T1", [fp, q8, s](benchmark::State &st) {
-        benchProjection(st, *fp, q8, Projection::SwiGLU, s.N, s.K, 1, 1);
-      });
+      for (int64_t T : {1, 512})
+        if (T == 1 || std::strcmp(s.name, "0.8b.mlp") == 0)
+          add("linear_swiglu/" + type + "/" + shapeName(s) + "/T" + std::to_string(T),
+              [fp, q8, s, T](benchmark::State &st) {
+                benchProjection(st, *fp, q8, Projection::SwiGLU, s.N, s.K, T, 1);
+              });
   };
   for (const Format &f : formats())
     projections(&f, nullptr);

@@ -895,6 +895,23 @@ DC_INLINE void dc_pw_tile_out(const float *restrict l, int64_t rows, int64_t out
     }
     float h[8];
     _mm256_storeu_ps(h, sums);
+    if (swiglu && outputs == DC_PK_ROWS / 2) {
+      /* Gates in lanes 0 .. 3, their up projections in 4 .. 7, both as (output, token): the 4
+       * SiLUs in one loop the compiler vectorizes (dc_siluf is branch-free, and a lane's
+       * operations are those of the scalar call, so the bits are too). One at a time, the exp and
+       * the division took about 15% of a SwiGLU projection at T = 512. */
+      float act[4];
+      for (int i = 0; i < 4; ++i)
+        act[i] = dc_siluf(h[i]) * h[4 + i];
+      for (int t = 0; t < DC_PW_TOKENS; ++t)
+        for (int o = 0; o < DC_PK_ROWS / 2; ++o) {
+          float v = act[o * DC_PW_TOKENS + t];
+          if (residual)
+            v += residual[at + t * N + o];
+          y[at + t * N + o] = v;
+        }
+      return;
+    }
     for (int r = 0; r < DC_PK_ROWS; ++r)
       for (int t = 0; t < DC_PW_TOKENS; ++t)
         p[r][t] = h[r * DC_PW_TOKENS + t];
