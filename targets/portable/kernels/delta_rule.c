@@ -137,8 +137,8 @@ DC_INLINE void delta_rule_chunk(const float *q, const float *k, const float *v, 
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < n; ++j)
       qk[i * DC_CHUNK + j] = a[i * DC_CHUNK + j] = 0.0f;
-  dc_gemm_acc(n, n, dk, 1.0f, qc, dk, 1, w, DC_CHUNK, qk, DC_CHUNK);
-  dc_gemm_acc(n, n, dk, 1.0f, kc, dk, 1, w, DC_CHUNK, a, DC_CHUNK);
+  dc_gemm_acc_lower(n, dk, 1.0f, qc, dk, 1, w, DC_CHUNK, qk, DC_CHUNK);
+  dc_gemm_acc_lower(n, dk, 1.0f, kc, dk, 1, w, DC_CHUNK, a, DC_CHUNK);
   for (int64_t i = 0; i < n; ++i) {
     float segment = 0.0f;
     for (int64_t j = i; j >= 0; --j) {
@@ -192,7 +192,7 @@ DC_INLINE void delta_rule_chunk(const float *q, const float *k, const float *v, 
   }
   float *o = out + (start * nv + h) * dv;
   dc_gemm_acc(n, dv, dk, 1.0f, qc, dk, 1, S, dv, o, nv * dv);
-  dc_gemm_acc(n, dv, n, 1.0f, qk, DC_CHUNK, 1, u, dv, o, nv * dv);
+  dc_gemm_acc_tril_a(n, dv, 1.0f, qk, DC_CHUNK, 1, u, dv, o, nv * dv);
 
   /* S <- exp(gamma_n) S + (exp(gamma_n - gamma) K)^T Vnew; W is free, so it holds the decayed K. */
   const float last = gamma[n - 1];

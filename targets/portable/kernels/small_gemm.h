@@ -96,4 +96,33 @@ static void dc_gemm_acc(int64_t m, int64_t ncols, int64_t kdim, float alpha, con
     }
 }
 
+/* dc_gemm_acc for square C (m x m) of which only the lower triangle (j <= i) is wanted: each block
+ * of DC_GEMM_ROWS rows stops at the column tile holding the diagonal, so about half the products
+ * are skipped.
+ * Entries above the diagonal are left as they are or get their products; callers must not read
+ * them. Each computed entry's operations are dc_gemm_acc's, so its bits are too. */
+static inline void dc_gemm_acc_lower(int64_t m, int64_t kdim, float alpha, const float *a,
+                                     int64_t a_rs, int64_t a_cs, const float *b, int64_t ldb,
+                                     float *c, int64_t ldc) {
+  for (int64_t i0 = 0; i0 < m; i0 += DC_GEMM_ROWS) {
+    const int64_t rows = dc_min64(DC_GEMM_ROWS, m - i0);
+    /* whole column tiles: a partial one takes dc_gemm_tile's slow variable-width loop */
+    const int64_t cols = dc_min64(m, (i0 + rows + DC_GEMM_COLS - 1) / DC_GEMM_COLS * DC_GEMM_COLS);
+    dc_gemm_acc(rows, cols, kdim, alpha, a + i0 * a_rs, a_rs, a_cs, b, ldb, c + i0 * ldc, ldc);
+  }
+}
+
+/* dc_gemm_acc with A (m x m, kdim = m) lower triangular: A(i, p) = 0 for p > i, so each block of
+ * DC_GEMM_ROWS rows stops its sums at the block's last row. The skipped terms are 0 x B, so every
+ * finite output has the bits of the full product (up to the sign of a zero). */
+static inline void dc_gemm_acc_tril_a(int64_t m, int64_t ncols, float alpha, const float *a,
+                                      int64_t a_rs, int64_t a_cs, const float *b, int64_t ldb,
+                                      float *c, int64_t ldc) {
+  for (int64_t i0 = 0; i0 < m; i0 += DC_GEMM_ROWS) {
+    const int64_t rows = dc_min64(DC_GEMM_ROWS, m - i0);
+    dc_gemm_acc(rows, ncols, i0 + rows, alpha, a + i0 * a_rs, a_rs, a_cs, b, ldb, c + i0 * ldc,
+                ldc);
+  }
+}
+
 #endif /* DELTAC_TARGETS_PORTABLE_SMALL_GEMM_H */
