@@ -189,9 +189,16 @@ static void tiled_head(const float *q, const float *k, const float *v, const flo
         for (int64_t d = 0; d < hdv; ++d)
           s->values[jj * hdv + d] = vr[d];
       }
+      /* The scores' columns in whole register tiles (a partial tile takes dc_gemm_tile's slow
+       * variable-width loop): the keys past `count` are zeros, and their scores are never read. */
+      const int64_t columns =
+          dc_min64(DC_ATTN_KEYS, (count + DC_GEMM_COLS - 1) / DC_GEMM_COLS * DC_GEMM_COLS);
+      for (int64_t d = 0; d < hd; ++d)
+        for (int64_t jj = count; jj < columns; ++jj)
+          s->keys_t[d * DC_ATTN_KEYS + jj] = 0.0f;
       for (int64_t e = 0; e < rows * DC_ATTN_KEYS; ++e)
         s->scores[e] = 0.0f;
-      dc_gemm_acc(rows, count, hd, scale, q + (t0 * nh + h) * hd, nh * hd, 1, s->keys_t,
+      dc_gemm_acc(rows, columns, hd, scale, q + (t0 * nh + h) * hd, nh * hd, 1, s->keys_t,
                   DC_ATTN_KEYS, s->scores, DC_ATTN_KEYS);
 
       for (int64_t r = 0; r < rows; ++r) {
