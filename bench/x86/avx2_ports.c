@@ -8,7 +8,12 @@
  *     6 independent chains (few enough to stay in registers; a latency of L cycles floors a
  *     figure at L / 6, e.g. 0.67 for a 4-cycle FMA);
  *   - the same for pairs of instructions: a pair that takes as long as its two parts together
- *     shares their execution ports, a pair that takes as long as one of them does not.
+ *     shares their execution ports, a pair that takes as long as one of them does not;
+ *   - the multiply-accumulate steps as the kernels issue them: 8 accumulators, each step
+ *     acc += multiply(w, x) with the multiplies independent of each other and only the adds
+ *     chained (a 4 x 2 span tile). The pair figures above chain the multiply on itself, so a
+ *     multiply's latency floors them (vpmaddubsw + vpaddd reads 0.73 on Zen 3 where the
+ *     accumulate step below takes the multiply's own 0.5 to 0.6).
  * docs/kernels.md ("What bounds the AVX2 tiles") reads the figures for Zen 4.
  *
  * Built as build/bin/deltac-avx2-ports (bench/CMakeLists.txt), or by hand with clang, the
@@ -59,8 +64,9 @@ static double cycle_ns(void) {
 /* X(label, instruction) for each instruction the AVX2 tiles use. */
 #define INSTRUCTIONS(X)                                                                            \
   X("vpmaddubsw", MADDUBS)                                                                         \
-  X("vpmaddwd", MADDWD) X("vpsignb", SIGN) X("vphaddd", HADD) X("vpaddd", ADD)                     \
-      X("vfmadd231ps", FMA) X("vmulps", MUL) X("vcvtdq2ps", CVT)
+  X("vpmaddwd", MADDWD)                                                                            \
+  X("vpsignb", SIGN) X("vphaddd", HADD) X("vpaddd", ADD) X("vfmadd231ps", FMA) X("vmulps", MUL)    \
+      X("vcvtdq2ps", CVT)
 
 /* A loop of CHAINS x (FIRST on chain a[k]; SECOND on chain f[k]); the asm barrier keeps b and fb
  * opaque, so nothing is hoisted or folded. The chains start as normal floats (FMA and multiply
@@ -90,6 +96,38 @@ static double cycle_ns(void) {
 #define WITH_MADDUBS(label, OP) PROBE("vpmaddubsw + " label, MADDUBS, OP);
 #define WITH_FMA(label, OP) PROBE("vfmadd231ps + " label, FMA, OP);
 
+/* 8 accumulators, each step acc[k] = ACC(acc[k], MUL(w[k / 2], x[k % 2])), as the 4 x 2 span
+ * tiles do; the asm barrier makes w and x new values every iteration. Prints cycles per step. */
+#define ACCUMULATE(label, MUL, ACC)                                                                \
+  do {                                                                                             \
+    __m256i acc[8], x0 = _mm256_set1_epi8(1), x1 = _mm256_set1_epi8(2);                            \
+    __m256i w0 = _mm256_set1_epi8(3), w1 = _mm256_set1_epi8(4), w2 = _mm256_set1_epi8(5);          \
+    __m256i w3 = _mm256_set1_epi8(6);                                                              \
+    for (int k = 0; k < 8; ++k)                                                                    \
+      acc[k] = _mm256_set1_epi32(k);                                                               \
+    const double t0 = now();                                                                       \
+    for (long i = 0; i < ITERATIONS / 8; ++i) {                                                    \
+      acc[0] = ACC(acc[0], MUL(w0, x0));                                                           \
+      acc[1] = ACC(acc[1], MUL(w0, x1));                                                           \
+      acc[2] = ACC(acc[2], MUL(w1, x0));                                                           \
+      acc[3] = ACC(acc[3], MUL(w1, x1));                                                           \
+      acc[4] = ACC(acc[4], MUL(w2, x0));                                                           \
+      acc[5] = ACC(acc[5], MUL(w2, x1));                                                           \
+      acc[6] = ACC(acc[6], MUL(w3, x0));                                                           \
+      acc[7] = ACC(acc[7], MUL(w3, x1));                                                           \
+      __asm__ volatile("" : "+x"(x0), "+x"(x1), "+x"(w0), "+x"(w1), "+x"(w2), "+x"(w3));           \
+    }                                                                                              \
+    const double ns = (now() - t0) / (ITERATIONS / 8.0 * 8) * 1e9;                                 \
+    int32_t sink = 0;                                                                              \
+    for (int k = 0; k < 8; ++k)                                                                    \
+      sink += _mm256_extract_epi32(acc[k], 0);                                                     \
+    printf("  %-28s %5.2f cycles%s\n", label, ns / cycle, sink == 12345 ? " " : "");               \
+  } while (0)
+
+static inline __m256i madd_then_widen(__m256i w, __m256i x) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(w, x), _mm256_set1_epi16(1));
+}
+
 int main(void) {
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
     printf("this CPU has no AVX2 and FMA: nothing to measure\n");
@@ -102,5 +140,9 @@ int main(void) {
   printf("pairs, cycles per pair (about the sum: shared ports; about the larger: not):\n");
   INSTRUCTIONS(WITH_MADDUBS)
   INSTRUCTIONS(WITH_FMA)
+  printf("accumulate steps, cycles per step (8 accumulators, independent multiplies):\n");
+  ACCUMULATE("vpmaddwd -> vpaddd", _mm256_madd_epi16, _mm256_add_epi32);
+  ACCUMULATE("vpmaddubsw -> vpaddw", _mm256_maddubs_epi16, _mm256_add_epi16);
+  ACCUMULATE("vpmaddubsw, vpmaddwd -> vpaddd", madd_then_widen, _mm256_add_epi32);
   return 0;
 }
