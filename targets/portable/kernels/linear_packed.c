@@ -265,13 +265,25 @@ DC_INLINE void dc_pk_prefetch(int64_t pf, const uint8_t *c, const uint8_t *d, in
 DC_INLINE void dc_pk_store(float p[DC_PK_ROWS][DC_PK_TOKENS], int64_t outputs, int64_t tokens,
                            int swiglu, const float *restrict residual, int64_t N, int64_t at,
                            float *restrict y) {
-  for (int64_t o = 0; o < outputs; ++o)
+  for (int64_t o = 0; o < outputs; ++o) {
+    /* A full token tile's SiLUs go in one loop of constant length per gate row, which the
+     * compiler vectorizes (dc_siluf is branch-free; a lane's operations are the scalar call's, so
+     * the bits are too): one at a time they cost about 15% of a SwiGLU projection at T = 512 on
+     * the AVX2 span path (docs/kernels.md). A row of p is one tile row, so the vector load meets
+     * whole stored rows. */
+    float act[DC_PK_TOKENS];
+    if (swiglu && tokens == DC_PK_TOKENS)
+      for (int t = 0; t < DC_PK_TOKENS; ++t)
+        act[t] = dc_siluf(p[o][t]) * p[outputs + o][t];
     for (int64_t t = 0; t < tokens; ++t) {
-      float v = swiglu ? dc_siluf(p[o][t]) * p[outputs + o][t] : p[o][t];
+      float v = !swiglu                  ? p[o][t]
+                : tokens == DC_PK_TOKENS ? act[t]
+                                         : dc_siluf(p[o][t]) * p[outputs + o][t];
       if (residual)
         v += residual[at + t * N + o];
       y[at + t * N + o] = v;
     }
+  }
 }
 
 /* The weight rows of the row tile of outputs n0 .. n0 + outputs - 1 into rp: those rows, then with
