@@ -958,10 +958,9 @@ void registerAll() {
     const char *weight;
     bool int8;
   };
-  for (const Head &h :
-       {Head{"bf16", false}, Head{"q8_0", false}, Head{"q4_0", false}, Head{"q8_0", true},
-        Head{"q4_0", true}, Head{"q8_0_packed", true}, Head{"q4_0_packed", true},
-        Head{"q4_0_x8", true}}) {
+  for (const Head &h : {Head{"bf16", false}, Head{"q8_0", false}, Head{"q4_0", false},
+                        Head{"q8_0", true}, Head{"q4_0", true}, Head{"q8_0_packed", true},
+                        Head{"q4_0_packed", true}, Head{"q4_0_x8", true}}) {
     const Format *fp = &format(h.weight);
     const Q8Act *q8 = h.int8 ? &q8act(h.weight) : nullptr;
     const std::string type = (h.int8 ? "q8act_" : "") + std::string(h.weight);
