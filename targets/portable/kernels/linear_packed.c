@@ -974,13 +974,29 @@ DC_INLINE void dc_pw_rows(const int q4, const int x8, const float *restrict x, i
         rows[tiles] = dc_pw_panel(q4, x8, weight, N, K, n0, outputs[tiles], swiglu,
                                   panel + tiles * tile_panel);
       }
-      for (int64_t s = 0; s < spans; ++s)
-        for (int64_t t0 = 0; t0 < tc; t0 += DC_PW_TOKENS)
+      int full = tiles == TILES;
+      for (int i = 0; i < tiles; ++i)
+        full &= rows[i] == DC_PK_ROWS;
+      const int64_t whole = full ? tc / DC_PW_TOKENS * DC_PW_TOKENS : 0;
+      for (int64_t s = 0; s < spans; ++s) {
+        /* Whole panels and token tiles: the compiled 4 x 2 shape, with `first` a constant. */
+        for (int64_t t0 = 0; t0 < whole; t0 += DC_PW_TOKENS) {
+          const uint8_t *a = act + (s * tcr + t0) * rec, *w = panel + s * rec;
+          float *l = lanes + t0 / DC_PW_TOKENS * tile_lanes;
+          for (int i = 0; i < TILES; ++i, w += tile_panel, l += chunk_tiles * tile_lanes) {
+            if (s == 0)
+              dc_span(q4, DC_PK_ROWS, DC_PW_TOKENS, 1, w, spans * rec, a, l);
+            else
+              dc_span(q4, DC_PK_ROWS, DC_PW_TOKENS, 0, w, spans * rec, a, l);
+          }
+        }
+        for (int64_t t0 = whole; t0 < tc; t0 += DC_PW_TOKENS)
           for (int i = 0; i < tiles; ++i)
             dc_pw_span_any(q4, s == 0, rows[i], dc_min64(DC_PW_TOKENS, tc - t0),
                            panel + i * tile_panel + s * rec, spans * rec,
                            act + (s * tcr + t0) * rec,
                            lanes + (i * chunk_tiles + t0 / DC_PW_TOKENS) * tile_lanes);
+      }
       for (int i = 0; i < tiles; ++i)
         for (int64_t t0 = 0; t0 < tc; t0 += DC_PW_TOKENS)
           dc_pw_tile_out(lanes + (i * chunk_tiles + t0 / DC_PW_TOKENS) * tile_lanes, rows[i],
