@@ -589,5 +589,4 @@ DC_INLINE void dc_x8_rows_decode(const float *restrict x, int64_t K, const uint8
   }
 }
 
-
 #endif /* DELTAC_LINEAR_SPANS_H */
