@@ -120,6 +120,10 @@ static void dc_pool_publish(dc_pool *pool, int32_t parts) {
   uint64_t generation =
       (atomic_load_explicit(&pool->job, memory_order_relaxed) >> DC_PARTS_BITS) + 1;
   atomic_store(&pool->job, generation << DC_PARTS_BITS | (uint64_t)parts);
+  /* C11 already orders this seq_cst store before the seq_cst load below; the fence is for
+   * emulators that do not (qemu-aarch64 on an x86 host may let an stlr pass a later ldar), where
+   * a lost wake-up would leave the caller waiting forever (docs/runtime.md). */
+  atomic_thread_fence(memory_order_seq_cst);
   if (atomic_load(&pool->sleepers) > 0) {
     pthread_mutex_lock(&pool->mutex);
     pthread_cond_broadcast(&pool->wake);
@@ -215,6 +219,7 @@ void dc_pool_run(dc_pool *pool, int32_t parts, int64_t n, int64_t granule, dc_ta
     return;
   pthread_mutex_lock(&pool->mutex);
   atomic_store(&pool->caller_waiting, 1);
+  atomic_thread_fence(memory_order_seq_cst); /* as in dc_pool_publish */
   while (atomic_load(&pool->pending) != 0)
     pthread_cond_wait(&pool->done, &pool->mutex);
   atomic_store(&pool->caller_waiting, 0);
