@@ -29,7 +29,7 @@ struct TargetInfo {
   /// The target's int8-activation kernels read packed rows (kernel_abi.h, "Packed rows"), so
   /// `delta-pack-weights` repacks Q8_0 / Q4_0 weights for them.
   bool packsWeights = true;
-  /// Its packed-row kernels are the AVX2 ones (AVX2, FMA and F16C without AVX-512 VNNI:
+  /// Its packed-row kernels are the x86 ones (AVX2, FMA and F16C, with or without AVX-512 VNNI:
   /// linear_packed.c), which load Q4_0 fastest in the interleaved layout: `delta-pack-weights`
   /// then packs Q4_0 as packed_x8. Every kernel library reads both layouts; this only picks one.
   bool interleavesQ4 = false;

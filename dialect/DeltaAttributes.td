@@ -111,7 +111,7 @@ def Delta_WeightLayout : I32Enum<"WeightLayout",
     `delta-pack-weights` pass): all codes of a row (Q8_0: code + 128 as a byte; Q4_0: the 16 code bytes of
     each block in turn), then the row's f16 scales. Same values and size as `ggml_blocks`.
     `packed_x8`: Q4_0 only, `packed` with the code bytes of each span of 8 blocks interleaved 4 bytes at
-    a time (kernel_abi.h, "Packed rows"), the layout of the AVX2 kernels.
+    a time (kernel_abi.h, "Packed rows"), the layout of the x86 kernels (AVX2, AVX-512 VNNI).
   }];
 }
 def Delta_WeightLayoutAttr : EnumAttr<Delta_Dialect, Delta_WeightLayout, "layout"> {

@@ -244,16 +244,16 @@ def PackWeights : Pass<"delta-pack-weights", "::mlir::ModuleOp"> {
     %w = delta.weight_ref @w.packed : !delta.qweight<3584x1024, #q4_0, packed>
     ```
 
-    With `interleave-q4` (the AVX2 x86-64 targets) Q4_0 weights take the `packed_x8` layout instead:
+    With `interleave-q4` (the x86-64 targets: AVX2, or AVX-512 VNNI) Q4_0 weights take the `packed_x8` layout instead:
     the code bytes of each span of 8 blocks interleaved 4 bytes at a time, so that one 32-byte load
-    gives the AVX2 kernels 4 code bytes of each of 8 blocks, one block per 32-bit lane.
+    gives the x86 kernels 4 code bytes of each of 8 blocks, one block per 32-bit lane.
 
     Run it last among the graph passes, after the passes that merge and narrow weights, so the
     weights it packs are the ones the kernels read.
   }];
   let options = [
     Option<"interleaveQ4", "interleave-q4", "bool", /*default=*/"false",
-           "Pack Q4_0 weights in the packed_x8 layout (the AVX2 kernels')">
+           "Pack Q4_0 weights in the packed_x8 layout (the x86 kernels')">
   ];
   let statistics = [
     Statistic<"numPacked", "weights-packed", "weights given a packed derivation">

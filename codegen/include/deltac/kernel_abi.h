@@ -352,7 +352,7 @@ void dc_k_linear_epilogue_q8act_q4_1_g128(const float *x, int64_t T, int64_t K,
  * c[k] is the Q8_0 code plus 128. qs[16 b .. 16 b + 15] are the 16 qs bytes of Q4_0 block b, so
  * nib(k), k = 32 b + i, is the low nibble of qs[16 b + i] for i < 16 and the high nibble of
  * qs[16 b + i - 16] otherwise.
- *   Q4_0_X8 (DC_WS_Q4_0_X8; AVX2 targets): Q4_0_PACKED with the qs bytes of each span of 8 blocks
+ *   Q4_0_X8 (DC_WS_Q4_0_X8; x86 targets): Q4_0_PACKED with the qs bytes of each span of 8 blocks
  *   (blocks 8 s .. 8 s + 7; a row's last span may hold g < 8) interleaved 4 bytes at a time: the
  *   span's 16 g bytes start at byte 128 s, and qs byte i of its block j sits at
  *   4 g (i / 4) + 4 j + i % 4. A 32-byte load at 128 s + 32 m then holds bytes 4m .. 4m + 3 of

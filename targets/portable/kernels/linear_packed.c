@@ -41,10 +41,11 @@
  * 4 rows interleaved, whose accesses hop between 4 rows 576 bytes apart and which the prefetchers
  * follow less well (docs/perf.md). With T > 1 the AVX2 path regroups the codes by spans of 8
  * blocks, Q8 widened to int16 ("AVX2 prefill: int16 spans" below), Q4 as bytes ("Q4 on byte
- * spans"). Q4_0_X8 rows (kernel_abi.h; the layout the compiler picks for these targets) are
- * already in byte-span order: decode reads them directly ("Q4_0_X8 at T = 1"), prefill unpacks
- * them into its panel without a transpose. The other builds read Q4_0_X8 rows by rearranging each
- * row tile into Q4_0_PACKED order in scratch first.
+ * spans"). Q4_0_X8 rows (kernel_abi.h; the layout the compiler picks for the AVX2 and the VNNI
+ * builds) are already in byte-span order: decode reads them directly ("Q4_0_X8 at T = 1", VNNI
+ * builds too, where it beat the group tiles above), prefill unpacks them into its panel without a
+ * transpose. The other builds read Q4_0_X8 rows by rearranging each row tile into Q4_0_PACKED
+ * order in scratch first.
  * arm64 (NEON intrinsics; records in value order, pairs of blocks) walks the blocks by pairs
  * (both blocks' f16 scales of a row from one 32-bit load, converted by fcvtl), and each output is a
  *chain acc = fma(f32(block sum), dw dx, acc) from acc = 0 with the block sum exact in int32, so
