@@ -12,9 +12,11 @@ and f32 from the bf16 file as the accuracy reference. Then, with the same thread
   * prefill tok/s for one --prompt-token prompt and decode tok/s over --gen tokens, median of --runs;
   * the machine's read bandwidth (bench/bandwidth.c) and the decode roofline: bandwidth divided by
     the weight bytes one decode step reads, and the fraction of it each engine reaches. The
-    bandwidth is the best of several measurements spread over the run (three at the start, one after
-    each engine pair's timed runs): on a shared VM one measurement moved from 32 to 54 GB/s between
-    invocations a few seconds apart, and a roofline from a low one read above 100%;
+    bandwidth is the best of every measurement of the run (three at the start, then one before the
+    first timed run and after each): on a shared VM one measurement moved from 24 to 54 GB/s between
+    invocations a few seconds apart, and a roofline from a low one read above 100%. The paired
+    roofline fraction divides each run's decode by the mean of the two measurements around it, the
+    bandwidth the machine had at the time, and takes the median over the runs;
   * accuracy: mean KL divergence of each engine's next-token distribution from deltac's f32 build,
     and top-1 agreement, over --kl-prompts random prompts of --kl-tokens tokens;
   * deltac's peak RSS and compile time.
@@ -194,9 +196,11 @@ class Bandwidth:
         self.samples = []
 
     def measure(self):
+        """Measures once; returns the bandwidth with all the threads (GB/s)."""
         m = json.loads(run([self.exe, str(self.threads)]).stdout)
         self.samples.append(m["read_gb_s"])
         log(f"read bandwidth (GB/s, 1..{self.threads} threads): {m['read_gb_s']}")
+        return m["read_gb_s"][-1]
 
     def best(self):
         return [max(s[i] for s in self.samples) for i in range(self.threads)]
@@ -254,13 +258,21 @@ def bench_size(args, size, bw):
         log(f"[{size}] bench deltac {scheme} and llama.cpp {gguf_type}, {args.runs} runs each")
         llm = llama_model(gguf[gguf_type], args.threads, args.prompt + args.gen + 16,
                           logits_all=False)
-        d_runs, l_runs = [], []
+        # A bandwidth measurement before the first run and after every run: each run sits between
+        # two, whose mean is the bandwidth the machine had around it (the paired roofline below).
+        d_runs, l_runs, d_bw, l_bw = [], [], [], []
+        before = bw.measure()
         for _ in range(args.runs):
             d_runs.append(deltac_run(exe, args.prompt, args.gen, args.threads))
+            after = bw.measure()
+            d_bw.append((before + after) / 2)
             l_runs.append(llama_run(llm, args.prompt, args.gen, vocab))
+            before = bw.measure()
+            l_bw.append((after + before) / 2)
         del llm
-        bw.measure()  # between the timed runs, where the machine's state is theirs
         d, l = summarize_deltac(d_runs), summarize_llama(l_runs)
+        d["run_read_gb_s"], l["run_read_gb_s"] = d_bw, l_bw
+        d["decode_runs"] = [r["decode_tok_s"] for r in d_runs]
         d["decode_bytes"] = decode_bytes_per_token(store_tensors(args.deltac, exe + ".dcw"))
         d.update(compare(reference, np.concatenate(
             [deltac_logits(exe + "-kl", t, vocab, work, args.threads) for t in prompts])))
@@ -274,6 +286,10 @@ def bench_size(args, size, bw):
         for r in engines.values():
             r["roofline_tok_s"] = gbs * 1e9 / r["decode_bytes"]
             r["roofline_fraction"] = r["decode_tok_s"] / r["roofline_tok_s"]
+            # Each run's decode against the bandwidth measured around it, median over the runs.
+            r["paired_roofline_fraction"] = statistics.median(
+                tok_s * r["decode_bytes"] / (run_gbs * 1e9)
+                for tok_s, run_gbs in zip(r["decode_runs"], r["run_read_gb_s"]))
     return results
 
 
@@ -281,8 +297,9 @@ def print_table(results, gbs, threads):
     print(f"\n## Qwen3.5-{results['size']} (synthesized), {threads} threads, read bandwidth "
           f"{gbs:.1f} GB/s\n")
     print("| weights | engine | prefill tok/s | decode tok/s | decode vs llama.cpp | "
-          "bytes/token | roofline tok/s | of roofline | KL vs f32 | top-1 | peak RSS |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "bytes/token | roofline tok/s | of roofline | of paired roofline | KL vs f32 | top-1 | "
+          "peak RSS |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for scheme, engines in results["engines"].items():
         base = engines["llama.cpp"]["decode_tok_s"]
         for name, r in engines.items():
@@ -291,10 +308,10 @@ def print_table(results, gbs, threads):
             print(f"| {label} | {name} | {r['prefill_tok_s']:.1f} | {r['decode_tok_s']:.1f} | "
                   f"{r['decode_tok_s'] / base:.2f}x | {r['decode_bytes'] / 2**20:.0f} MiB | "
                   f"{r['roofline_tok_s']:.1f} | {100 * r['roofline_fraction']:.0f}% | "
-                  f"{r['mean_kl']:.2e} | {100 * r['top1_agreement']:.1f}% | {rss} |")
+                  f"{100 * r['paired_roofline_fraction']:.0f}% | {r['mean_kl']:.2e} | {100 * r['top1_agreement']:.1f}% | {rss} |")
         d, l = engines["deltac"], engines["llama.cpp"]
         print(f"|  | deltac / llama.cpp | {d['prefill_tok_s'] / l['prefill_tok_s']:.2f}x | "
-              f"{d['decode_tok_s'] / l['decode_tok_s']:.2f}x | | | | | | | |")
+              f"{d['decode_tok_s'] / l['decode_tok_s']:.2f}x | | | | | | | | |")
     print("\ndeltac compile time (--prefill-logits=last for the timed builds): " + ", ".join(
         f"{k} {v:.1f} s" for k, v in results["compile_s"].items()))
 
