@@ -244,9 +244,10 @@ def PackWeights : Pass<"delta-pack-weights", "::mlir::ModuleOp"> {
     %w = delta.weight_ref @w.packed : !delta.qweight<3584x1024, #q4_0, packed>
     ```
 
-    With `interleave-q4` (the x86-64 targets: AVX2, or AVX-512 VNNI) Q4_0 weights take the `packed_x8` layout instead:
-    the code bytes of each span of 8 blocks interleaved 4 bytes at a time, so that one 32-byte load
-    gives the x86 kernels 4 code bytes of each of 8 blocks, one block per 32-bit lane.
+    With `interleave-q4` (the x86-64 targets, AVX2 or AVX-512 VNNI) Q4_0 weights take the
+    `packed_x8` layout instead: the code bytes of each span of 8 blocks interleaved 4 bytes at a
+    time, so that one 32-byte load gives the x86 kernels 4 code bytes of each of 8 blocks, one block
+    per 32-bit lane.
 
     Run it last among the graph passes, after the passes that merge and narrow weights, so the
     weights it packs are the ones the kernels read.
