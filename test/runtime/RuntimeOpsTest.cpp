@@ -670,8 +670,34 @@ void q8actKernel(uint32_t dtype, int lmHead, int32_t epilogue, const float *x, i
   case DC_WS_Q4_1_G128:
     DC_Q8ACT(q4_1_g128);
     break;
+  case DC_WS_Q8_0_PACKED:
+    DC_Q8ACT(q8_0_packed);
+    break;
+  case DC_WS_Q4_0_PACKED:
+    DC_Q8ACT(q4_0_packed);
+    break;
+  case DC_WS_Q4_0_X8:
+    DC_Q8ACT(q4_0_x8);
+    break;
   }
 #undef DC_Q8ACT
+}
+
+/// `rows` packed rows of K values (kernel_abi.h, "Packed rows"): random code bytes (any byte is a
+/// valid code or nibble pair, in either Q4 order), then K / 32 f16 scales.
+std::vector<uint8_t> packedWeights(Rng &rng, uint32_t dtype, int64_t rows, int64_t K) {
+  const int64_t codes = dtype == DC_WS_Q8_0_PACKED ? K : K / 2;
+  std::vector<uint8_t> out;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t i = 0; i < codes; ++i)
+      out.push_back(uint8_t(rng.next()));
+    for (int64_t b = 0; b < K / 32; ++b) {
+      const uint16_t h = randomF16(rng);
+      out.push_back(uint8_t(h));
+      out.push_back(uint8_t(h >> 8));
+    }
+  }
+  return out;
 }
 
 TEST(RuntimeOps, Q8ActEveryBlockDType) {
@@ -703,6 +729,45 @@ TEST(RuntimeOps, Q8ActEveryBlockDType) {
                                               y.data());
                 EXPECT_GE(e->scratch_bytes, dc_k_q8act_scratch_bytes(T, K));
               });
+    }
+  }
+}
+
+// A prefill on packed weights with at least 64 tokens per thread is split over tokens rather than
+// output columns (ops_q8act.c): 200 tokens take that path on 2 and 3 threads, 6 tokens the column
+// split. Either way every output must have the bits of one kernel call over everything.
+TEST(RuntimeOps, Q8ActPackedSplitsTokensOrColumns) {
+  Rng rng(17);
+  const int64_t K = 288, N = 40; // 9 blocks: a span of 8 and a last one of 1
+  for (int64_t T : {int64_t(6), int64_t(200)}) {
+    auto x = floats(rng, T * K), residual = floats(rng, T * N);
+    for (uint32_t dtype : {uint32_t(DC_WS_Q8_0_PACKED), uint32_t(DC_WS_Q4_0_PACKED),
+                           uint32_t(DC_WS_Q4_0_X8)}) {
+      for (int32_t epilogue : {-1, -2, DC_K_EPILOGUE_NONE, DC_K_EPILOGUE_SWIGLU}) {
+        const int64_t rows = epilogue == DC_K_EPILOGUE_SWIGLU ? 2 * N : N;
+        auto w = packedWeights(rng, dtype, rows, K);
+        const float *r = epilogue >= 0 ? residual.data() : nullptr;
+        std::vector<float> y(T * N, NAN);
+        auto kernel = [&] {
+          void *scratch = dc_alloc_aligned(size_t(dc_k_q8act_scratch_bytes(T, K)));
+          q8actKernel(dtype, epilogue == -2, epilogue, x.data(), T, K, w.data(), N, r, scratch,
+                      y.data());
+          free(scratch);
+        };
+        checkOp("packed q8act " + std::string(dc_ws_dtype_name(dtype)) + " T=" +
+                    std::to_string(T) + " " + std::to_string(epilogue),
+                {&y}, kernel, [&](dc_exec *e) {
+                  if (epilogue == -1)
+                    dc_op_linear_q8act(e, dtype, x.data(), T, K, w.data(), N, y.data());
+                  else if (epilogue == -2)
+                    dc_op_lm_head_q8act(e, dtype, x.data(), T, K, w.data(), N, y.data());
+                  else
+                    dc_op_linear_epilogue_q8act(e, dtype, x.data(), T, K, w.data(), N, epilogue,
+                                                r, y.data());
+                });
+        for (float v : y)
+          ASSERT_TRUE(std::isfinite(v)) << "packed q8act " << dc_ws_dtype_name(dtype);
+      }
     }
   }
 }
