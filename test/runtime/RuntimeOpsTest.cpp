@@ -700,6 +700,36 @@ std::vector<uint8_t> packedWeights(Rng &rng, uint32_t dtype, int64_t rows, int64
   return out;
 }
 
+/// Checks one q8act op (epilogue -1: linear, -2: lm_head, else linear_epilogue) on x [T, K] and
+/// the weight w (N rows, 2N for SwiGLU) against one kernel call over the whole range; the outputs
+/// must all be written (finite: the weights' scales are).
+void checkQ8Act(const std::string &what, uint32_t dtype, int32_t epilogue, int64_t T, int64_t K,
+                int64_t N, const std::vector<float> &x, const std::vector<uint8_t> &w,
+                const std::vector<float> &residual) {
+  const float *r = epilogue >= 0 ? residual.data() : nullptr;
+  std::vector<float> y(T * N, NAN);
+  auto kernel = [&] {
+    void *scratch = dc_alloc_aligned(size_t(dc_k_q8act_scratch_bytes(T, K)));
+    q8actKernel(dtype, epilogue == -2, epilogue, x.data(), T, K, w.data(), N, r, scratch,
+                y.data());
+    free(scratch);
+  };
+  checkOp(what + " " + dc_ws_dtype_name(dtype) + " T=" + std::to_string(T) + " " +
+              std::to_string(epilogue),
+          {&y}, kernel, [&](dc_exec *e) {
+            if (epilogue == -1)
+              dc_op_linear_q8act(e, dtype, x.data(), T, K, w.data(), N, y.data());
+            else if (epilogue == -2)
+              dc_op_lm_head_q8act(e, dtype, x.data(), T, K, w.data(), N, y.data());
+            else
+              dc_op_linear_epilogue_q8act(e, dtype, x.data(), T, K, w.data(), N, epilogue, r,
+                                          y.data());
+            EXPECT_GE(e->scratch_bytes, dc_k_q8act_scratch_bytes(T, K));
+          });
+  for (float v : y)
+    ASSERT_TRUE(std::isfinite(v)) << what << " " << dc_ws_dtype_name(dtype);
+}
+
 TEST(RuntimeOps, Q8ActEveryBlockDType) {
   Rng rng(13);
   const int64_t T = 6, K = 256, N = 50;
@@ -709,26 +739,7 @@ TEST(RuntimeOps, Q8ActEveryBlockDType) {
       continue;
     for (int32_t epilogue : {-1, -2, DC_K_EPILOGUE_NONE, DC_K_EPILOGUE_SWIGLU}) {
       const int64_t rows = epilogue == DC_K_EPILOGUE_SWIGLU ? 2 * N : N;
-      auto w = weights(rng, dtype, rows, K);
-      const float *r = epilogue >= 0 ? residual.data() : nullptr;
-      std::vector<float> y(T * N, NAN);
-      auto kernel = [&] {
-        void *scratch = dc_alloc_aligned(size_t(dc_k_q8act_scratch_bytes(T, K)));
-        q8actKernel(dtype, epilogue == -2, epilogue, x.data(), T, K, w.data(), N, r, scratch,
-                    y.data());
-        free(scratch);
-      };
-      checkOp("q8act " + std::string(dc_ws_dtype_name(dtype)) + " " + std::to_string(epilogue),
-              {&y}, kernel, [&](dc_exec *e) {
-                if (epilogue == -1)
-                  dc_op_linear_q8act(e, dtype, x.data(), T, K, w.data(), N, y.data());
-                else if (epilogue == -2)
-                  dc_op_lm_head_q8act(e, dtype, x.data(), T, K, w.data(), N, y.data());
-                else
-                  dc_op_linear_epilogue_q8act(e, dtype, x.data(), T, K, w.data(), N, epilogue, r,
-                                              y.data());
-                EXPECT_GE(e->scratch_bytes, dc_k_q8act_scratch_bytes(T, K));
-              });
+      checkQ8Act("q8act", dtype, epilogue, T, K, N, x, weights(rng, dtype, rows, K), residual);
     }
   }
 }
@@ -745,28 +756,8 @@ TEST(RuntimeOps, Q8ActPackedSplitsTokensOrColumns) {
                            uint32_t(DC_WS_Q4_0_X8)}) {
       for (int32_t epilogue : {-1, -2, DC_K_EPILOGUE_NONE, DC_K_EPILOGUE_SWIGLU}) {
         const int64_t rows = epilogue == DC_K_EPILOGUE_SWIGLU ? 2 * N : N;
-        auto w = packedWeights(rng, dtype, rows, K);
-        const float *r = epilogue >= 0 ? residual.data() : nullptr;
-        std::vector<float> y(T * N, NAN);
-        auto kernel = [&] {
-          void *scratch = dc_alloc_aligned(size_t(dc_k_q8act_scratch_bytes(T, K)));
-          q8actKernel(dtype, epilogue == -2, epilogue, x.data(), T, K, w.data(), N, r, scratch,
-                      y.data());
-          free(scratch);
-        };
-        checkOp("packed q8act " + std::string(dc_ws_dtype_name(dtype)) + " T=" +
-                    std::to_string(T) + " " + std::to_string(epilogue),
-                {&y}, kernel, [&](dc_exec *e) {
-                  if (epilogue == -1)
-                    dc_op_linear_q8act(e, dtype, x.data(), T, K, w.data(), N, y.data());
-                  else if (epilogue == -2)
-                    dc_op_lm_head_q8act(e, dtype, x.data(), T, K, w.data(), N, y.data());
-                  else
-                    dc_op_linear_epilogue_q8act(e, dtype, x.data(), T, K, w.data(), N, epilogue,
-                                                r, y.data());
-                });
-        for (float v : y)
-          ASSERT_TRUE(std::isfinite(v)) << "packed q8act " << dc_ws_dtype_name(dtype);
+        checkQ8Act("packed q8act", dtype, epilogue, T, K, N, x,
+                   packedWeights(rng, dtype, rows, K), residual);
       }
     }
   }
