@@ -710,8 +710,7 @@ void checkQ8Act(const std::string &what, uint32_t dtype, int32_t epilogue, int64
   std::vector<float> y(T * N, NAN);
   auto kernel = [&] {
     void *scratch = dc_alloc_aligned(size_t(dc_k_q8act_scratch_bytes(T, K)));
-    q8actKernel(dtype, epilogue == -2, epilogue, x.data(), T, K, w.data(), N, r, scratch,
-                y.data());
+    q8actKernel(dtype, epilogue == -2, epilogue, x.data(), T, K, w.data(), N, r, scratch, y.data());
     free(scratch);
   };
   checkOp(what + " " + dc_ws_dtype_name(dtype) + " T=" + std::to_string(T) + " " +
@@ -752,12 +751,12 @@ TEST(RuntimeOps, Q8ActPackedSplitsTokensOrColumns) {
   const int64_t K = 288, N = 40; // 9 blocks: a span of 8 and a last one of 1
   for (int64_t T : {int64_t(6), int64_t(200)}) {
     auto x = floats(rng, T * K), residual = floats(rng, T * N);
-    for (uint32_t dtype : {uint32_t(DC_WS_Q8_0_PACKED), uint32_t(DC_WS_Q4_0_PACKED),
-                           uint32_t(DC_WS_Q4_0_X8)}) {
+    for (uint32_t dtype :
+         {uint32_t(DC_WS_Q8_0_PACKED), uint32_t(DC_WS_Q4_0_PACKED), uint32_t(DC_WS_Q4_0_X8)}) {
       for (int32_t epilogue : {-1, -2, DC_K_EPILOGUE_NONE, DC_K_EPILOGUE_SWIGLU}) {
         const int64_t rows = epilogue == DC_K_EPILOGUE_SWIGLU ? 2 * N : N;
-        checkQ8Act("packed q8act", dtype, epilogue, T, K, N, x,
-                   packedWeights(rng, dtype, rows, K), residual);
+        checkQ8Act("packed q8act", dtype, epilogue, T, K, N, x, packedWeights(rng, dtype, rows, K),
+                   residual);
       }
     }
   }
