@@ -572,21 +572,31 @@ DC_INLINE __m256 dc_x8_span(const int g, const uint8_t *restrict w, int64_t K, i
   return s == 0 ? _mm256_mul_ps(f, scale) : _mm256_fmadd_ps(f, scale, acc);
 }
 
-/* The row at w against the one token whose byte span records start at act: the full spans (g = 8,
- * a constant, so no masks), then a row's last span of fewer blocks. */
-DC_INLINE float dc_x8_row(const uint8_t *restrict w, int64_t K, const uint8_t *restrict act,
-                          int64_t pf) {
+/* The row at w against the one token whose byte span records start at act, its 8 lanes not yet
+ * summed: the full spans (g = 8, a constant, so no masks), then a row's last span of fewer blocks. */
+DC_INLINE __m256 dc_x8_row(const uint8_t *restrict w, int64_t K, const uint8_t *restrict act,
+                           int64_t pf) {
   const int64_t blocks = K / DC_PK_BLOCK, full = blocks / 8;
   __m256 acc = _mm256_setzero_ps();
   for (int64_t s = 0; s < full; ++s)
     acc = dc_x8_span(8, w, K, s, act + s * DC_PB_REC, pf, acc);
   if (blocks % 8)
     acc = dc_x8_span((int)(blocks % 8), w, K, full, act + full * DC_PB_REC, pf, acc);
-  return dc_pw_hsum(acc);
+  return acc;
 }
 
-/* dc_pk_rows_impl for Q4_0_X8 at T = 1: the token's byte span records, then each row tile's rows
- * one at a time. */
+/* The lanes of `rows` rows from `first` (row_bytes apart) into acc[at ..]; a constant `rows` lets
+ * the compiler unroll the full groups. */
+DC_INLINE void dc_x8_group(int64_t rows, const uint8_t *restrict first, int64_t row_bytes,
+                           int64_t K, const uint8_t *restrict act, int64_t pf, __m256 *acc) {
+  for (int64_t r = 0; r < rows; ++r)
+    acc[r] = dc_x8_row(first + r * row_bytes, K, act, pf);
+}
+
+/* dc_pk_rows_impl for Q4_0_X8 at T = 1: the token's byte span records, then groups of 8 rows one
+ * row at a time (4 outputs' gate and up rows with SwiGLU), whose 8 lane sums dc_pw_hsum8 makes in
+ * one register: 7 shuffles and adds per group against 4 per row, in the order of dc_pw_hsum, so
+ * the bits are those of the T > 1 path. */
 DC_INLINE void dc_x8_rows_decode(const float *restrict x, int64_t K, const uint8_t *restrict weight,
                                  int64_t N, int32_t epilogue, const float *restrict residual,
                                  int64_t n_begin, int64_t n_end, void *scratch, float *restrict y) {
@@ -594,16 +604,30 @@ DC_INLINE void dc_x8_rows_decode(const float *restrict x, int64_t K, const uint8
   uint8_t *act = (uint8_t *)scratch;
   dc_pb_quantize_token(x, K, act, DC_PB_REC, 8);
   const int swiglu = epilogue == DC_K_EPILOGUE_SWIGLU;
-  const int64_t step = swiglu ? DC_PK_ROWS / 2 : DC_PK_ROWS;
+  const int64_t step = swiglu ? 4 : 8;
   const int64_t pf = dc_pk_prefetch_distance(step, row_bytes);
   for (int64_t n0 = n_begin; n0 < n_end; n0 += step) {
     const int64_t outputs = dc_min64(step, n_end - n0);
-    const uint8_t *rp[DC_PK_ROWS];
-    const int64_t rows = dc_pk_tile_rows(weight, N, row_bytes, n0, outputs, swiglu, rp);
-    float p[DC_PK_ROWS][DC_PK_TOKENS];
-    for (int64_t r = 0; r < rows; ++r)
-      p[r][0] = dc_x8_row(rp[r], K, act, pf);
-    dc_pk_store(p, outputs, 1, swiglu, residual, N, n0, y);
+    __m256 acc[8];
+    for (int r = 0; r < 8; ++r)
+      acc[r] = _mm256_setzero_ps();
+    const uint8_t *rows = weight + n0 * row_bytes;
+    if (outputs == 8)
+      dc_x8_group(8, rows, row_bytes, K, act, pf, acc);
+    else if (outputs == 4 && swiglu)
+      dc_x8_group(4, rows, row_bytes, K, act, pf, acc);
+    else
+      dc_x8_group(outputs, rows, row_bytes, K, act, pf, acc);
+    if (swiglu)
+      dc_x8_group(outputs, rows + N * row_bytes, row_bytes, K, act, pf, acc + 4);
+    float sums[8];
+    _mm256_storeu_ps(sums, dc_pw_hsum8(acc));
+    for (int64_t o = 0; o < outputs; ++o) {
+      float v = swiglu ? dc_siluf(sums[o]) * sums[4 + o] : sums[o];
+      if (residual)
+        v += residual[n0 + o];
+      y[n0 + o] = v;
+    }
   }
 }
 
