@@ -34,6 +34,24 @@ DC_INLINE void conv_silu(const float *restrict qkv, const float *state_in, int64
                          const float *restrict w, int64_t w_tap, int64_t w_channel, int64_t K,
                          int64_t t, int64_t c0, int64_t n, float *restrict out) {
   const int64_t hist = K - 1;
+  if (K == 4 && w_tap == 1 && w_channel == 4) {
+    /* Qwen3.5's 4 taps, read as stored (decode): the channel loop holds all four, so it
+     * vectorizes with the weights' stride-4 loads, instead of walking the taps' strided columns
+     * one float at a time. The same operations in the same order as the loop below. */
+    const float *m0 = t < hist ? state_in + t * C + c0 : qkv + (t - hist) * C + c0;
+    const float *m1 = t + 1 < hist ? state_in + (t + 1) * C + c0 : qkv + (t + 1 - hist) * C + c0;
+    const float *m2 = t + 2 < hist ? state_in + (t + 2) * C + c0 : qkv + (t + 2 - hist) * C + c0;
+    const float *m3 = qkv + t * C + c0;
+    for (int64_t c = 0; c < n; ++c) {
+      float acc = 0.0f;
+      acc += w[4 * c] * m0[c];
+      acc += w[4 * c + 1] * m1[c];
+      acc += w[4 * c + 2] * m2[c];
+      acc += w[4 * c + 3] * m3[c];
+      out[c] = dc_siluf(acc);
+    }
+    return;
+  }
   for (int64_t c = 0; c < n; ++c)
     out[c] = 0.0f;
   for (int64_t j = 0; j < K; ++j) {
