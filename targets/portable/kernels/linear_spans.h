@@ -533,55 +533,84 @@ DC_INLINE void dc_pw_rows(const int q4, const int x8, const float *restrict x, i
  * thread, 0.8B down at T = 1, 58.7 -> 53.2 us against the vpmaddubsw form (docs/perf.md). The
  * int32 sums are exact either way, so the bits are the same. */
 
-/* Span s (g blocks) of the row at w against the token's record a of that span: into acc, from the
- * span's product when s = 0. */
-DC_INLINE __m256 dc_x8_span(const int g, const uint8_t *restrict w, int64_t K, int64_t s,
-                            const uint8_t *restrict a, int64_t pf, __m256 acc) {
-  const __m256i nibble = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
-  (void)ones;
-  const __m256i lanes = dc_x8_lanes(g);
-  dc_pk_prefetch(pf, w + 128 * s, w + K / 2 + 16 * s, s % 4 == 0);
-  dc_pk_prefetch(pf, w + 128 * s + 64, NULL, 0);
-  __m256i sum = _mm256_setzero_si256();
+/* The products of span s (g blocks) of the row at w with the token's record a of that span: f, the
+ * blocks' int32 sums less the correction, as floats, and scale, the blocks' scale products. */
+DC_INLINE void dc_x8_span(const int g, const uint8_t *restrict w, int64_t K, int64_t s,
+                          const uint8_t *restrict a, __m256 *f, __m256 *scale) {
+  __m256i sum;
 #if DC_PK_VNNI
-  __m256i sum_hi = _mm256_setzero_si256(); /* two chains of 4 vpdpbusd instead of one of 8 */
-#endif
+  if (g == 8) {
+    /* Two chunks per 512-bit register (lanes 8 .. 15 hold chunk m + 1's blocks), folded into
+     * the 8 block lanes at the end. */
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    const __m512i v01 = _mm512_loadu_si512((const void *)(w + 128 * s));
+    const __m512i v23 = _mm512_loadu_si512((const void *)(w + 128 * s + 64));
+    __m512i lo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(v01, nibble),
+                                     _mm512_loadu_si512((const void *)a));
+    __m512i hi = _mm512_dpbusd_epi32(_mm512_setzero_si512(),
+                                     _mm512_and_si512(_mm512_srli_epi16(v01, 4), nibble),
+                                     _mm512_loadu_si512((const void *)(a + 128)));
+    lo = _mm512_dpbusd_epi32(lo, _mm512_and_si512(v23, nibble),
+                             _mm512_loadu_si512((const void *)(a + 64)));
+    hi = _mm512_dpbusd_epi32(hi, _mm512_and_si512(_mm512_srli_epi16(v23, 4), nibble),
+                             _mm512_loadu_si512((const void *)(a + 192)));
+    lo = _mm512_add_epi32(lo, hi);
+    sum = _mm256_add_epi32(_mm512_castsi512_si256(lo), _mm512_extracti64x4_epi64(lo, 1));
+  } else {
+    const __m256i nibble = _mm256_set1_epi8(0x0F), lanes = dc_x8_lanes(g);
+    __m256i hi = _mm256_setzero_si256();
+    sum = _mm256_setzero_si256();
+    for (int m = 0; m < 4; ++m) {
+      const __m256i v = dc_x8_chunk(w, s, g, m, lanes);
+      sum = _mm256_dpbusd_epi32(sum, _mm256_and_si256(v, nibble),
+                                _mm256_loadu_si256((const __m256i *)(const void *)(a + 32 * m)));
+      hi = _mm256_dpbusd_epi32(
+          hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble),
+          _mm256_loadu_si256((const __m256i *)(const void *)(a + 32 * (4 + m))));
+    }
+    sum = _mm256_add_epi32(sum, hi);
+  }
+#else
+  const __m256i nibble = _mm256_set1_epi8(0x0F), lanes = dc_x8_lanes(g);
+  sum = _mm256_setzero_si256();
   for (int m = 0; m < 4; ++m) {
     const __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)(a + 32 * m));
     const __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(a + 32 * (4 + m)));
     const __m256i v = dc_x8_chunk(w, s, g, m, lanes);
     const __m256i wl = _mm256_and_si256(v, nibble);
     const __m256i wh = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
-#if DC_PK_VNNI
-    sum = _mm256_dpbusd_epi32(sum, wl, lo);
-    sum_hi = _mm256_dpbusd_epi32(sum_hi, wh, hi);
-#else
     sum = _mm256_add_epi16(
         sum, _mm256_add_epi16(_mm256_maddubs_epi16(wl, lo), _mm256_maddubs_epi16(wh, hi)));
-#endif
   }
-#if DC_PK_VNNI
-  sum = _mm256_add_epi32(sum, sum_hi);
-#else
-  sum = _mm256_madd_epi16(sum, ones); /* the int16 pair sums into the blocks' int32 lanes */
+  sum = _mm256_madd_epi16(sum, _mm256_set1_epi16(1)); /* int16 pair sums into int32 lanes */
 #endif
   const __m256 dx = _mm256_loadu_ps((const float *)(const void *)(a + 256));
   const __m256i corr = _mm256_loadu_si256((const __m256i *)(const void *)(a + 288));
-  const __m256 f = _mm256_cvtepi32_ps(_mm256_sub_epi32(sum, corr));
-  const __m256 scale = _mm256_mul_ps(dc_x8_scales(w + K / 2, s, g), dx);
-  return s == 0 ? _mm256_mul_ps(f, scale) : _mm256_fmadd_ps(f, scale, acc);
+  *f = _mm256_cvtepi32_ps(_mm256_sub_epi32(sum, corr));
+  *scale = _mm256_mul_ps(dc_x8_scales(w + K / 2, s, g), dx);
 }
 
-/* The row at w against the one token whose byte span records start at act, its 8 lanes not yet
- * summed: the full spans (g = 8, a constant, so no masks), then a row's last span of fewer blocks. */
-DC_INLINE __m256 dc_x8_row(const uint8_t *restrict w, int64_t K, const uint8_t *restrict act,
-                           int64_t pf) {
+/* The row at w (row_bytes long) against the one token whose byte span records start at act, its
+ * 8 lanes not yet summed: the first span's product, then one FMA per span (the full spans with
+ * g = 8, a constant, so no masks; then a row's last span of fewer blocks). The row's lines `pf`
+ * bytes ahead are prefetched first, so the span loop holds no prefetch conditions. */
+DC_INLINE __m256 dc_x8_row(const uint8_t *restrict w, int64_t K, int64_t row_bytes,
+                           const uint8_t *restrict act, int64_t pf) {
+  if (pf) {
+    for (int64_t at = 0; at < row_bytes; at += 64)
+      __builtin_prefetch(w + pf + at, 0, DC_PK_PREFETCH_LOCALITY);
+    __builtin_prefetch(w + pf + row_bytes - 1, 0, DC_PK_PREFETCH_LOCALITY);
+  }
   const int64_t blocks = K / DC_PK_BLOCK, full = blocks / 8;
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t s = 0; s < full; ++s)
-    acc = dc_x8_span(8, w, K, s, act + s * DC_PB_REC, pf, acc);
-  if (blocks % 8)
-    acc = dc_x8_span((int)(blocks % 8), w, K, full, act + full * DC_PB_REC, pf, acc);
+  __m256 f, scale, acc = _mm256_setzero_ps();
+  for (int64_t s = 0; s < full; ++s) {
+    dc_x8_span(8, w, K, s, act + s * DC_PB_REC, &f, &scale);
+    acc = s == 0 ? _mm256_mul_ps(f, scale) : _mm256_fmadd_ps(f, scale, acc);
+  }
+  if (blocks % 8) {
+    dc_x8_span((int)(blocks % 8), w, K, full, act + full * DC_PB_REC, &f, &scale);
+    acc = full == 0 ? _mm256_mul_ps(f, scale) : _mm256_fmadd_ps(f, scale, acc);
+  }
   return acc;
 }
 
@@ -590,7 +619,7 @@ DC_INLINE __m256 dc_x8_row(const uint8_t *restrict w, int64_t K, const uint8_t *
 DC_INLINE void dc_x8_group(int64_t rows, const uint8_t *restrict first, int64_t row_bytes,
                            int64_t K, const uint8_t *restrict act, int64_t pf, __m256 *acc) {
   for (int64_t r = 0; r < rows; ++r)
-    acc[r] = dc_x8_row(first + r * row_bytes, K, act, pf);
+    acc[r] = dc_x8_row(first + r * row_bytes, K, row_bytes, act, pf);
 }
 
 /* dc_pk_rows_impl for Q4_0_X8 at T = 1: the token's byte span records, then groups of 8 rows one
@@ -622,12 +651,12 @@ DC_INLINE void dc_x8_rows_decode(const float *restrict x, int64_t K, const uint8
       dc_x8_group(outputs, rows + N * row_bytes, row_bytes, K, act, pf, acc + 4);
     float sums[8];
     _mm256_storeu_ps(sums, dc_pw_hsum8(acc));
-    for (int64_t o = 0; o < outputs; ++o) {
-      float v = swiglu ? dc_siluf(sums[o]) * sums[4 + o] : sums[o];
-      if (residual)
-        v += residual[n0 + o];
-      y[n0 + o] = v;
-    }
+    /* Separate loops: one with a select would compute the SiLUs of every plain output too. */
+    if (swiglu)
+      for (int64_t o = 0; o < outputs; ++o)
+        sums[o] = dc_siluf(sums[o]) * sums[4 + o];
+    for (int64_t o = 0; o < outputs; ++o)
+      y[n0 + o] = residual ? sums[o] + residual[n0 + o] : sums[o];
   }
 }
 
