@@ -531,7 +531,8 @@ DC_INLINE void dc_pw_rows(const int q4, const int x8, const float *restrict x, i
  * vpdpbusd straight into the blocks' int32 lanes (no int16 sums, no widening), in two chains of 4
  * (low and high nibbles) added at the end rather than one of 8: on the Zen 4 VM, in cache, one
  * thread, 0.8B down at T = 1, 58.7 -> 53.2 us against the vpmaddubsw form (docs/perf.md). The
- * int32 sums are exact either way, so the bits are the same. */
+ * int32 sums are exact either way, so the bits are the same. A full span (8 blocks) then went into
+ * 512-bit registers, two chunks each (docs/kernels.md, "Eight rows per lane sum"). */
 
 /* The products of span s (g blocks) of the row at w with the token's record a of that span: f, the
  * blocks' int32 sums less the correction, as floats, and scale, the blocks' scale products. */
