@@ -112,8 +112,8 @@ int dc_exec_reserve_scratch(dc_exec *exec, int64_t bytes) {
   return 1;
 }
 
-void dc_exec_parallel(dc_exec *exec, int64_t n, int64_t granule, double cost_per_unit,
-                      dc_task_fn fn, void *context) {
+static void dc_exec_split(dc_exec *exec, int64_t n, int64_t granule, double cost_per_unit,
+                          dc_task_fn fn, void *context, int balanced) {
   if (n <= 0)
     return;
   if (granule < 1)
@@ -132,5 +132,18 @@ void dc_exec_parallel(dc_exec *exec, int64_t n, int64_t granule, double cost_per
     fn(context, 0, n, 0);
     return;
   }
-  dc_pool_run(exec->pool, (int32_t)parts, n, granule, fn, context);
+  if (balanced)
+    dc_pool_run_balanced(exec->pool, (int32_t)parts, n, granule, fn, context);
+  else
+    dc_pool_run(exec->pool, (int32_t)parts, n, granule, fn, context);
+}
+
+void dc_exec_parallel(dc_exec *exec, int64_t n, int64_t granule, double cost_per_unit,
+                      dc_task_fn fn, void *context) {
+  dc_exec_split(exec, n, granule, cost_per_unit, fn, context, 0);
+}
+
+void dc_exec_parallel_balanced(dc_exec *exec, int64_t n, int64_t granule, double cost_per_unit,
+                               dc_task_fn fn, void *context) {
+  dc_exec_split(exec, n, granule, cost_per_unit, fn, context, 1);
 }

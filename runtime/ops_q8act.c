@@ -134,9 +134,9 @@ static void dc_q8act_run(dc_exec *exec, const char *op, uint32_t dtype, const fl
       T >= DC_Q8ACT_TOKEN_SPLIT_MIN * exec->threads)
     dc_exec_parallel(exec, T, 2, rows_per_column * (double)N * (double)K, dc_q8act_token_task,
                      &args);
-  else
-    dc_exec_parallel(exec, N, DC_Q8ACT_GRANULE, rows_per_column * (double)T * (double)K,
-                     dc_q8act_task, &args);
+  else /* every output column's bits are the same wherever the cuts fall (kernel_abi.h) */
+    dc_exec_parallel_balanced(exec, N, DC_Q8ACT_GRANULE, rows_per_column * (double)T * (double)K,
+                              dc_q8act_task, &args);
 }
 
 void dc_op_linear_q8act(dc_exec *exec, uint32_t dtype, const float *x, int64_t T, int64_t K,

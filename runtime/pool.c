@@ -6,6 +6,12 @@
  * spin briefly before sleeping, since a forward pass issues hundreds of short jobs back to back;
  * the sleep/wake handshakes use sequentially consistent atomics on both sides (a Dekker pattern),
  * so no wake-up is lost.
+ *
+ * A balanced job (dc_pool_run_balanced) cuts the range in proportion to each thread's measured
+ * speed instead of evenly: every part is timed, and after the job the caller moves each thread's
+ * speed a step towards the one its part showed (dc_pool_update_speeds). On a VM whose two vCPUs
+ * run at different speeds for seconds at a time, the faster one then takes more rows, so it no
+ * longer waits for the slower one at the end of every decode GEMV (docs/runtime.md).
  *===----------------------------------------------------------------------===*/
 
 #include "runtime_internal.h"
@@ -14,10 +20,17 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Spin iterations (each a pause instruction) before a worker or the caller sleeps. */
 #define DC_POOL_SPIN 20000
+
+/* How far one balanced job moves a thread's speed towards the one it showed: about the last 8 jobs
+ * count (a decode step of the 0.8B has about 100). */
+#define DC_POOL_BALANCE_RATE 0.125
+/* Speeds stay within this factor of the mean, so one preempted part cannot starve a thread. */
+#define DC_POOL_BALANCE_LIMIT 2.0
 
 /* The job word: generation in the high 48 bits, number of parts in the low 16. */
 #define DC_PARTS_BITS 16
@@ -52,6 +65,10 @@ struct dc_pool {
   void *context;
   int64_t n;
   int64_t granule;
+  int balanced;    /* the parts are bounds[i] .. bounds[i + 1], and each is timed */
+  int64_t *bounds; /* threads + 1 */
+  double *seconds; /* per thread: its part of the current balanced job; written before `pending` */
+  double *speed;   /* per thread: relative speed for balanced jobs, mean 1 */
 };
 
 static inline void dc_cpu_relax(void) {
@@ -73,11 +90,71 @@ void dc_split_range(int64_t n, int64_t granule, int32_t parts, int32_t part, int
   *end = e < n ? e : n;
 }
 
+void dc_split_weighted(int64_t n, int64_t granule, int32_t parts, const double *weights,
+                       int64_t *bounds) {
+  if (granule < 1)
+    granule = 1;
+  const int64_t units = (n + granule - 1) / granule;
+  double total = 0.0;
+  for (int32_t i = 0; i < parts; ++i)
+    total += weights[i] > 0.0 ? weights[i] : 0.0;
+  double cumulative = 0.0;
+  bounds[0] = 0;
+  for (int32_t i = 1; i < parts; ++i) {
+    cumulative += weights[i - 1] > 0.0 ? weights[i - 1] : 0.0;
+    int64_t cut = total > 0.0 ? (int64_t)((double)units * cumulative / total + 0.5) * granule
+                              : units * i / parts * granule;
+    cut = cut < bounds[i - 1] ? bounds[i - 1] : cut;
+    bounds[i] = cut < n ? cut : n;
+  }
+  bounds[parts] = n;
+}
+
+void dc_pool_update_speeds(int32_t parts, const int64_t *bounds, const double *seconds,
+                           double *speed) {
+  double mean_cost = 0.0;
+  int32_t timed = 0;
+  for (int32_t i = 0; i < parts; ++i)
+    if (bounds[i + 1] > bounds[i] && seconds[i] > 0.0) {
+      mean_cost += seconds[i] / (double)(bounds[i + 1] - bounds[i]);
+      ++timed;
+    }
+  if (timed < parts || parts < 2)
+    return; /* an idle or untimed part says nothing about its thread */
+  mean_cost /= (double)parts;
+  double sum = 0.0;
+  for (int32_t i = 0; i < parts; ++i) {
+    const double shown = mean_cost / (seconds[i] / (double)(bounds[i + 1] - bounds[i]));
+    speed[i] += DC_POOL_BALANCE_RATE * (shown - speed[i]);
+    sum += speed[i];
+  }
+  for (int32_t i = 0; i < parts; ++i) {
+    double s = speed[i] * (double)parts / sum;
+    s = s > DC_POOL_BALANCE_LIMIT ? DC_POOL_BALANCE_LIMIT : s;
+    speed[i] = s < 1.0 / DC_POOL_BALANCE_LIMIT ? 1.0 / DC_POOL_BALANCE_LIMIT : s;
+  }
+}
+
+static double dc_pool_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static void dc_pool_run_part(dc_pool *pool, int32_t parts, int32_t part) {
   int64_t begin, end;
-  dc_split_range(pool->n, pool->granule, parts, part, &begin, &end);
-  if (begin < end)
-    pool->fn(pool->context, begin, end, part);
+  if (pool->balanced) {
+    begin = pool->bounds[part];
+    end = pool->bounds[part + 1];
+  } else {
+    dc_split_range(pool->n, pool->granule, parts, part, &begin, &end);
+  }
+  if (begin >= end)
+    return;
+  const double start = pool->balanced ? dc_pool_seconds() : 0.0;
+  pool->fn(pool->context, begin, end, part);
+  if (pool->balanced)
+    pool->seconds[part] = dc_pool_seconds() - start;
 }
 
 static void *dc_worker_main(void *arg) {
@@ -157,6 +234,15 @@ dc_status *dc_pool_create(int32_t threads, dc_pool **out_pool) {
   atomic_init(&pool->sleepers, 0);
   atomic_init(&pool->caller_waiting, 0);
   atomic_init(&pool->stop, 0);
+  pool->bounds = calloc((size_t)threads + 1, sizeof(int64_t));
+  pool->seconds = calloc((size_t)threads, sizeof(double));
+  pool->speed = calloc((size_t)threads, sizeof(double));
+  if (!pool->bounds || !pool->seconds || !pool->speed) {
+    dc_pool_destroy(pool);
+    return dc_status_make(DC_STATUS_OUT_OF_MEMORY, "out of memory creating a thread pool");
+  }
+  for (int32_t i = 0; i < threads; ++i)
+    pool->speed[i] = 1.0;
   if (threads > 1) {
     pool->workers = calloc((size_t)threads - 1, sizeof(dc_worker));
     if (!pool->workers) {
@@ -187,29 +273,16 @@ void dc_pool_destroy(dc_pool *pool) {
   pthread_cond_destroy(&pool->wake);
   pthread_mutex_destroy(&pool->mutex);
   free(pool->workers);
+  free(pool->bounds);
+  free(pool->seconds);
+  free(pool->speed);
   free(pool);
 }
 
 int32_t dc_pool_threads(const dc_pool *pool) { return pool->threads; }
 
-void dc_pool_run(dc_pool *pool, int32_t parts, int64_t n, int64_t granule, dc_task_fn fn,
-                 void *context) {
-  if (parts > pool->threads)
-    parts = pool->threads;
-  if (parts < 1)
-    parts = 1;
-  pool->fn = fn;
-  pool->context = context;
-  pool->n = n;
-  pool->granule = granule;
-  if (parts == 1) {
-    dc_pool_run_part(pool, 1, 0);
-    return;
-  }
-  atomic_store(&pool->pending, parts - 1);
-  dc_pool_publish(pool, parts);
-  dc_pool_run_part(pool, parts, 0);
-
+/* Returns when every worker part of the current job is done. */
+static void dc_pool_wait(dc_pool *pool) {
   for (int32_t i = 0; i < pool->spin; ++i) {
     if (atomic_load_explicit(&pool->pending, memory_order_acquire) == 0)
       return;
@@ -224,4 +297,43 @@ void dc_pool_run(dc_pool *pool, int32_t parts, int64_t n, int64_t granule, dc_ta
     pthread_cond_wait(&pool->done, &pool->mutex);
   atomic_store(&pool->caller_waiting, 0);
   pthread_mutex_unlock(&pool->mutex);
+}
+
+static void dc_pool_run_job(dc_pool *pool, int32_t parts, int64_t n, int64_t granule, dc_task_fn fn,
+                            void *context, int balanced) {
+  if (parts > pool->threads)
+    parts = pool->threads;
+  if (parts < 1)
+    parts = 1;
+  pool->fn = fn;
+  pool->context = context;
+  pool->n = n;
+  pool->granule = granule;
+  pool->balanced = balanced && parts > 1;
+  if (parts == 1) {
+    dc_pool_run_part(pool, 1, 0);
+    return;
+  }
+  if (pool->balanced) {
+    dc_split_weighted(n, granule, parts, pool->speed, pool->bounds);
+    for (int32_t i = 0; i < parts; ++i)
+      pool->seconds[i] = 0.0;
+  }
+  atomic_store(&pool->pending, parts - 1);
+  dc_pool_publish(pool, parts);
+  dc_pool_run_part(pool, parts, 0);
+  dc_pool_wait(pool);
+  /* The workers wrote their times before their release of `pending`; the wait acquired it. */
+  if (pool->balanced)
+    dc_pool_update_speeds(parts, pool->bounds, pool->seconds, pool->speed);
+}
+
+void dc_pool_run(dc_pool *pool, int32_t parts, int64_t n, int64_t granule, dc_task_fn fn,
+                 void *context) {
+  dc_pool_run_job(pool, parts, n, granule, fn, context, 0);
+}
+
+void dc_pool_run_balanced(dc_pool *pool, int32_t parts, int64_t n, int64_t granule, dc_task_fn fn,
+                          void *context) {
+  dc_pool_run_job(pool, parts, n, granule, fn, context, 1);
 }

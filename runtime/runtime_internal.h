@@ -70,6 +70,22 @@ void dc_pool_run(dc_pool *pool, int32_t parts, int64_t n, int64_t granule, dc_ta
 void dc_split_range(int64_t n, int64_t granule, int32_t parts, int32_t part, int64_t *begin,
                     int64_t *end);
 
+/* As dc_pool_run, but the ranges are cut in proportion to the threads' speeds as measured on the
+ * earlier balanced jobs. For tasks whose results do not depend on where the cuts fall. */
+void dc_pool_run_balanced(dc_pool *pool, int32_t parts, int64_t n, int64_t granule, dc_task_fn fn,
+                          void *context);
+
+/* bounds[0 .. parts]: [0, n) cut in whole granules, part i's share in proportion to weights[i]
+ * (part i is bounds[i] .. bounds[i + 1], possibly empty; the last part takes the rest). */
+void dc_split_weighted(int64_t n, int64_t granule, int32_t parts, const double *weights,
+                       int64_t *bounds);
+
+/* After a balanced job whose part i (bounds as above) took seconds[i]: moves each speed[i] a step
+ * towards the speed its part showed (relative to the parts' mean cost per unit), then scales the
+ * speeds to mean 1 within a factor of 2. No change unless every part did work and was timed. */
+void dc_pool_update_speeds(int32_t parts, const int64_t *bounds, const double *seconds,
+                           double *speed);
+
 /*---- Execution context -----------------------------------------------------------------------*/
 
 /* Cost units (about one multiply-add or one float moved) a part of a split op gets at least; an op
@@ -108,6 +124,9 @@ int dc_exec_reserve_scratch(dc_exec *exec, int64_t bytes);
  * has at least min_work of n * cost_per_unit; granule keeps the cuts on multiples of it. */
 void dc_exec_parallel(dc_exec *exec, int64_t n, int64_t granule, double cost_per_unit,
                       dc_task_fn fn, void *context);
+/* As dc_exec_parallel, with the parts cut by dc_pool_run_balanced. */
+void dc_exec_parallel_balanced(dc_exec *exec, int64_t n, int64_t granule, double cost_per_unit,
+                               dc_task_fn fn, void *context);
 
 /*---- Model ---------------------------------------------------------------------------------*/
 

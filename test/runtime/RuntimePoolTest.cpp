@@ -120,6 +120,98 @@ TEST(RuntimePool, ManyJobsBackToBack) {
   }
 }
 
+TEST(RuntimePool, WeightedSplitTilesTheRange) {
+  const std::vector<std::vector<double>> weightSets = {{1, 1},    {3, 1},         {1, 3},
+                                                       {1, 0},    {0, 0},         {1, 1, 1},
+                                                       {2, 1, 1}, {0.5, 2, 1, 1}, {1, 1, 1, 1, 1}};
+  for (int64_t n : {0, 1, 5, 16, 17, 100, 1023, 248320}) {
+    for (int64_t granule : {1, 4, 16}) {
+      for (const std::vector<double> &w : weightSets) {
+        const int32_t parts = int32_t(w.size());
+        std::vector<int64_t> bounds(parts + 1, -1);
+        dc_split_weighted(n, granule, parts, w.data(), bounds.data());
+        EXPECT_EQ(bounds[0], 0);
+        EXPECT_EQ(bounds[parts], n);
+        double total = 0;
+        for (double x : w)
+          total += x;
+        for (int32_t i = 0; i < parts; ++i) {
+          EXPECT_LE(bounds[i], bounds[i + 1]) << n << " " << granule << " part " << i;
+          if (bounds[i + 1] < n)
+            EXPECT_EQ(bounds[i + 1] % granule, 0);
+          // Each share is its weight's within a granule (or two, where rounding meets the tail).
+          if (total > 0 && n >= 64 * granule) {
+            const double want = double(n) * w[i] / total;
+            EXPECT_NEAR(double(bounds[i + 1] - bounds[i]), want, 2.0 * double(granule))
+                << n << " " << granule << " part " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(RuntimePool, SpeedsFollowTheFasterThread) {
+  // Thread 0 does a unit in half the time of thread 1: its speed rises, thread 1's falls, the mean
+  // stays 1, and repeated jobs converge on a 2:1 ratio.
+  const int64_t bounds[] = {0, 100, 200};
+  const double seconds[] = {1.0, 2.0};
+  double speed[] = {1.0, 1.0};
+  dc_pool_update_speeds(2, bounds, seconds, speed);
+  EXPECT_GT(speed[0], 1.0);
+  EXPECT_LT(speed[1], 1.0);
+  EXPECT_NEAR(speed[0] + speed[1], 2.0, 1e-12);
+  for (int job = 0; job < 200; ++job)
+    dc_pool_update_speeds(2, bounds, seconds, speed);
+  EXPECT_NEAR(speed[0] / speed[1], 2.0, 0.02);
+
+  // A split by those speeds gives thread 0 two thirds of the rows.
+  int64_t cut[3];
+  dc_split_weighted(3000, 1, 2, speed, cut);
+  EXPECT_NEAR(double(cut[1]), 2000.0, 20.0);
+
+  // One very slow part cannot push a speed past the limit of 2x the mean.
+  const double stalled[] = {1.0, 1000.0};
+  for (int job = 0; job < 200; ++job)
+    dc_pool_update_speeds(2, bounds, stalled, speed);
+  EXPECT_LE(speed[0], 2.0);
+  EXPECT_GE(speed[1], 0.5);
+
+  // An idle or untimed part changes nothing.
+  double kept[] = {1.25, 0.75};
+  const int64_t idle[] = {0, 200, 200};
+  dc_pool_update_speeds(2, idle, seconds, kept);
+  const double untimed[] = {1.0, 0.0};
+  dc_pool_update_speeds(2, bounds, untimed, kept);
+  EXPECT_EQ(kept[0], 1.25);
+  EXPECT_EQ(kept[1], 0.75);
+}
+
+TEST(RuntimePool, BalancedJobsCoverTheRangeOnce) {
+  for (int32_t threads : {2, 3}) {
+    dc_exec *exec = nullptr;
+    ASSERT_EQ(dc_exec_create(threads, &exec), nullptr);
+    dc_exec_set_min_work(exec, 0);
+    for (int job = 0; job < 2000; ++job) {
+      const int64_t n = 1 + job % 517;
+      const int64_t granule = job % 3 == 0 ? 16 : 1;
+      Record r;
+      dc_exec_parallel_balanced(exec, n, granule, 1.0, record, &r);
+      std::sort(r.calls.begin(), r.calls.end());
+      int64_t next = 0;
+      for (auto [b, e, t] : r.calls) {
+        ASSERT_EQ(b, next) << "threads " << threads << " job " << job;
+        ASSERT_LT(b, e);
+        if (e < n)
+          ASSERT_EQ(e % granule, 0);
+        next = e;
+      }
+      ASSERT_EQ(next, n) << "threads " << threads << " job " << job;
+    }
+    dc_exec_destroy(exec);
+  }
+}
+
 TEST(RuntimePool, ScratchGrowsAndAligns) {
   dc_exec *exec = nullptr;
   ASSERT_EQ(dc_exec_create(3, &exec), nullptr);
