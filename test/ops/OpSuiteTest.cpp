@@ -1159,6 +1159,9 @@ void addAttentionCases(std::vector<OpCase> &cases) {
   };
   for (Shape s : {Shape{1, 2, 1, 8, 8, 16, 0, false, 1},         // first token
                   Shape{1, 8, 2, 64, 64, 300, 200, true, 1},     // decode, GQA group 4
+                  Shape{2, 8, 1, 40, 48, 100, 70, true, 1},      // decode, group 8, value tail
+                  Shape{1, 6, 2, 16, 16, 80, 66, true, 1},       // decode, group 3 (no constant)
+                  Shape{1, 16, 1, 16, 16, 80, 70, false, 1},     // decode, group 16: two groups
                   Shape{7, 4, 4, 16, 16, 64, 0, true, 1},        // MHA prefill from empty
                   Shape{65, 4, 2, 32, 32, 200, 70, false, 1},    // prefill crossing key blocks
                   Shape{3, 6, 3, 33, 17, 40, 5, true, 1},        // odd head sizes, hd != hdv

@@ -56,8 +56,8 @@ DC_INLINE const float *visible_row(const float *cache, const float *step, int64_
   return j < position ? cache + (kvh * S + j) * width : step + ((j - position) * nkv + kvh) * width;
 }
 
-/* Below this many new tokens a call streams the keys once per query (decode); from it on, query
- * blocks share each key block (prefill). */
+/* Below this many new tokens a call streams the keys once per token (decode, streamed_heads);
+ * from it on, query blocks share each key block (prefill, tiled_head). */
 #define DC_ATTN_TILED_MIN_TOKENS 4
 /* Queries and keys per block of the tiled path; see tiled_head. */
 #define DC_ATTN_QUERIES 48
@@ -76,51 +76,145 @@ DC_INLINE void finish_row(const float *o, float l, const float *gate_row, float 
   }
 }
 
-/* One query head, one query at a time: each query streams its visible keys and values once, in
- * blocks of DC_KEY_BLOCK with a running-max softmax. o, a row of hdv floats, is the accumulator. */
-static void streamed_head(const float *q, const float *k, const float *v, const float *gate,
-                          int64_t T, int64_t nh, int64_t nkv, int64_t hd, int64_t hdv, float scale,
-                          const float *key_cache, const float *value_cache, int64_t S,
-                          int64_t position, int64_t h, float *restrict out) {
-  const int64_t kvh = h / (nh / nkv);
-  for (int64_t t = 0; t < T; ++t) {
-    const float *qq = q + (t * nh + h) * hd;
-    float *o = out + (t * nh + h) * hdv;
-    const int64_t visible = position + t + 1;
-    for (int64_t d = 0; d < hdv; ++d)
-      o[d] = 0.0f;
-    /* Running max m and denominator l: after each block, o = sum_j exp(s_j - m) V_j. */
-    float m = 0.0f, l = 0.0f;
-    for (int64_t j0 = 0; j0 < visible; j0 += DC_KEY_BLOCK) {
-      const int64_t count = dc_min64(DC_KEY_BLOCK, visible - j0);
-      float p[DC_KEY_BLOCK];
-      float block_max = 0.0f;
-      for (int64_t jj = 0; jj < count; ++jj) {
-        p[jj] =
-            scale * dc_dot(qq, visible_row(key_cache, k, j0 + jj, position, kvh, S, nkv, hd), hd);
-        block_max = jj == 0 || p[jj] > block_max ? p[jj] : block_max;
-      }
-      const float m_new = j0 == 0 || block_max > m ? block_max : m;
-      if (j0 > 0 && m_new != m) {
-        const float correction = dc_expf(m - m_new); /* m < m_new: a non-positive exponent */
-        l *= correction;
-        for (int64_t d = 0; d < hdv; ++d)
-          o[d] *= correction;
-      }
-      m = m_new;
-      for (int64_t jj = 0; jj < count; ++jj) {
-        p[jj] = dc_expf(p[jj] - m);
-        l += p[jj];
-      }
-      for (int64_t jj = 0; jj < count; ++jj) {
-        const float *vr = visible_row(value_cache, v, j0 + jj, position, kvh, S, nkv, hdv);
-        const float pj = p[jj];
-        for (int64_t d = 0; d < hdv; ++d)
-          o[d] += pj * vr[d];
+/*---- Decode: the query heads of a kv head together ----*
+ * At T < DC_ATTN_TILED_MIN_TOKENS each query streams its visible keys and values in blocks of
+ * DC_KEY_BLOCK with a running-max softmax. With GQA the G = nh / nkv query heads of a token share
+ * one kv head, so they go together: each key row is read once for G dot products, and the values
+ * go by DC_ATTN_VALUE_ROWS rows at a time, a column chunk of DC_ATTN_VALUE_CHUNK after another,
+ * the G heads' accumulators of a chunk held in registers across those rows. Each value row is
+ * prefetched as its key is scored: the chunked walk over several rows is not a pattern the
+ * hardware prefetchers follow, and the cache comes from DRAM in decode (the weights stream through
+ * the caches between two steps of a layer). Before, each head streamed the rows on its own and
+ * kept its hdv-wide accumulator in memory: 0.8B shapes (8 heads, 2 kv heads, hd 256), one thread,
+ * attention_decode/pos512 209 -> 151 us and pos4096 1880 -> 1190 us (docs/perf.md).
+ *
+ * Every output keeps the per-head operations in their order (the dot product's lanes as dc_dot
+ * adds them, the running-max softmax, o[d] += p_j v_j[d] key by key), so grouping changes no bit:
+ * a head's output is the same whatever heads share its call. */
+
+/* Query heads per group (a longer run of heads on one kv head goes in several groups). */
+#define DC_ATTN_GROUP_MAX 8
+#if defined(__AVX512F__)
+#define DC_ATTN_VALUE_CHUNK 32
+#else
+#define DC_ATTN_VALUE_CHUNK 16
+#endif
+#ifndef DC_ATTN_VALUE_ROWS
+#define DC_ATTN_VALUE_ROWS 8
+#endif
+
+/* Query heads h0 .. h0 + G - 1 (one kv head) of token t. The callers pass G as a constant where
+ * they can, so that the compiler unrolls the loops over heads and keeps the tiles in registers. */
+DC_INLINE void streamed_group(const int G, const float *q, const float *k, const float *v,
+                              const float *gate, int64_t nh, int64_t nkv, int64_t hd, int64_t hdv,
+                              float scale, const float *key_cache, const float *value_cache,
+                              int64_t S, int64_t position, int64_t t, int64_t h0,
+                              float *restrict out) {
+  const int64_t kvh = h0 / (nh / nkv);
+  const float *qg = q + (t * nh + h0) * hd; /* G rows of hd */
+  float *o = out + (t * nh + h0) * hdv;     /* G rows of hdv: the accumulators */
+  const int64_t visible = position + t + 1;
+  for (int64_t e = 0; e < G * hdv; ++e)
+    o[e] = 0.0f;
+  float m[DC_ATTN_GROUP_MAX] = {0}, l[DC_ATTN_GROUP_MAX] = {0};
+  for (int64_t j0 = 0; j0 < visible; j0 += DC_KEY_BLOCK) {
+    const int64_t count = dc_min64(DC_KEY_BLOCK, visible - j0);
+    float p[DC_ATTN_GROUP_MAX][DC_KEY_BLOCK];
+    for (int64_t jj = 0; jj < count; ++jj) {
+      const float *kr = visible_row(key_cache, k, j0 + jj, position, kvh, S, nkv, hd);
+      /* The value pass below walks DC_ATTN_VALUE_ROWS rows a column chunk at a time, which the
+       * hardware prefetchers do not follow: fetch each row as its key is scored. */
+      const float *vr = visible_row(value_cache, v, j0 + jj, position, kvh, S, nkv, hdv);
+      for (int64_t d = 0; d < hdv; d += 16)
+        __builtin_prefetch(vr + d);
+      float acc[DC_ATTN_GROUP_MAX][DC_LANES] = {{0}};
+      int64_t d = 0;
+      for (; d + DC_LANES <= hd; d += DC_LANES)
+        for (int g = 0; g < G; ++g)
+          for (int i = 0; i < DC_LANES; ++i)
+            acc[g][i] += qg[g * hd + d + i] * kr[d + i];
+      for (int g = 0; g < G; ++g) {
+        for (int i = 0; d + i < hd; ++i)
+          acc[g][i] += qg[g * hd + d + i] * kr[d + i];
+        p[g][jj] = scale * dc_reduce_lanes(acc[g], DC_LANES);
       }
     }
-    finish_row(o, l, gate ? gate + (t * nh + h) * hdv : NULL, o, hdv);
+    for (int g = 0; g < G; ++g) {
+      float block_max = p[g][0];
+      for (int64_t jj = 1; jj < count; ++jj)
+        block_max = p[g][jj] > block_max ? p[g][jj] : block_max;
+      const float m_new = j0 == 0 || block_max > m[g] ? block_max : m[g];
+      if (j0 > 0 && m_new != m[g]) {
+        const float correction = dc_expf(m[g] - m_new); /* m < m_new: a non-positive exponent */
+        l[g] *= correction;
+        for (int64_t d = 0; d < hdv; ++d)
+          o[g * hdv + d] *= correction;
+      }
+      m[g] = m_new;
+      for (int64_t jj = 0; jj < count; ++jj) {
+        p[g][jj] = dc_expf(p[g][jj] - m_new);
+        l[g] += p[g][jj];
+      }
+    }
+    for (int64_t u0 = 0; u0 < count; u0 += DC_ATTN_VALUE_ROWS) {
+      const int64_t rows = dc_min64(DC_ATTN_VALUE_ROWS, count - u0);
+      int64_t d0 = 0;
+      for (; d0 + DC_ATTN_VALUE_CHUNK <= hdv; d0 += DC_ATTN_VALUE_CHUNK) {
+        float acc[DC_ATTN_GROUP_MAX][DC_ATTN_VALUE_CHUNK];
+        for (int g = 0; g < G; ++g)
+          for (int i = 0; i < DC_ATTN_VALUE_CHUNK; ++i)
+            acc[g][i] = o[g * hdv + d0 + i];
+        for (int64_t u = 0; u < rows; ++u) {
+          const float *row =
+              visible_row(value_cache, v, j0 + u0 + u, position, kvh, S, nkv, hdv) + d0;
+          for (int g = 0; g < G; ++g) {
+            const float pu = p[g][u0 + u];
+            for (int i = 0; i < DC_ATTN_VALUE_CHUNK; ++i)
+              acc[g][i] += pu * row[i];
+          }
+        }
+        for (int g = 0; g < G; ++g)
+          for (int i = 0; i < DC_ATTN_VALUE_CHUNK; ++i)
+            o[g * hdv + d0 + i] = acc[g][i];
+      }
+      for (int64_t u = 0; d0 < hdv && u < rows; ++u) {
+        const float *row = visible_row(value_cache, v, j0 + u0 + u, position, kvh, S, nkv, hdv);
+        for (int g = 0; g < G; ++g)
+          for (int64_t d = d0; d < hdv; ++d)
+            o[g * hdv + d] += p[g][u0 + u] * row[d];
+      }
+    }
   }
+  for (int g = 0; g < G; ++g)
+    finish_row(o + g * hdv, l[g], gate ? gate + (t * nh + h0 + g) * hdv : NULL, o + g * hdv, hdv);
+}
+
+/* Query heads head_begin .. head_end - 1 at T < DC_ATTN_TILED_MIN_TOKENS: per token, each run of
+ * heads on one kv head in groups of up to DC_ATTN_GROUP_MAX (streamed_group). */
+static void streamed_heads(const float *q, const float *k, const float *v, const float *gate,
+                           int64_t T, int64_t nh, int64_t nkv, int64_t hd, int64_t hdv, float scale,
+                           const float *key_cache, const float *value_cache, int64_t S,
+                           int64_t position, int64_t head_begin, int64_t head_end,
+                           float *restrict out) {
+  const int64_t group = nh / nkv;
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t h0 = head_begin; h0 < head_end;) {
+      const int64_t run_end = dc_min64(head_end, (h0 / group + 1) * group);
+      const int G = (int)dc_min64(DC_ATTN_GROUP_MAX, run_end - h0);
+      if (G == 4)
+        streamed_group(4, q, k, v, gate, nh, nkv, hd, hdv, scale, key_cache, value_cache, S,
+                       position, t, h0, out);
+      else if (G == 8)
+        streamed_group(8, q, k, v, gate, nh, nkv, hd, hdv, scale, key_cache, value_cache, S,
+                       position, t, h0, out);
+      else if (G == 2)
+        streamed_group(2, q, k, v, gate, nh, nkv, hd, hdv, scale, key_cache, value_cache, S,
+                       position, t, h0, out);
+      else
+        streamed_group(G, q, k, v, gate, nh, nkv, hd, hdv, scale, key_cache, value_cache, S,
+                       position, t, h0, out);
+      h0 += G;
+    }
 }
 
 /* The tiled path's work arrays, carved from the caller's scratch. */
@@ -264,9 +358,8 @@ void dc_k_attention_f32(const float *q, const float *k, const float *v, const fl
   }
 
   if (T < DC_ATTN_TILED_MIN_TOKENS) {
-    for (int64_t h = head_begin; h < head_end; ++h)
-      streamed_head(q, k, v, gate, T, nh, nkv, hd, hdv, scale, key_cache, value_cache, S, position,
-                    h, out);
+    streamed_heads(q, k, v, gate, T, nh, nkv, hd, hdv, scale, key_cache, value_cache, S, position,
+                   head_begin, head_end, out);
     return;
   }
   int64_t bytes;
