@@ -21,7 +21,9 @@
  * with 2 threads; a token part streams every weight row, as often as a column part streams its
  * half (the kernels re-read the rows once per chunk of about 120 tokens either way). The packed
  * kernels give every token the same bits for any T > 1 (linear_packed.c), and the parts are cut
- * on pairs of tokens, so none gets the T = 1 path. */
+ * on pairs of tokens, so none gets the T = 1 path. The cuts follow the threads' measured speeds
+ * (dc_exec_parallel_balanced), as the decode column splits do: 0.8B int4 prefill of 512 tokens,
+ * Zen 4 VM, 16 alternated pairs, median +2.6%, 12 of 16 faster (docs/perf.md). */
 #define DC_Q8ACT_TOKEN_SPLIT_MIN 64
 
 /* Checks the dtype and row length; records a failure and returns 0 if the kernels cannot. */
@@ -132,8 +134,8 @@ static void dc_q8act_run(dc_exec *exec, const char *op, uint32_t dtype, const fl
   const double rows_per_column = epilogue == DC_K_EPILOGUE_SWIGLU ? 2.0 : 1.0;
   if (epilogue != DC_Q8ACT_LM_HEAD && dc_q8act_packed(dtype) && exec->threads > 1 &&
       T >= DC_Q8ACT_TOKEN_SPLIT_MIN * exec->threads)
-    dc_exec_parallel(exec, T, 2, rows_per_column * (double)N * (double)K, dc_q8act_token_task,
-                     &args);
+    dc_exec_parallel_balanced(exec, T, 2, rows_per_column * (double)N * (double)K,
+                              dc_q8act_token_task, &args);
   else /* every output column's bits are the same wherever the cuts fall (kernel_abi.h) */
     dc_exec_parallel_balanced(exec, N, DC_Q8ACT_GRANULE, rows_per_column * (double)T * (double)K,
                               dc_q8act_task, &args);
