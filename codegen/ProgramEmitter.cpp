@@ -98,6 +98,11 @@ private:
   }
   Value null() { return LLVM::ZeroOp::create(b, loc, ptrTy); }
   Value dtype(Value weight) { return i32(int32_t(wantedDType[weightName(weight)])); }
+  /// The storage code of a delta-rule state (f32 or f16; the dialect admits no other).
+  Value stateDType(Value state) {
+    Type element = cast<RankedTensorType>(state.getType()).getElementType();
+    return i32(int32_t(element.isF16() ? DC_WS_F16 : DC_WS_F32));
+  }
   /// `name`, or its int8-activation form (`name`_q8act) when the module asks for int8 activations
   /// (delta.act_quant = "int8") and the weight is block-quantized; float weights ignore it.
   std::string withActQuant(StringRef name, Value weight) {
@@ -303,7 +308,8 @@ llvm::Error Emitter::lowerOp(Operation &op) {
              {ptr(d.getQuery()), ptr(d.getKey()), ptr(d.getValue()), ptr(d.getG()), ptr(d.getBeta()),
               dim(d.getQuery(), 0), i64(q.getDimSize(1)), i64(v.getDimSize(1)), i64(q.getDimSize(2)),
               i64(v.getDimSize(2)), i32(int32_t(d.getHeadMapping())),
-              f32(d.getScale().convertToDouble()), ptr(d.getState()), ptr(d.getOutput())});
+              f32(d.getScale().convertToDouble()), stateDType(d.getState()), ptr(d.getState()),
+              ptr(d.getOutput())});
       })
       .Case([&](GatedDeltaNetOp d) {
         auto state = cast<RankedTensorType>(d.getState().getType());
@@ -313,8 +319,8 @@ llvm::Error Emitter::lowerOp(Operation &op) {
               i64(state.getDimSize(2)), ptr(d.getConvWeight()), i64(last(d.getConvWeight())),
               ptr(d.getDecay()), ptr(d.getDtBias()), i32(int32_t(d.getDecayForm())),
               i32(int32_t(d.getHeadMapping())), f32(d.getScale().convertToDouble()),
-              f32(d.getL2Eps().convertToDouble()), ptr(d.getConvState()), ptr(d.getState()),
-              ptr(d.getOutput())});
+              f32(d.getL2Eps().convertToDouble()), ptr(d.getConvState()),
+              stateDType(d.getState()), ptr(d.getState()), ptr(d.getOutput())});
       })
       .Case([&](RoPEOp r) {
         if (cast<RankedTensorType>(r.getPositions().getType()).getRank() != 1) {

@@ -29,9 +29,10 @@ def Delta_F32Tensor : RankedTensorOf<[F32]>;
 def Delta_StaticFloatTensor
     : Type<And<[Delta_FloatTensor.predicate, HasStaticShapePred]>,
            "statically shaped tensor of f32, f16 or bf16 values">;
-def Delta_StaticF32Tensor
-    : Type<And<[Delta_F32Tensor.predicate, HasStaticShapePred]>,
-           "statically shaped tensor of f32 values">;
+// The delta-rule state: f32, or f16 storage that the ops widen to f32 on entry and round back on exit.
+def Delta_StaticStateTensor
+    : Type<And<[RankedTensorOf<[F32, F16]>.predicate, HasStaticShapePred]>,
+           "statically shaped tensor of f32 or f16 values">;
 def Delta_Weight : AnyTypeOf<[Delta_StaticFloatTensor, Delta_QuantizedWeightType],
                              "float tensor or quantized weight">;
 def Delta_TokenIds : 1DTensorOf<[I32]>;
@@ -497,7 +498,7 @@ def Delta_GatedDeltaRuleOp : Delta_Op<"gated_delta_rule", [Pure,
   let summary = "The gated delta rule over T tokens, with recurrent state in and out";
   let description = [{
     Query and key `[T, nk, dk]` (already L2-normalized), value `[T, nv, dv]`, log-decay g and beta
-    `[T, nv]` (f32), state `[nv, dk, dv]` (f32). nv = r * nk. Value head h reads key head
+    `[T, nv]` (f32), state `[nv, dk, dv]` (f32 or f16). nv = r * nk. Value head h reads key head
     kh(h) = h / r (`grouped`) or h mod nk (`tiled`). For t = 0 .. T-1 and every value head h, with
     k = key[t, kh(h)], q = query[t, kh(h)] * scale, S = state[h] (a dk x dv matrix), in f32:
 
@@ -506,7 +507,10 @@ def Delta_GatedDeltaRuleOp : Delta_Op<"gated_delta_rule", [Pure,
     S      <- S + k delta^T
     output[t, h] = S^T q
 
-    new_state holds S after the last token. This recurrence is the op's meaning for every T; a lowering
+    new_state holds S after the last token. An f16 state is storage only: the op widens it to f32
+    when it starts, runs every token in f32, and rounds S to the nearest f16 (ties to even) once,
+    when it ends, so a decode step rounds once per token and a prefill once per call (the
+    `--recurrent-state-type=f16` option of `deltac compile`, docs/design/dialect.md). This recurrence is the op's meaning for every T; a lowering
     may evaluate it with the chunked WY/UT form for prefill (same result up to rounding) and the step
     above for decode. `scale` is normally 1 / sqrt(dk).
 
@@ -521,11 +525,11 @@ def Delta_GatedDeltaRuleOp : Delta_Op<"gated_delta_rule", [Pure,
     Delta_FloatTensor:$value,
     Delta_F32Tensor:$g,
     Delta_F32Tensor:$beta,
-    Delta_StaticF32Tensor:$state,
+    Delta_StaticStateTensor:$state,
     Delta_HeadMappingAttr:$head_mapping,
     F32Attr:$scale
   );
-  let results = (outs Delta_FloatTensor:$output, Delta_StaticF32Tensor:$new_state);
+  let results = (outs Delta_FloatTensor:$output, Delta_StaticStateTensor:$new_state);
   let assemblyFormat = [{
     $query `,` $key `,` $value `,` $g `,` $beta `,` $state custom<KeywordAttr>($head_mapping) `scale` `(` $scale `)` attr-dict
       `:` type($query) `,` type($value) `,` type($g) `,` type($state)
@@ -544,7 +548,7 @@ def Delta_GatedDeltaNetOp : Delta_Op<"gated_delta_net", [Pure,
     *pre-conv* mixed projection with C = 2 * nk * dk + nv * dv; the conv weight `[C, K]` and conv state
     `[K-1, C]` of `delta.causal_conv1d`; `a` and `b` `[T, nv]` (the `in_proj_a` and `in_proj_b`
     projections); `decay` and `dt_bias` `[nv]` of `delta.gdn_gates`; the delta-rule state
-    `[nv, dk, dv]` (f32). nv, dk and dv are the state's dimensions; nk = (C - nv * dv) / (2 * dk) and
+    `[nv, dk, dv]` (f32, or f16 storage as on `delta.gated_delta_rule`). nv, dk and dv are the state's dimensions; nk = (C - nv * dv) / (2 * dk) and
     nv must be a multiple of it. The result is exactly, in f32:
 
     ```
@@ -577,7 +581,7 @@ def Delta_GatedDeltaNetOp : Delta_Op<"gated_delta_net", [Pure,
     Delta_StaticFloatTensor:$decay,
     Delta_StaticFloatTensor:$dt_bias,
     Delta_StaticFloatTensor:$conv_state,
-    Delta_StaticF32Tensor:$state,
+    Delta_StaticStateTensor:$state,
     Delta_DecayFormAttr:$decay_form,
     Delta_HeadMappingAttr:$head_mapping,
     F32Attr:$scale,
@@ -586,7 +590,7 @@ def Delta_GatedDeltaNetOp : Delta_Op<"gated_delta_net", [Pure,
   let results = (outs
     Delta_FloatTensor:$output,
     Delta_StaticFloatTensor:$new_conv_state,
-    Delta_StaticF32Tensor:$new_state
+    Delta_StaticStateTensor:$new_state
   );
   let assemblyFormat = [{
     $qkv `,` $a `,` $b `conv` `(` $conv_weight `,` $conv_state `)`

@@ -17,6 +17,7 @@ mlir::OwningOpRef<mlir::ModuleOp> importCheckpoint(mlir::MLIRContext &context,
   model.normsStoreOnePlus = checkpoint.normsStoreOnePlus;
   model.tiledValueHeads = checkpoint.tiledValueHeads;
   model.maxContext = options.maxContext;
+  model.f16RecurrentState = options.f16RecurrentState;
   bool tied = checkpoint.config.tieWordEmbeddings;
   for (const ImportTensor &t : checkpoint.tensors) {
     dc_ws_dtype stored =

@@ -147,7 +147,8 @@ Value ModelEmitter::deltaNet(const std::string &p, int64_t layer, Value x, Value
                                   weight(decayTensorName(layer, model.decay)),
                                   weight(la + "dt_bias"), DecayFormAttr::get(ctx, form));
 
-  auto stateType = act({nv, dk, dv});
+  auto stateType =
+      RankedTensorType::get({nv, dk, dv}, model.f16RecurrentState ? b.getF16Type() : f32);
   Value state = readState(stateBase + "delta_state", stateType);
   HeadMapping mapping = model.tiledValueHeads ? HeadMapping::tiled : HeadMapping::grouped;
   auto rule = GatedDeltaRuleOp::create(b, loc, q, k, v, gates.getG(), gates.getBeta(), state,

@@ -29,6 +29,9 @@ struct ModelDescription {
   };
   std::vector<Weight> weights;
   int64_t maxContext = 4096;
+  /// The delta-rule state's storage: f32, or f16 (half the bytes each decode step reads and writes;
+  /// computed in f32, rounded once per op; delta.gated_delta_rule).
+  bool f16RecurrentState = false;
 };
 
 /// Builds the module: weight and state declarations and the `prefill` / `decode` entry points

@@ -62,6 +62,9 @@ std::vector<int64_t> concreteShape(Type type, int64_t tokens) {
   return shape;
 }
 
+/// Whether `v` is stored in f16 (an f16 delta-rule state, rounded as the op ends).
+bool isF16(Value v) { return cast<RankedTensorType>(v.getType()).getElementType().isF16(); }
+
 } // namespace
 
 llvm::Expected<Tensor> Interpreter::run(llvm::StringRef entry, const std::vector<int32_t> &tokens,
@@ -167,6 +170,8 @@ llvm::Expected<Tensor> Interpreter::run(llvm::StringRef entry, const std::vector
                                    get(d.getG()), get(d.getBeta()), get(d.getState()), tiled,
                                    scale);
           values[d.getOutput()] = std::move(r.output);
+          if (isF16(d.getNewState()))
+            roundToHalf(r.newState);
           values[d.getNewState()] = std::move(r.newState);
         })
         .Case([&](GatedDeltaNetOp d) {
@@ -177,6 +182,8 @@ llvm::Expected<Tensor> Interpreter::run(llvm::StringRef entry, const std::vector
               d.getScale().convertToDouble(), d.getL2Eps().convertToDouble(), deltaRuleChunk);
           values[d.getOutput()] = std::move(r.output);
           values[d.getNewConvState()] = std::move(r.newConvState);
+          if (isF16(d.getNewState()))
+            roundToHalf(r.newState);
           values[d.getNewState()] = std::move(r.newState);
         })
         .Case([&](RoPEOp r) {

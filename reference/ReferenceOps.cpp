@@ -23,6 +23,23 @@ static double silu(double x) { return x * sigmoid(x); }
 /// PyTorch's softplus: log(1 + e^x), and x itself above 20.
 static double softplus(double x) { return x > 20.0 ? x : std::log1p(std::exp(x)); }
 
+double roundToHalf(double x) {
+  if (std::isnan(x) || std::isinf(x) || x == 0.0)
+    return x;
+  // The spacing of halves around |x|: 2^(e - 11) for |x| in [2^(e-1), 2^e) with e - 1 >= -14 (the
+  // normal binades), 2^-24 below (the subnormals). nearbyint rounds ties to even.
+  int e = 0;
+  std::frexp(x, &e);
+  double quantum = std::ldexp(1.0, std::max(e - 1, -14) - 10);
+  double r = std::nearbyint(x / quantum) * quantum;
+  return std::fabs(r) > 65504.0 ? std::copysign(INFINITY, x) : r;
+}
+
+void roundToHalf(Tensor &t) {
+  for (double &v : t.data)
+    v = roundToHalf(v);
+}
+
 Tensor add(const Tensor &a, const Tensor &b) {
   Tensor out(a.shape);
   for (int64_t i = 0; i < a.numel(); ++i)

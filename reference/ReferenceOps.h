@@ -32,6 +32,12 @@ struct Tensor {
   const double *row(int64_t r) const { return data.data() + r * rowLength(); }
 };
 
+/// x rounded to the nearest IEEE binary16 value (ties to even; magnitudes from 65520 up become
+/// infinity): the storage of an f16 delta-rule state (delta.gated_delta_rule). Computed from the
+/// value's binade in double arithmetic, independently of the kernels' bit manipulation.
+double roundToHalf(double x);
+void roundToHalf(Tensor &t);
+
 // Elementwise and row-wise ops.
 Tensor add(const Tensor &a, const Tensor &b);
 Tensor swiglu(const Tensor &gate, const Tensor &up);

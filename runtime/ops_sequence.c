@@ -63,33 +63,52 @@ void dc_op_gdn_gates(dc_exec *exec, const float *a, const float *b, const float 
 
 /*---- gated_delta_rule ------------------------------------------------------------------------*/
 
+/* An f16 state (--recurrent-state-type=f16 with delta-fuse-elementwise off) is widened, head range
+ * by head range, into the thread's scratch after the chunked kernel's part, updated there in f32
+ * and rounded back at the end of the call, as the fused kernel does. The wide copy spans all nv
+ * heads so the kernels index it as they index the state; each thread fills only its own heads. */
 typedef struct {
   dc_exec *exec;
   const float *q, *k, *v, *g, *beta;
   int64_t T, nk, nv, dk, dv;
   int32_t mapping;
   float scale;
-  float *state, *out;
+  uint32_t state_dtype;
+  void *state;
+  float *out;
+  int64_t chunk_scratch_bytes; /* the chunked kernel's part of the scratch (T > 1), 64-aligned */
 } dc_delta_args;
 
-static void dc_delta_chunked_task(void *context, int64_t begin, int64_t end, int32_t thread) {
+static void dc_delta_task(void *context, int64_t begin, int64_t end, int32_t thread) {
   const dc_delta_args *a = context;
-  dc_k_gated_delta_rule_chunked_f32(a->q, a->k, a->v, a->g, a->beta, a->T, a->nk, a->nv, a->dk,
-                                    a->dv, a->mapping, a->scale, a->state, begin, end,
-                                    a->exec->scratch[thread], a->out, a->state);
-}
-
-static void dc_delta_recurrent_task(void *context, int64_t begin, int64_t end, int32_t thread) {
-  const dc_delta_args *a = context;
-  dc_k_gated_delta_rule_recurrent_f32(a->q, a->k, a->v, a->g, a->beta, a->T, a->nk, a->nv, a->dk,
-                                      a->dv, a->mapping, a->scale, a->state, begin, end, a->out,
-                                      a->state);
+  void *scratch = a->exec->scratch[thread];
+  const int64_t head = a->dk * a->dv;
+  float *state = a->state;
+  if (a->state_dtype == DC_WS_F16) {
+    state = (float *)((char *)scratch + a->chunk_scratch_bytes);
+    dc_k_convert_f16_f32(a->state, begin * head, end * head, state);
+  }
+  if (a->T == 1)
+    dc_k_gated_delta_rule_recurrent_f32(a->q, a->k, a->v, a->g, a->beta, a->T, a->nk, a->nv, a->dk,
+                                        a->dv, a->mapping, a->scale, state, begin, end, a->out,
+                                        state);
+  else
+    dc_k_gated_delta_rule_chunked_f32(a->q, a->k, a->v, a->g, a->beta, a->T, a->nk, a->nv, a->dk,
+                                      a->dv, a->mapping, a->scale, state, begin, end, scratch,
+                                      a->out, state);
+  if (a->state_dtype == DC_WS_F16)
+    dc_k_convert_f32_f16(state, begin * head, end * head, a->state);
 }
 
 void dc_op_gated_delta_rule(dc_exec *exec, const float *q, const float *k, const float *v,
                             const float *g, const float *beta, int64_t T, int64_t nk, int64_t nv,
-                            int64_t dk, int64_t dv, int32_t mapping, float scale, float *state,
-                            float *out) {
+                            int64_t dk, int64_t dv, int32_t mapping, float scale,
+                            uint32_t state_dtype, void *state, float *out) {
+  if (state_dtype != DC_WS_F32 && state_dtype != DC_WS_F16) {
+    dc_exec_fail(exec, DC_STATUS_INTERNAL, "gated_delta_rule: unsupported state dtype %u (%s)",
+                 (unsigned)state_dtype, dc_ws_dtype_name(state_dtype));
+    return;
+  }
   if (mapping != DC_K_HEADS_GROUPED && mapping != DC_K_HEADS_TILED) {
     dc_exec_fail(exec, DC_STATUS_INTERNAL, "gated_delta_rule: unknown head mapping %d",
                  (int)mapping);
@@ -101,15 +120,15 @@ void dc_op_gated_delta_rule(dc_exec *exec, const float *q, const float *k, const
                  (long long)nv, (long long)nk);
     return;
   }
-  dc_delta_args args = {exec, q, k, v, g, beta, T, nk, nv, dk, dv, mapping, scale, state, out};
+  int64_t chunk = T > 1 ? dc_k_gated_delta_rule_chunked_f32_scratch_bytes(dk, dv) : 0;
+  chunk = (chunk + 63) / 64 * 64;
+  const int64_t wide = state_dtype == DC_WS_F16 ? 4 * nv * dk * dv : 0;
+  if (chunk + wide > 0 && !dc_exec_reserve_scratch(exec, chunk + wide))
+    return;
+  dc_delta_args args = {exec, q,  k,       v,     g,           beta,  T,   nk,   nv,
+                        dk,   dv, mapping, scale, state_dtype, state, out, chunk};
   const double per_head = 4.0 * (double)T * (double)dk * (double)dv;
-  if (T == 1) {
-    dc_exec_parallel(exec, nv, 1, per_head, dc_delta_recurrent_task, &args);
-    return;
-  }
-  if (!dc_exec_reserve_scratch(exec, dc_k_gated_delta_rule_chunked_f32_scratch_bytes(dk, dv)))
-    return;
-  dc_exec_parallel(exec, nv, 1, per_head, dc_delta_chunked_task, &args);
+  dc_exec_parallel(exec, nv, 1, per_head, dc_delta_task, &args);
 }
 
 /*---- rope ------------------------------------------------------------------------------------*/

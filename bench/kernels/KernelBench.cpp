@@ -769,12 +769,18 @@ void benchDeltaRule(benchmark::State &state, int64_t T, bool chunked) {
 }
 
 /// The fused Gated DeltaNet core: qkv [T, 6144], a, b [T, 16], conv weight [6144, 4], conv state
-/// [3, 6144] and delta state [16, 128, 128] updated in place (both rotated).
-void benchGatedDeltaNet(benchmark::State &state, int64_t T) {
+/// [3, 6144] and delta state [16, 128, 128] updated in place (both rotated); the delta state in f32,
+/// or in f16 (`f16State`, --recurrent-state-type=f16).
+void benchGatedDeltaNet(benchmark::State &state, int64_t T, bool f16State) {
   const size_t stateFloats = (size_t)(kNv * kDk * kDv), convFloats = (size_t)((kConvK - 1) * kQkv);
-  const int64_t copies = copiesFor((stateFloats + convFloats) * 4);
+  const size_t stateElementBytes = f16State ? 2 : 4;
+  const int64_t copies = copiesFor(stateFloats * stateElementBytes + convFloats * 4);
   Buffer states(stateFloats * 4 * (size_t)copies), convStates(convFloats * 4 * (size_t)copies);
   fillUniform(states.as<float>(), stateFloats * (size_t)copies, -0.1f, 0.1f, 11);
+  Buffer halfStates(f16State ? stateFloats * 2 * (size_t)copies : 0);
+  if (f16State)
+    dc_k_convert_f32_f16(states.as<float>(), 0, (int64_t)(stateFloats * (size_t)copies),
+                         halfStates.as<uint16_t>());
   fillUniform(convStates.as<float>(), convFloats * (size_t)copies, -1.0f, 1.0f, 12);
   Buffer qkv((size_t)(T * kQkv) * 4), a((size_t)(T * kNv) * 4), b((size_t)(T * kNv) * 4);
   Buffer convWeight((size_t)(kQkv * kConvK) * 4), decay((size_t)kNv * 4), dtBias((size_t)kNv * 4);
@@ -790,19 +796,29 @@ void benchGatedDeltaNet(benchmark::State &state, int64_t T) {
   int64_t copy = 0;
   const auto start = Clock::now();
   for (auto _ : state) {
-    float *S = states.as<float>() + (size_t)copy * stateFloats;
     float *conv = convStates.as<float>() + (size_t)copy * convFloats;
-    dc_k_gated_delta_net_f32(qkv.as<float>(), a.as<float>(), b.as<float>(), T, kNk, kNv, kDk, kDv,
-                             convWeight.as<float>(), kConvK, conv, decay.as<float>(),
-                             dtBias.as<float>(), DC_K_DECAY_A_LOG, DC_K_HEADS_GROUPED, scale, 1e-6f,
-                             S, 0, kNk, scratch.bytes(), out.as<float>(), conv, S);
+    if (f16State) {
+      uint16_t *S = halfStates.as<uint16_t>() + (size_t)copy * stateFloats;
+      dc_k_gated_delta_net_f32_state_f16(
+          qkv.as<float>(), a.as<float>(), b.as<float>(), T, kNk, kNv, kDk, kDv,
+          convWeight.as<float>(), kConvK, conv, decay.as<float>(), dtBias.as<float>(),
+          DC_K_DECAY_A_LOG, DC_K_HEADS_GROUPED, scale, 1e-6f, S, 0, kNk, scratch.bytes(),
+          out.as<float>(), conv, S);
+    } else {
+      float *S = states.as<float>() + (size_t)copy * stateFloats;
+      dc_k_gated_delta_net_f32(qkv.as<float>(), a.as<float>(), b.as<float>(), T, kNk, kNv, kDk,
+                               kDv, convWeight.as<float>(), kConvK, conv, decay.as<float>(),
+                               dtBias.as<float>(), DC_K_DECAY_A_LOG, DC_K_HEADS_GROUPED, scale,
+                               1e-6f, S, 0, kNk, scratch.bytes(), out.as<float>(), conv, S);
+    }
     benchmark::ClobberMemory();
     copy = copy + 1 == copies ? 0 : copy + 1;
   }
   const double seconds = secondsSince(start);
   const double bytes =
-      4.0 * (2.0 * (double)(stateFloats + convFloats) + (double)(T * kQkv) +
-             2.0 * (double)(T * kNv) + (double)(kQkv * kConvK) + (double)(T * kNv * kDv));
+      2.0 * (double)(stateFloats * stateElementBytes) +
+      4.0 * (2.0 * (double)convFloats + (double)(T * kQkv) + 2.0 * (double)(T * kNv) +
+             (double)(kQkv * kConvK) + (double)(T * kNv * kDv));
   // The conv (2 K flops per channel and token) and the delta rule of the path the kernel takes;
   // L2 norms, gates and SiLU are a few flops per element and left out.
   const double flops =
@@ -981,7 +997,10 @@ void registerAll() {
         [T](benchmark::State &st) { benchDeltaRule(st, T, true); });
   for (int64_t T : {1, 64, 512})
     add("gated_delta_net/T" + std::to_string(T),
-        [T](benchmark::State &st) { benchGatedDeltaNet(st, T); });
+        [T](benchmark::State &st) { benchGatedDeltaNet(st, T, false); });
+  for (int64_t T : {1, 512})
+    add("gated_delta_net_f16_state/T" + std::to_string(T),
+        [T](benchmark::State &st) { benchGatedDeltaNet(st, T, true); });
   for (int64_t position : {512, 4096})
     add("attention_decode/pos" + std::to_string(position),
         [position](benchmark::State &st) { benchAttention(st, 1, position); });

@@ -82,8 +82,8 @@ module attributes {delta.architecture = "qwen3_5", delta.max_context = 64 : i64,
 // The fused forms of delta-fuse-elementwise: a linear with swiglu and residual epilogues becomes one
 // dc_op_linear_epilogue (epilogue 1 = swiglu, N = 16 outputs of a 32-row weight, the residual's
 // pointer); delta.gated_delta_net becomes one dc_op_gated_delta_net with nk = 2, nv = 4, dk = dv = 8,
-// K = 4, a_log (0), tiled (1), both states updated in place (state pointers, no arena copies) and
-// the output in the arena. A plain linear still lowers to dc_op_linear.
+// K = 4, a_log (0), tiled (1), both states updated in place (state pointers, no arena copies; the
+// delta-rule state's storage code 0 = DC_WS_F32) and the output in the arena. A plain linear still lowers to dc_op_linear.
 
 // CHECK-LABEL: llvm.func @dc_entry_prefill(
 // CHECK-SAME: %[[EXEC:[^:]+]]: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %[[STATES:[^:]+]]: !llvm.ptr, %[[ARENA:[^:]+]]: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %[[T:[^:]+]]: i64
@@ -99,10 +99,11 @@ module attributes {delta.architecture = "qwen3_5", delta.max_context = 64 : i64,
 // CHECK-NEXT: %[[TILED:.+]] = llvm.mlir.constant(1 : i32)
 // CHECK: %[[CS_SLOT:.+]] = llvm.getelementptr %[[STATES]][0]
 // CHECK-NEXT: %[[CS:.+]] = llvm.load %[[CS_SLOT]]
+// CHECK-NEXT: %[[F32_STATE:.+]] = llvm.mlir.constant(0 : i32)
 // CHECK-NEXT: %[[S_SLOT:.+]] = llvm.getelementptr %[[STATES]][1]
 // CHECK-NEXT: %[[S:.+]] = llvm.load %[[S_SLOT]]
 // CHECK-NEXT: %[[O:.+]] = llvm.getelementptr %[[ARENA]]
-// CHECK-NEXT: llvm.call @dc_op_gated_delta_net(%[[EXEC]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %[[T]], %[[NK]], %[[NV]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %[[A_LOG]], %[[TILED]], %{{[^,]+}}, %{{[^,]+}}, %[[CS]], %[[S]], %[[O]])
+// CHECK-NEXT: llvm.call @dc_op_gated_delta_net(%[[EXEC]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %[[T]], %[[NK]], %[[NV]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %[[A_LOG]], %[[TILED]], %{{[^,]+}}, %{{[^,]+}}, %[[CS]], %[[F32_STATE]], %[[S]], %[[O]])
 // The out projection's residual epilogue (none = 0) reads the first epilogue's result.
 // CHECK: llvm.call @dc_op_linear_epilogue(
 // CHECK: llvm.call @dc_op_lm_head(

@@ -1650,6 +1650,166 @@ void addGatedDeltaNetCases(std::vector<OpCase> &cases) {
 }
 
 //===----------------------------------------------------------------------===//
+// f16 recurrent state (deltac compile --recurrent-state-type=f16)
+//===----------------------------------------------------------------------===//
+//
+// The storage conversions against the reference's rounding (ref::roundToHalf, computed from the
+// binade in double), and the fused Gated DeltaNet on an f16 state against the f32 kernel on the
+// same (widened) state: outputs and conv state bit for bit, the state rounded once from the f32
+// kernel's. Exact comparisons, so no bound: a double rounding, a truncation or a missed tail
+// differs in some bit.
+
+float floatOfBits(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+std::vector<uint16_t> toHalves(const std::vector<float> &x) {
+  std::vector<uint16_t> h(x.size());
+  dc_k_convert_f32_f16(x.data(), 0, int64_t(x.size()), h.data());
+  return h;
+}
+
+std::vector<float> fromHalves(const std::vector<uint16_t> &h) {
+  std::vector<float> x(h.size());
+  dc_k_convert_f16_f32(h.data(), 0, int64_t(h.size()), x.data());
+  return x;
+}
+
+/// x rounded to f16 by the reference, as a float.
+std::vector<float> refHalves(const std::vector<float> &x) {
+  std::vector<float> r(x.size());
+  for (size_t i = 0; i < x.size(); ++i)
+    r[i] = float(ref::roundToHalf(double(x[i])));
+  return r;
+}
+
+void addF16StateCases(std::vector<OpCase> &cases) {
+  // Every half, widened: the exact value of its fields (NaNs compared as NaN).
+  cases.push_back({"convert_f16_f32_all_halves", [](const std::string &) {
+                     std::vector<uint16_t> h(65536);
+                     for (size_t i = 0; i < h.size(); ++i)
+                       h[i] = uint16_t(i);
+                     const std::vector<float> x = fromHalves(h);
+                     for (size_t i = 0; i < h.size(); ++i) {
+                       const int e = int(i >> 10 & 0x1F), m = int(i & 0x3FF);
+                       const double sign = i & 0x8000 ? -1.0 : 1.0;
+                       if (e == 31) {
+                         EXPECT_TRUE(m ? std::isnan(x[i]) : x[i] == float(sign * INFINITY)) << i;
+                         continue;
+                       }
+                       const double want =
+                           sign * (e ? std::ldexp(1024.0 + m, e - 25) : std::ldexp(double(m), -24));
+                       ASSERT_EQ(double(x[i]), want) << "half 0x" << std::hex << i;
+                       EXPECT_EQ(std::signbit(x[i]), bool(i & 0x8000)) << i;
+                     }
+                   }});
+  // Rounding: every binade's ties and near-ties, the subnormal and overflow edges, and a sweep of
+  // bit patterns, at odd begin/end so vector bodies and scalar tails both run.
+  cases.push_back({"convert_f32_f16_rounding", [](const std::string &name) {
+                     std::vector<float> x = {0.0f,
+                                             -0.0f,
+                                             65504.0f,
+                                             65519.99f,
+                                             65520.0f,
+                                             -65520.0f,
+                                             1e30f,
+                                             0x1p-24f,
+                                             0x1p-25f,
+                                             0x1.000002p-25f,
+                                             0x1.8p-24f,
+                                             0x1.8p-23f,
+                                             0x1p-14f,
+                                             0x1.ffcp-15f,
+                                             0x1.ffep-15f,
+                                             0x1.ffdp-15f,
+                                             1.0f + 0x1p-11f,
+                                             1.0f + 0x1.8p-10f,
+                                             1.0f + 0x1.000002p-11f,
+                                             0x1p-30f,
+                                             INFINITY,
+                                             -INFINITY};
+                     for (uint32_t bits = 0x33000000u; bits < 0x47800000u; bits += 0x1FFFu)
+                       for (uint32_t low : {0x0FFFu, 0x1000u, 0x1001u, 0x0u})
+                         x.push_back(floatOfBits(bits | low));
+                     const int64_t n = int64_t(x.size());
+                     for (int64_t i = 0; i < n; ++i)
+                       x.push_back(-x[size_t(i)]);
+                     Rng rng(name);
+                     for (float v : rng.normals(4099, 1000.0))
+                       x.push_back(v);
+                     std::vector<uint16_t> h(x.size(), 0xDEADu);
+                     const int64_t m = 3, end = int64_t(x.size()) - 5;
+                     dc_k_convert_f32_f16(x.data(), m, end, h.data());
+                     EXPECT_EQ(h[m - 1], 0xDEADu) << "wrote before begin";
+                     EXPECT_EQ(h[size_t(end)], 0xDEADu) << "wrote past end";
+                     std::vector<uint16_t> part(h.begin() + m, h.begin() + end);
+                     std::vector<float> got = fromHalves(part),
+                                        want = refHalves({x.begin() + m, x.begin() + end});
+                     expectSameBits("f32 -> f16 rounding vs the reference", got, want);
+                     const float nan = std::numeric_limits<float>::quiet_NaN();
+                     EXPECT_TRUE(std::isnan(fromHalves(toHalves({nan}))[0]));
+                   }});
+
+  struct TimedShape {
+    GDNShape s;
+    std::vector<int64_t> tokens;
+  };
+  const std::vector<TimedShape> shapes = {
+      {{2, 4, 16, 8, 4, DC_K_HEADS_GROUPED, DC_K_DECAY_A_LOG}, {1, 2, 65}},
+      {{2, 2, 128, 128, 4, DC_K_HEADS_GROUPED, DC_K_DECAY_A_LOG}, {1, 64}},
+      {{3, 3, 33, 17, 3, DC_K_HEADS_TILED, DC_K_DECAY_NEG_EXP}, {1, 20}}};
+  for (const TimedShape &ts : shapes)
+    for (int64_t t : ts.tokens) {
+      const GDNShape s = ts.s;
+      cases.push_back(
+          {"gated_delta_net_f16_state_T" + str(t) + "_" + gdnShapeName(s),
+           [s, t](const std::string &name) {
+             Rng rng(name);
+             GDNInputs in = makeGDNInputs(rng, s, t);
+             const std::vector<uint16_t> state16 = toHalves(in.state);
+             in.state = fromHalves(state16); // the f32 kernel reads the same values
+             const size_t outSize = size_t(t * s.nv * s.dv);
+             std::vector<float> out(outSize), convState(in.convState.size()),
+                 state(in.state.size());
+             in.run(0, s.nk, out, convState, state, false);
+
+             auto runF16 = [&](int64_t kh0, int64_t kh1, std::vector<float> &o,
+                               std::vector<float> &conv, std::vector<uint16_t> &st, bool inPlace) {
+               Scratch scratch(dc_k_gated_delta_net_f32_scratch_bytes(t, s.dk, s.dv));
+               dc_k_gated_delta_net_f32_state_f16(
+                   in.qkv.data(), in.a.data(), in.b.data(), t, s.nk, s.nv, s.dk, s.dv,
+                   in.convWeight.data(), s.k, inPlace ? conv.data() : in.convState.data(),
+                   in.decay.data(), in.dtBias.data(), s.decayForm, s.mapping, in.scale, in.l2Eps,
+                   inPlace ? st.data() : state16.data(), kh0, kh1, scratch.get(), o.data(),
+                   conv.data(), st.data());
+             };
+             std::vector<float> out16(outSize), conv16(in.convState.size());
+             std::vector<uint16_t> new16(state16.size(), 0xDEADu);
+             const std::vector<uint16_t> before = state16;
+             runF16(0, s.nk, out16, conv16, new16, false);
+             EXPECT_EQ(state16, before) << "state_in is not written";
+             expectSameBits("f16 state: output vs the f32 kernel", out16, out);
+             expectSameBits("f16 state: conv state vs the f32 kernel", conv16, convState);
+             expectSameBits("f16 state: the f32 kernel's state rounded once", fromHalves(new16),
+                            refHalves(state));
+
+             // Two key-head ranges, both states in place.
+             auto split = nanFilled(int64_t(outSize));
+             auto convInPlace = in.convState;
+             auto stateInPlace = state16;
+             const int64_t m = splitPoint(s.nk);
+             runF16(0, m, split, convInPlace, stateInPlace, true);
+             runF16(m, s.nk, split, convInPlace, stateInPlace, true);
+             expectSameBits("f16 state split output", split, out16);
+             expectSameBits("f16 state split, in-place state", fromHalves(stateInPlace),
+                            fromHalves(new16));
+           }});
+    }
+}
+
+//===----------------------------------------------------------------------===//
 // int8 activations (deltac compile --act-quant=int8)
 //===----------------------------------------------------------------------===//
 //
@@ -1962,7 +2122,10 @@ void addPackedCases(std::vector<OpCase> &cases) {
   // Q8_0_PACKED, Q4_0_PACKED and Q4_0_X8.
   const std::pair<WType, bool> layouts[] = {
       {WType::Q8_0, false}, {WType::Q4_0, false}, {WType::Q4_0, true}};
-  for (auto [type, x8] : layouts) {
+  for (const auto &layout : layouts) {
+    // Plain copies: the case lambdas capture them (captured structured bindings need C++20).
+    const WType type = layout.first;
+    const bool x8 = layout.second;
     const std::string packedName = std::string(wtypeName(type)) + (x8 ? "_x8" : "_packed");
     // K: 1 to 112 blocks, every remainder of a 128-value group (K = 32, 64, 96, 160, 224, ...) and
     // of a 256-value span of the AVX2 int16 path (1056: 4 spans and 1 block); T: decode, token
@@ -2142,6 +2305,7 @@ std::vector<OpCase> allCases() {
   addMoECases(cases);
   addLinearEpilogueCases(cases);
   addGatedDeltaNetCases(cases);
+  addF16StateCases(cases);
   addQ8ActCases(cases);
   addPackedCases(cases);
   return cases;

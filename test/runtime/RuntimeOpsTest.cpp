@@ -396,7 +396,7 @@ TEST(RuntimeOps, GatedDeltaRuleRecurrentForOneTokenChunkedForMore) {
       };
       checkOp("gated_delta_rule T=" + std::to_string(T), {&out, &state}, kernel, [&](dc_exec *e) {
         dc_op_gated_delta_rule(e, q.data(), k.data(), v.data(), g.data(), beta.data(), T, nk, nv,
-                               dk, dv, mapping, 0.25f, state.data(), out.data());
+                               dk, dv, mapping, 0.25f, DC_WS_F32, state.data(), out.data());
         if (T > 1) {
           EXPECT_GE(e->scratch_bytes, dc_k_gated_delta_rule_chunked_f32_scratch_bytes(dk, dv));
         }
@@ -483,8 +483,8 @@ TEST(RuntimeOps, GatedDeltaNetSplitsKeyHeadsAndUpdatesBothStates) {
               [&](dc_exec *e) {
                 dc_op_gated_delta_net(e, qkv.data(), a.data(), b.data(), T, nk, nv, dk, dv,
                                       w.data(), K, decay.data(), bias.data(), DC_K_DECAY_A_LOG,
-                                      mapping, 0.25f, 1e-6f, convState.data(), state.data(),
-                                      out.data());
+                                      mapping, 0.25f, 1e-6f, convState.data(), DC_WS_F32,
+                                      state.data(), out.data());
                 EXPECT_GE(e->scratch_bytes, dc_k_gated_delta_net_f32_scratch_bytes(T, dk, dv));
               });
     }
@@ -511,13 +511,87 @@ TEST(RuntimeOps, FusedOpsRefuseBadArguments) {
   dc_status_free(error);
   dc_op_gated_delta_net(exec, x.data(), x.data(), x.data(), 1, 3, 4, 4, 4, x.data(), 4, x.data(),
                         x.data(), DC_K_DECAY_A_LOG, DC_K_HEADS_GROUPED, 0.5f, 1e-6f, y.data(),
-                        y.data(), y.data());
+                        DC_WS_F32, y.data(), y.data());
   error = dc_exec_take_error(exec);
   ASSERT_NE(error, nullptr);
   EXPECT_NE(std::string(dc_status_message(error)).find("do not fit"), std::string::npos)
       << dc_status_message(error);
   dc_status_free(error);
   EXPECT_EQ(y[0], 7.0f);
+  dc_exec_destroy(exec);
+}
+
+/// Both Gated DeltaNet ops on an f16 state (--recurrent-state-type=f16), on 1 to 3 threads: the
+/// outputs of the f32 op on the widened state, bit for bit, and its new state rounded once.
+TEST(RuntimeOps, F16StateIsTheF32StateRoundedOnce) {
+  Rng rng(13);
+  const int64_t nk = 2, nv = 4, dk = 16, dv = 8, K = 4, C = 2 * nk * dk + nv * dv;
+  const int64_t S = nv * dk * dv;
+  auto halves = [](const std::vector<float> &x) {
+    std::vector<uint16_t> h(x.size());
+    dc_k_convert_f32_f16(x.data(), 0, int64_t(x.size()), h.data());
+    return h;
+  };
+  auto widened = [](const std::vector<uint16_t> &h) {
+    std::vector<float> x(h.size());
+    dc_k_convert_f16_f32(h.data(), 0, int64_t(h.size()), x.data());
+    return x;
+  };
+  for (int64_t T : {1, 70}) {
+    auto qkv = floats(rng, T * C), a = floats(rng, T * nv, -3, 3), b = floats(rng, T * nv, -3, 3);
+    auto w = floats(rng, C * K), decay = floats(rng, nv, -1, 1), bias = floats(rng, nv);
+    auto q = floats(rng, T * nk * dk, -0.25f, 0.25f), k = floats(rng, T * nk * dk, -0.25f, 0.25f);
+    auto v = floats(rng, T * nv * dv), g = floats(rng, T * nv, -1.0f, 0.0f);
+    auto beta = floats(rng, T * nv, 0.0f, 1.0f);
+    const std::vector<float> conv0 = floats(rng, (K - 1) * C);
+    const std::vector<uint16_t> state0 = halves(floats(rng, S, -0.1f, 0.1f));
+    for (bool fused : {true, false}) {
+      // out, conv state (fused only) and state after one call of the op on `state`.
+      auto run = [&](int32_t threads, uint32_t dtype, void *state, std::vector<float> &out,
+                     std::vector<float> &conv) {
+        dc_exec *exec = nullptr;
+        ASSERT_EQ(dc_exec_create(threads, &exec), nullptr);
+        dc_exec_set_min_work(exec, 0);
+        if (fused)
+          dc_op_gated_delta_net(exec, qkv.data(), a.data(), b.data(), T, nk, nv, dk, dv, w.data(),
+                                K, decay.data(), bias.data(), DC_K_DECAY_A_LOG, DC_K_HEADS_GROUPED,
+                                0.25f, 1e-6f, conv.data(), dtype, state, out.data());
+        else
+          dc_op_gated_delta_rule(exec, q.data(), k.data(), v.data(), g.data(), beta.data(), T, nk,
+                                 nv, dk, dv, DC_K_HEADS_TILED, 0.25f, dtype, state, out.data());
+        dc_status *error = dc_exec_take_error(exec);
+        EXPECT_EQ(error, nullptr) << dc_status_message(error);
+        dc_status_free(error);
+        dc_exec_destroy(exec);
+      };
+      std::vector<float> wantOut(T * nv * dv, NAN), wantConv = conv0, state32 = widened(state0);
+      run(1, DC_WS_F32, state32.data(), wantOut, wantConv);
+      const std::vector<uint16_t> wantState = halves(state32);
+      for (int32_t threads = 1; threads <= 3; ++threads) {
+        std::vector<float> out(T * nv * dv, NAN), conv = conv0;
+        std::vector<uint16_t> state = state0;
+        run(threads, DC_WS_F16, state.data(), out, conv);
+        const std::string what = std::string(fused ? "gated_delta_net" : "gated_delta_rule") +
+                                 " T=" + std::to_string(T) + ", " + std::to_string(threads) +
+                                 " threads";
+        EXPECT_EQ(std::memcmp(out.data(), wantOut.data(), out.size() * 4), 0) << what;
+        EXPECT_EQ(std::memcmp(conv.data(), wantConv.data(), conv.size() * 4), 0) << what;
+        EXPECT_EQ(state, wantState) << what;
+      }
+    }
+  }
+
+  dc_exec *exec = nullptr;
+  ASSERT_EQ(dc_exec_create(1, &exec), nullptr);
+  std::vector<float> x(4096, 0.5f);
+  dc_op_gated_delta_rule(exec, x.data(), x.data(), x.data(), x.data(), x.data(), 1, 1, 1, 4, 4,
+                         DC_K_HEADS_GROUPED, 0.5f, DC_WS_BF16, x.data(), x.data());
+  dc_status *error = dc_exec_take_error(exec);
+  ASSERT_NE(error, nullptr);
+  EXPECT_NE(std::string(dc_status_message(error)).find("unsupported state dtype"),
+            std::string::npos)
+      << dc_status_message(error);
+  dc_status_free(error);
   dc_exec_destroy(exec);
 }
 

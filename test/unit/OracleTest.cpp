@@ -96,6 +96,7 @@ protected:
     ImportOptions options;
     options.maxContext = 256;
     options.quant.floats = floats;
+    options.f16RecurrentState = f16RecurrentState;
     module = importCheckpoint(context, *ckpt, options);
     if (transform)
       transform(*module);
@@ -154,6 +155,8 @@ protected:
     return out;
   }
 
+  /// Import with the delta-rule state stored in f16 (--recurrent-state-type=f16).
+  bool f16RecurrentState = false;
   /// Graph passes run on the imported module before its weight store is written (none if unset).
   std::function<void(mlir::ModuleOp)> transform;
   std::string fixture;
@@ -219,6 +222,39 @@ TEST_P(OracleTest, Bf16WeightsErrorOfTheReference) {
   std::printf("[ measured ] %s: bf16 weights, logits relative error %.2e\n", GetParam().c_str(),
               error);
   EXPECT_LT(error, 2.0);
+}
+
+// What an f16 delta-rule state alone costs: the reference with every gated_delta_rule's new state
+// rounded to f16 (once per prefill, once per decode step), against transformers. The states it
+// leaves are f16 values, and its logits stay near the f32 ones; the compiled f16-state builds are
+// checked against the f32 builds in test/Compile/recurrent-state-f16.test.
+TEST_P(OracleTest, F16RecurrentStateErrorOfTheReference) {
+  module = nullptr;
+  store = nullptr;
+  sys::fs::remove_directories(dir);
+  f16RecurrentState = true;
+  load(std::nullopt);
+  int f16States = 0;
+  module->walk([&](delta::StateOp state) {
+    f16States += cast<mlir::RankedTensorType>(state.getType()).getElementType().isF16();
+  });
+  EXPECT_GT(f16States, 0);
+  ref::Interpreter interp(*module, *store);
+  interp.setDeltaRuleChunk(64);
+  std::vector<double> logits = runSequence(interp, /*tokenByToken=*/false);
+  double error = relativeError(logits, expected.tensors["logits"].data);
+  std::printf("[ measured ] %s: f16 recurrent state, logits relative error %.2e\n",
+              GetParam().c_str(), error);
+  EXPECT_LT(error, 1e-3); // measured 5e-5 to 1.1e-4 on the four fixtures
+  EXPECT_GT(error, 0.0) << "the state was not rounded";
+  module->walk([&](delta::StateOp state) {
+    if (!cast<mlir::RankedTensorType>(state.getType()).getElementType().isF16())
+      return;
+    const ref::Tensor *s = interp.state(state.getSymName());
+    ASSERT_TRUE(s);
+    for (double v : s->data)
+      ASSERT_EQ(v, ref::roundToHalf(v)) << state.getSymName().str() << " holds a non-f16 value";
+  });
 }
 
 // The module after delta-merge-linears and delta-fuse-elementwise, whose fused forms (the swiglu and

@@ -397,6 +397,10 @@ static Error runPipeline(const CompileOptions &options, std::vector<std::string>
   if (options.actQuant != "none" && options.actQuant != "int8")
     return createStringError(inconvertibleErrorCode(),
                              "unknown --act-quant '" + options.actQuant + "' (none or int8)");
+  if (options.recurrentStateType != "f32" && options.recurrentStateType != "f16")
+    return createStringError(inconvertibleErrorCode(), "unknown --recurrent-state-type '" +
+                                                           options.recurrentStateType +
+                                                           "' (f32 or f16)");
   if (Expected<QuantPolicy> policy = quantPolicy(options); !policy)
     return policy.takeError();
   Expected<TargetInfo> target = lookupTarget(options.target);
@@ -475,6 +479,7 @@ static Error runPipeline(const CompileOptions &options, std::vector<std::string>
   std::string storePath = withSuffix(prefix, ".dcw");
   ImportOptions importOptions;
   importOptions.maxContext = options.maxContext;
+  importOptions.f16RecurrentState = options.recurrentStateType == "f16";
   Expected<QuantPolicy> policy = quantPolicy(options);
   if (!policy)
     return policy.takeError();

@@ -103,6 +103,7 @@ Error evaluateQuantization(const EvalOptions &options) {
   reference.quant.clear();
   reference.quantAsym = false;
   reference.actQuant = "none";
+  reference.recurrentStateType = "f32";
   for (std::string &c : reference.quantClass)
     c.clear();
   reference.output = path("f32");
@@ -154,6 +155,8 @@ Error evaluateQuantization(const EvalOptions &options) {
     scheme += "-asym";
   if (options.compile.actQuant != "none")
     scheme += "+act-" + options.compile.actQuant;
+  if (options.compile.recurrentStateType != "f32")
+    scheme += "+state-" + options.compile.recurrentStateType;
   if (options.json)
     outs() << formatv("{{\"scheme\": \"{0}\", \"positions\": {1}, \"mean_kl\": {2:e}, "
                       "\"top1_agreement\": {3:f4}, \"max_logit_error\": {4:e}}\n",

@@ -110,6 +110,11 @@ cl::opt<std::string> compileActQuant(
     cl::desc("Activations of the quantized linears and LM head: none, or int8 (integer dot "
              "products)"),
     cl::init("none"), cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
+cl::opt<std::string> compileRecurrentState(
+    "recurrent-state-type",
+    cl::desc("Storage of the Gated DeltaNet recurrent state: f32, or f16 (half the state traffic "
+             "of a decode step; computed in f32, rounded to f16 once per step)"),
+    cl::init("f32"), cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
 cl::opt<std::string> quantEmbedding("quant-embedding", cl::desc("Scheme of the token embedding"),
                                     cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
 cl::opt<std::string> quantLMHead("quant-lm-head",
@@ -292,6 +297,7 @@ CompileOptions compileOptionsFromFlags(StringRef input, StringRef output) {
   options.quant = compileQuant;
   options.quantAsym = compileQuantAsym;
   options.actQuant = compileActQuant;
+  options.recurrentStateType = compileRecurrentState;
   // In WeightClass order (import/QuantPolicy.h).
   const std::string classes[] = {quantEmbedding, quantLMHead, quantDeltaNet, quantAttention,
                                  quantMLP};

@@ -111,6 +111,11 @@ void dc_k_add_f32(const float *a, const float *b, int64_t begin, int64_t end, fl
 /* y[i] = silu(gate[i]) * up[i] = gate[i] / (1 + exp(-gate[i])) * up[i]. y may equal gate or up. */
 void dc_k_swiglu_f32(const float *gate, const float *up, int64_t begin, int64_t end, float *y);
 
+/* y[i] = x[i] widened from f16 (exact), and y[i] = x[i] rounded to the nearest f16 (ties to even;
+ * past the largest half: infinity), the storage conversions of an f16 recurrent state. */
+void dc_k_convert_f16_f32(const uint16_t *x, int64_t begin, int64_t end, float *y);
+void dc_k_convert_f32_f16(const float *x, int64_t begin, int64_t end, uint16_t *y);
+
 /*===----------------------------------------------------------------------===*
  * Row norms. x and y are [rows, d]; range: rows [row_begin, row_end). y may equal x (and z).
  *===----------------------------------------------------------------------===*/
@@ -497,6 +502,21 @@ void dc_k_gated_delta_net_f32(const float *qkv, const float *a, const float *b, 
                               int32_t mapping, float scale, float l2_eps, const float *state_in,
                               int64_t kh_begin, int64_t kh_end, void *scratch, float *out,
                               float *conv_state_out, float *state_out);
+
+/* The same with the delta-rule state stored in f16 (deltac compile --recurrent-state-type=f16):
+ * the call widens each of its value heads' state to f32, computes exactly what
+ * dc_k_gated_delta_net_f32 computes from that widened state, and writes state_out rounded to the
+ * nearest f16 (ties to even) once, at the end of the call: out, conv_state_out and the f32 state
+ * before rounding are bit for bit those of dc_k_gated_delta_net_f32. A decode step reads and writes
+ * half the state's bytes. Same scratch size. */
+void dc_k_gated_delta_net_f32_state_f16(const float *qkv, const float *a, const float *b, int64_t T,
+                                        int64_t nk, int64_t nv, int64_t dk, int64_t dv,
+                                        const float *conv_weight, int64_t K,
+                                        const float *conv_state_in, const float *decay,
+                                        const float *dt_bias, int32_t decay_form, int32_t mapping,
+                                        float scale, float l2_eps, const uint16_t *state_in,
+                                        int64_t kh_begin, int64_t kh_end, void *scratch, float *out,
+                                        float *conv_state_out, uint16_t *state_out);
 
 /*===----------------------------------------------------------------------===*
  * Gated attention.

@@ -120,19 +120,22 @@ void dc_op_gdn_gates(dc_exec *exec, const float *a, const float *b, const float 
                      const float *dt_bias, int64_t T, int64_t nv, int32_t decay_form, float *g,
                      float *beta);
 /* The runtime picks the chunked kernel for T > 1 and the recurrent one for T == 1. The state is
- * updated in place. */
+ * updated in place; state_dtype is DC_WS_F32 (float) or DC_WS_F16 (uint16_t: widened to f32 for
+ * the call, rounded back once at its end). */
 void dc_op_gated_delta_rule(dc_exec *exec, const float *q, const float *k, const float *v,
                             const float *g, const float *beta, int64_t T, int64_t nk, int64_t nv,
-                            int64_t dk, int64_t dv, int32_t mapping, float scale, float *state,
-                            float *out);
+                            int64_t dk, int64_t dv, int32_t mapping, float scale,
+                            uint32_t state_dtype, void *state, float *out);
 /* delta.gated_delta_net (dc_k_gated_delta_net_f32): qkv [T, 2 nk dk + nv dv], a and b [T, nv],
- * conv_weight [C, K], decay and dt_bias [nv]; conv_state [K-1, C] and state [nv, dk, dv] are updated
- * in place; out [T, nv, dv]. Split over key heads. */
+ * conv_weight [C, K], decay and dt_bias [nv]; conv_state [K-1, C] and state [nv, dk, dv] (of
+ * state_dtype DC_WS_F32 or DC_WS_F16, as for dc_op_gated_delta_rule) are updated in place;
+ * out [T, nv, dv]. Split over key heads. */
 void dc_op_gated_delta_net(dc_exec *exec, const float *qkv, const float *a, const float *b,
                            int64_t T, int64_t nk, int64_t nv, int64_t dk, int64_t dv,
                            const float *conv_weight, int64_t K, const float *decay,
                            const float *dt_bias, int32_t decay_form, int32_t mapping, float scale,
-                           float l2_eps, float *conv_state, float *state, float *out);
+                           float l2_eps, float *conv_state, uint32_t state_dtype, void *state,
+                           float *out);
 void dc_op_rope(dc_exec *exec, const float *x, int64_t T, int64_t n, int64_t hd,
                 const int32_t *positions, int64_t rotary_dim, double theta, float *y);
 void dc_op_attention(dc_exec *exec, const float *q, const float *k, const float *v,

@@ -8,6 +8,7 @@
 #ifndef DELTAC_TARGETS_PORTABLE_DELTA_RULE_STEP_H
 #define DELTAC_TARGETS_PORTABLE_DELTA_RULE_STEP_H
 
+#include "f16_rows.h"
 #include "kernel_internal.h"
 
 /* Columns of S per tile. Each column j of S evolves on its own (its update needs only S[:, j], k,
@@ -29,6 +30,33 @@ DC_INLINE int64_t dc_key_head(int64_t h, int64_t nk, int64_t nv, int32_t mapping
   return mapping == DC_K_HEADS_TILED ? h % nk : h / (nv / nk);
 }
 
+/* The three parts of a step on one tile of `width` columns, shared by the f32 and the f16 state so
+ * both compute the same arithmetic in the same order. dc_delta_tile_dots accumulates one row of S
+ * into the tile's two dot products; dc_delta_tile_outputs forms delta and the output from them;
+ * dc_delta_tile_update applies the decay and the rank-1 update to one row. */
+DC_INLINE void dc_delta_tile_dots(const float *srow, float ki, float qi, int64_t width, float *sk,
+                                  float *sq) {
+  for (int64_t j = 0; j < width; ++j) {
+    sk[j] += srow[j] * ki;
+    sq[j] += srow[j] * qi;
+  }
+}
+
+DC_INLINE void dc_delta_tile_outputs(const float *sk, const float *sq, const float *vv, float decay,
+                                     float b, float scale, float qk, int64_t width, float *delta,
+                                     float *restrict o) {
+  for (int64_t j = 0; j < width; ++j) {
+    delta[j] = b * (vv[j] - decay * sk[j]);
+    o[j] = scale * decay * sq[j] + qk * delta[j];
+  }
+}
+
+DC_INLINE void dc_delta_tile_update(float *srow, float decay, float ki, const float *delta,
+                                    int64_t width) {
+  for (int64_t j = 0; j < width; ++j)
+    srow[j] = decay * srow[j] + ki * delta[j];
+}
+
 /* One token for one value head, in place on S [dk, dv] (dv fastest):
  *   S <- decay S;  delta = b (v - S^T k);  S <- S + k delta^T;  o = S^T (scale q)
  * with decay = exp(g) and qk = scale (q . k) given by the caller. With S the state before the
@@ -41,23 +69,33 @@ DC_INLINE void dc_delta_rule_step(float *S, const float *kk, const float *qq, co
     const int64_t width = dc_min64(DC_DELTA_COLUMN_TILE, dv - j0);
     float sk[DC_DELTA_COLUMN_TILE] = {0}, sq[DC_DELTA_COLUMN_TILE] = {0};
     float delta[DC_DELTA_COLUMN_TILE];
+    for (int64_t i = 0; i < dk; ++i)
+      dc_delta_tile_dots(S + i * dv + j0, kk[i], qq[i], width, sk, sq);
+    dc_delta_tile_outputs(sk, sq, vv + j0, decay, b, scale, qk, width, delta, o + j0);
+    for (int64_t i = 0; i < dk; ++i)
+      dc_delta_tile_update(S + i * dv + j0, decay, kk[i], delta, width);
+  }
+}
+
+/* The same step on an f16 state: each row is widened to f32 as it is read and the updated row is
+ * rounded back to f16 (to nearest, ties to even) as it is written, so the result is the f32 step's,
+ * rounded once. Each decode step reads and writes half the bytes of the f32 state. */
+DC_INLINE void dc_delta_rule_step_f16(uint16_t *S, const float *kk, const float *qq,
+                                      const float *vv, float decay, float b, float scale, float qk,
+                                      int64_t dk, int64_t dv, float *restrict o) {
+  for (int64_t j0 = 0; j0 < dv; j0 += DC_DELTA_COLUMN_TILE) {
+    const int64_t width = dc_min64(DC_DELTA_COLUMN_TILE, dv - j0);
+    float sk[DC_DELTA_COLUMN_TILE] = {0}, sq[DC_DELTA_COLUMN_TILE] = {0};
+    float delta[DC_DELTA_COLUMN_TILE], row[DC_DELTA_COLUMN_TILE];
     for (int64_t i = 0; i < dk; ++i) {
-      const float *srow = S + i * dv + j0;
-      const float ki = kk[i], qi = qq[i];
-      for (int64_t j = 0; j < width; ++j) {
-        sk[j] += srow[j] * ki;
-        sq[j] += srow[j] * qi;
-      }
+      dc_widen_f16_row(S + i * dv + j0, width, row);
+      dc_delta_tile_dots(row, kk[i], qq[i], width, sk, sq);
     }
-    for (int64_t j = 0; j < width; ++j) {
-      delta[j] = b * (vv[j0 + j] - decay * sk[j]);
-      o[j0 + j] = scale * decay * sq[j] + qk * delta[j];
-    }
+    dc_delta_tile_outputs(sk, sq, vv + j0, decay, b, scale, qk, width, delta, o + j0);
     for (int64_t i = 0; i < dk; ++i) {
-      float *srow = S + i * dv + j0;
-      const float ki = kk[i];
-      for (int64_t j = 0; j < width; ++j)
-        srow[j] = decay * srow[j] + ki * delta[j];
+      dc_widen_f16_row(S + i * dv + j0, width, row);
+      dc_delta_tile_update(row, decay, kk[i], delta, width);
+      dc_narrow_f16_row(row, width, S + i * dv + j0);
     }
   }
 }

@@ -123,13 +123,20 @@ struct gdn_args {
   const float *conv_weight, *conv_state_in, *decay, *dt_bias;
   int32_t decay_form, mapping;
   float scale, l2_eps;
+  /* The delta-rule state: f32 (state_in, state_out) or f16 (state16_in, state16_out; the f32
+   * pointers are then NULL). */
   const float *state_in;
   float *out, *conv_state_out, *state_out;
+  const uint16_t *state16_in;
+  uint16_t *state16_out;
 };
 
 /*---- Decode: one token, no intermediate buffers ----------------------------------------------*/
 
-DC_INLINE void decode_key_head(const struct gdn_args *p, int64_t dk, int64_t dv, int64_t kh) {
+/* `f16` (a constant after inlining) picks the state's storage, so each entry point keeps one path.
+ */
+DC_INLINE void decode_key_head(const struct gdn_args *p, int64_t dk, int64_t dv, int64_t kh,
+                               int f16) {
   const int64_t C = p->C, K = p->K, nk = p->nk, nv = p->nv;
   const int64_t q0 = kh * dk, k0 = nk * dk + kh * dk;
   float q[DC_GDN_STACK_DK], k[DC_GDN_STACK_DK], v[DC_GDN_STACK_DV];
@@ -147,6 +154,15 @@ DC_INLINE void decode_key_head(const struct gdn_args *p, int64_t dk, int64_t dv,
     conv_state_update(p->qkv, 1, C, K, p->conv_state_in, v0, dv, p->conv_state_out);
     float g, beta;
     gates(p->a, p->b, p->decay, p->dt_bias, nv, p->decay_form, 0, h, &g, &beta);
+    if (f16) {
+      uint16_t *S = p->state16_out + h * dk * dv;
+      const uint16_t *in = p->state16_in + h * dk * dv;
+      if (in != S)
+        for (int64_t i = 0; i < dk * dv; ++i)
+          S[i] = in[i];
+      dc_delta_rule_step_f16(S, k, q, v, dc_expf(g), beta, p->scale, qk, dk, dv, p->out + h * dv);
+      continue;
+    }
     float *S = p->state_out + h * dk * dv;
     copy_floats(p->state_in + h * dk * dv, S, dk * dv);
     dc_delta_rule_step(S, k, q, v, dc_expf(g), beta, p->scale, qk, dk, dv, p->out + h * dv);
@@ -162,6 +178,7 @@ struct gdn_scratch {
   float *g, *beta; /* [T] */
   float *o;        /* [T, dv] the value head's output before it is scattered into out */
   float *taps;     /* [K, max(dk, dv)] conv taps of the channels being convolved, transposed */
+  float *state;    /* [dk, dv] an f16 state's head, widened */
   void *chunk;     /* dc_k_gated_delta_rule_chunked_f32 scratch */
 };
 
@@ -177,6 +194,7 @@ DC_INLINE struct gdn_scratch carve_scratch(void *scratch, int64_t T, int64_t dk,
   s.g = dc_carve(&c, T);
   s.beta = dc_carve(&c, T);
   s.taps = dc_carve(&c, DC_GDN_MAX_TAPS * (dk > dv ? dk : dv));
+  s.state = dc_carve(&c, dk * dv);
   s.chunk = dc_carve(&c, dc_k_gated_delta_rule_chunked_f32_scratch_bytes(dk, dv) / 4);
   *bytes = 4 * c.floats;
   return s;
@@ -202,7 +220,7 @@ DC_INLINE void conv_silu_rows(const struct gdn_args *p, const struct gdn_scratch
 }
 
 DC_INLINE void staged_key_head(const struct gdn_args *p, int64_t dk, int64_t dv, int64_t kh,
-                               const struct gdn_scratch *s) {
+                               const struct gdn_scratch *s, int f16) {
   const int64_t C = p->C, K = p->K, T = p->T, nk = p->nk, nv = p->nv;
   const int64_t q0 = kh * dk, k0 = nk * dk + kh * dk;
   conv_silu_rows(p, s, q0, dk, s->q);
@@ -220,9 +238,14 @@ DC_INLINE void staged_key_head(const struct gdn_args *p, int64_t dk, int64_t dv,
     for (int64_t t = 0; t < T; ++t)
       gates(p->a, p->b, p->decay, p->dt_bias, nv, p->decay_form, t, h, s->g + t, s->beta + t);
     conv_state_update(p->qkv, T, C, K, p->conv_state_in, v0, dv, p->conv_state_out);
-    /* One head seen as nk = nv = 1: the staged arrays are exactly that layout. */
-    const float *state_in = p->state_in + h * dk * dv;
-    float *state_out = p->state_out + h * dk * dv;
+    /* One head seen as nk = nv = 1: the staged arrays are exactly that layout. An f16 head is
+     * widened into scratch, updated there in place, and rounded back once. */
+    const float *state_in = s->state;
+    float *state_out = s->state;
+    if (f16)
+      dc_widen_f16_row(p->state16_in + h * dk * dv, dk * dv, s->state);
+    else
+      state_in = p->state_in + h * dk * dv, state_out = p->state_out + h * dk * dv;
     if (T > 1)
       dc_k_gated_delta_rule_chunked_f32(s->q, s->k, s->v, s->g, s->beta, T, 1, 1, dk, dv,
                                         DC_K_HEADS_GROUPED, p->scale, state_in, 0, 1, s->chunk,
@@ -231,25 +254,57 @@ DC_INLINE void staged_key_head(const struct gdn_args *p, int64_t dk, int64_t dv,
       dc_k_gated_delta_rule_recurrent_f32(s->q, s->k, s->v, s->g, s->beta, T, 1, 1, dk, dv,
                                           DC_K_HEADS_GROUPED, p->scale, state_in, 0, 1, s->o,
                                           state_out);
+    if (f16)
+      dc_narrow_f16_row(s->state, dk * dv, p->state16_out + h * dk * dv);
     for (int64_t t = 0; t < T; ++t)
       copy_floats(s->o + t * dv, p->out + (t * nv + h) * dv, dv);
   }
 }
 
-DC_INLINE void gated_delta_net_impl(const struct gdn_args *p, int64_t dk, int64_t dv,
-                                    int64_t kh_begin, int64_t kh_end, void *scratch) {
-  if (p->T == 1 && dk <= DC_GDN_STACK_DK && dv <= DC_GDN_STACK_DV) {
-    for (int64_t kh = kh_begin; kh < kh_end; ++kh)
-      decode_key_head(p, dk, dv, kh);
-    return;
-  }
+/* Decode on the stack (one token, dk and dv within the stack arrays), or the staged path. */
+DC_INLINE int decodes_on_stack(const struct gdn_args *p, int64_t dk, int64_t dv) {
+  return p->T == 1 && dk <= DC_GDN_STACK_DK && dv <= DC_GDN_STACK_DV;
+}
+
+DC_INLINE void decode_key_heads(const struct gdn_args *p, int64_t dk, int64_t dv, int64_t kh_begin,
+                                int64_t kh_end, int f16) {
+  for (int64_t kh = kh_begin; kh < kh_end; ++kh)
+    decode_key_head(p, dk, dv, kh, f16);
+}
+
+DC_INLINE void staged_key_heads(const struct gdn_args *p, int64_t dk, int64_t dv, int64_t kh_begin,
+                                int64_t kh_end, void *scratch, int f16) {
   int64_t bytes;
   const struct gdn_scratch s = carve_scratch(scratch, p->T, dk, dv, &bytes);
   for (int64_t kh = kh_begin; kh < kh_end; ++kh)
-    staged_key_head(p, dk, dv, kh, &s);
+    staged_key_head(p, dk, dv, kh, &s, f16);
 }
 
-/* The entry point, with dk and dv specialized to the model's (kernel_internal.h). */
+DC_INLINE void gated_delta_net_impl(const struct gdn_args *p, int64_t dk, int64_t dv,
+                                    int64_t kh_begin, int64_t kh_end, void *scratch) {
+  if (decodes_on_stack(p, dk, dv))
+    decode_key_heads(p, dk, dv, kh_begin, kh_end, 0);
+  else
+    staged_key_heads(p, dk, dv, kh_begin, kh_end, scratch, 0);
+}
+
+/* The shapes and operands both entry points share; the state pointers are set by the caller. */
+DC_INLINE struct gdn_args
+gdn_args_of(const float *qkv, const float *a, const float *b, int64_t T, int64_t nk, int64_t nv,
+            int64_t dk, int64_t dv, const float *conv_weight, int64_t K, const float *conv_state_in,
+            const float *decay, const float *dt_bias, int32_t decay_form, int32_t mapping,
+            float scale, float l2_eps, float *out, float *conv_state_out) {
+  struct gdn_args p = {0};
+  p.qkv = qkv, p.a = a, p.b = b;
+  p.T = T, p.nk = nk, p.nv = nv, p.C = 2 * nk * dk + nv * dv, p.K = K;
+  p.conv_weight = conv_weight, p.conv_state_in = conv_state_in;
+  p.decay = decay, p.dt_bias = dt_bias, p.decay_form = decay_form, p.mapping = mapping;
+  p.scale = scale, p.l2_eps = l2_eps;
+  p.out = out, p.conv_state_out = conv_state_out;
+  return p;
+}
+
+/* The f32 state: every path with dk and dv specialized to the model's (kernel_internal.h). */
 void dc_k_gated_delta_net_f32(const float *qkv, const float *a, const float *b, int64_t T,
                               int64_t nk, int64_t nv, int64_t dk, int64_t dv,
                               const float *conv_weight, int64_t K, const float *conv_state_in,
@@ -257,15 +312,36 @@ void dc_k_gated_delta_net_f32(const float *qkv, const float *a, const float *b, 
                               int32_t mapping, float scale, float l2_eps, const float *state_in,
                               int64_t kh_begin, int64_t kh_end, void *scratch, float *out,
                               float *conv_state_out, float *state_out) {
-  struct gdn_args p;
-  p.qkv = qkv, p.a = a, p.b = b;
-  p.T = T, p.nk = nk, p.nv = nv, p.C = 2 * nk * dk + nv * dv, p.K = K;
-  p.conv_weight = conv_weight, p.conv_state_in = conv_state_in;
-  p.decay = decay, p.dt_bias = dt_bias, p.decay_form = decay_form, p.mapping = mapping;
-  p.scale = scale, p.l2_eps = l2_eps, p.state_in = state_in;
-  p.out = out, p.conv_state_out = conv_state_out, p.state_out = state_out;
+  struct gdn_args p =
+      gdn_args_of(qkv, a, b, T, nk, nv, dk, dv, conv_weight, K, conv_state_in, decay, dt_bias,
+                  decay_form, mapping, scale, l2_eps, out, conv_state_out);
+  p.state_in = state_in, p.state_out = state_out;
   DC_SPECIALIZE(
       DC_MODEL_KEY_DIMS, dk,
       DC_SPECIALIZE_2(DC_MODEL_VALUE_DIMS, dv,
                       gated_delta_net_impl(&p, DC_DIM, DC_DIM2, kh_begin, kh_end, scratch)));
+}
+
+/* The f16 state: the decode step specialized (it is where the state's bytes are the cost), the
+ * staged prefill generic, whose time is in the chunked kernel it calls; so the f16 entry adds one
+ * copy of the decode path per size instead of a second copy of everything. */
+void dc_k_gated_delta_net_f32_state_f16(const float *qkv, const float *a, const float *b, int64_t T,
+                                        int64_t nk, int64_t nv, int64_t dk, int64_t dv,
+                                        const float *conv_weight, int64_t K,
+                                        const float *conv_state_in, const float *decay,
+                                        const float *dt_bias, int32_t decay_form, int32_t mapping,
+                                        float scale, float l2_eps, const uint16_t *state_in,
+                                        int64_t kh_begin, int64_t kh_end, void *scratch, float *out,
+                                        float *conv_state_out, uint16_t *state_out) {
+  struct gdn_args p =
+      gdn_args_of(qkv, a, b, T, nk, nv, dk, dv, conv_weight, K, conv_state_in, decay, dt_bias,
+                  decay_form, mapping, scale, l2_eps, out, conv_state_out);
+  p.state16_in = state_in, p.state16_out = state_out;
+  if (!decodes_on_stack(&p, dk, dv)) {
+    staged_key_heads(&p, dk, dv, kh_begin, kh_end, scratch, 1);
+    return;
+  }
+  DC_SPECIALIZE(DC_MODEL_KEY_DIMS, dk,
+                DC_SPECIALIZE_2(DC_MODEL_VALUE_DIMS, dv,
+                                decode_key_heads(&p, DC_DIM, DC_DIM2, kh_begin, kh_end, 1)));
 }

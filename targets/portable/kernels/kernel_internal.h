@@ -163,6 +163,33 @@ DC_INLINE float dc_f16_to_f32(uint16_t h) {
   return dc_bits_to_f32(sign | magnitude);
 }
 
+/* binary32 -> binary16, rounded to nearest with ties to even (what F16C's vcvtps2ph does with
+ * _MM_FROUND_TO_NEAREST_INT): finite values past the largest half round to infinity, values below
+ * the smallest normal half round to a subnormal or zero, NaN stays NaN (quiet, sign and top payload
+ * kept). Integer arithmetic only, so it needs no rounding mode and no -ffast-math care. */
+DC_INLINE uint16_t dc_f32_to_f16(float f) {
+  const uint32_t u = dc_f32_to_bits(f);
+  const uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
+  const uint32_t a = u & 0x7FFFFFFFu;
+  if (a > 0x7F800000u) /* NaN */
+    return (uint16_t)(sign | 0x7E00u | ((a >> 13) & 0x3FFu));
+  if (a >= 0x477FF000u) /* 65520 and up (halfway past 65504, odd mantissa) and infinity */
+    return (uint16_t)(sign | 0x7C00u);
+  if (a >= 0x38800000u) { /* a normal half: rebias the exponent, round the 13 dropped bits */
+    const uint32_t r = a - 0x38000000u;
+    return (uint16_t)(sign | ((r + 0x0FFFu + ((r >> 13) & 1u)) >> 13));
+  }
+  const uint32_t e = a >> 23;
+  if (e < 102) /* below 2^-25, half the smallest subnormal: rounds to zero */
+    return sign;
+  /* A subnormal half counts units of 2^-24: the 24-bit significand shifted right by 126 - e. A
+   * carry out of the top gives 0x400, the smallest normal, as it should. */
+  const uint32_t mantissa = (a & 0x7FFFFFu) | 0x800000u;
+  const uint32_t shift = 126u - e, half = 1u << (shift - 1u);
+  const uint32_t q = mantissa >> shift, rest = mantissa & ((1u << shift) - 1u);
+  return (uint16_t)(sign | (q + (rest > half || (rest == half && (q & 1u)))));
+}
+
 /* A little-endian f16 at any byte address. */
 DC_INLINE float dc_load_f16(const uint8_t *p) {
   return dc_f16_to_f32((uint16_t)(p[0] | (p[1] << 8)));

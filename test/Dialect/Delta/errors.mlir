@@ -925,7 +925,7 @@ func.func @gdr_g_rank(%q: tensor<?x2x16xf32>, %v: tensor<?x4x16xf32>, %g: tensor
 
 // gated_delta_rule state must be a statically shaped tensor (an unranked state is not).
 func.func @gdr_state_rank(%q: tensor<?x2x16xf32>, %v: tensor<?x4x16xf32>, %g: tensor<?x4xf32>, %s: tensor<*xf32>) {
-  // expected-error @+1 {{'delta.gated_delta_rule' op operand #5 must be statically shaped tensor of f32 values, but got 'tensor<*xf32>'}}
+  // expected-error @+1 {{'delta.gated_delta_rule' op operand #5 must be statically shaped tensor of f32 or f16 values, but got 'tensor<*xf32>'}}
   %o, %s1 = delta.gated_delta_rule %q, %q, %v, %g, %g, %s grouped scale(0.25) : tensor<?x2x16xf32>, tensor<?x4x16xf32>, tensor<?x4xf32>, tensor<*xf32>
   return
 }
@@ -1015,7 +1015,7 @@ func.func @gdr_state_value_dim(%q: tensor<?x2x16xf32>, %v: tensor<?x4x8xf32>, %g
 
 // gated_delta_rule state must be statically shaped.
 func.func @gdr_state_dynamic(%q: tensor<?x2x16xf32>, %v: tensor<?x4x16xf32>, %g: tensor<?x4xf32>, %s: tensor<?x16x16xf32>) {
-  // expected-error @+1 {{'delta.gated_delta_rule' op operand #5 must be statically shaped tensor of f32 values, but got 'tensor<?x16x16xf32>'}}
+  // expected-error @+1 {{'delta.gated_delta_rule' op operand #5 must be statically shaped tensor of f32 or f16 values, but got 'tensor<?x16x16xf32>'}}
   %o, %s1 = delta.gated_delta_rule %q, %q, %v, %g, %g, %s grouped scale(0.25) : tensor<?x2x16xf32>, tensor<?x4x16xf32>, tensor<?x4xf32>, tensor<?x16x16xf32>
   return
 }
@@ -1040,9 +1040,9 @@ func.func @gdr_scale_negative(%q: tensor<?x2x16xf32>, %v: tensor<?x4x16xf32>, %g
 
 // -----
 
-// gated_delta_rule state is f32 (ODS constraint).
+// gated_delta_rule state is f32 or f16 storage, not bf16 (ODS constraint).
 func.func @gdr_state_bf16(%q: tensor<?x2x16xf32>, %v: tensor<?x4x16xf32>, %g: tensor<?x4xf32>, %s: tensor<4x16x16xbf16>) {
-  // expected-error @+1 {{'delta.gated_delta_rule' op operand #5 must be statically shaped tensor of f32 values, but got 'tensor<4x16x16xbf16>'}}
+  // expected-error @+1 {{'delta.gated_delta_rule' op operand #5 must be statically shaped tensor of f32 or f16 values, but got 'tensor<4x16x16xbf16>'}}
   %o, %s1 = delta.gated_delta_rule %q, %q, %v, %g, %g, %s grouped scale(0.25) : tensor<?x2x16xf32>, tensor<?x4x16xf32>, tensor<?x4xf32>, tensor<4x16x16xbf16>
   return
 }
@@ -1842,9 +1842,9 @@ func.func @gated_delta_net_element_type(%qkv: tensor<?x128xf32>, %a: tensor<?x4x
 
 // -----
 
-// gated_delta_net: the delta-rule state is f32 (ODS constraint).
+// gated_delta_net: the delta-rule state is f32 or f16 storage, not bf16 (ODS constraint).
 func.func @gated_delta_net_state_f32(%qkv: tensor<?x128xf32>, %a: tensor<?x4xf32>, %w: tensor<128x4xf32>, %cs: tensor<3x128xf32>, %d: tensor<4xf32>, %s: tensor<4x16x16xbf16>) {
-  // expected-error @+1 {{'delta.gated_delta_net' op operand #7 must be statically shaped tensor of f32 values}}
+  // expected-error @+1 {{'delta.gated_delta_net' op operand #7 must be statically shaped tensor of f32 or f16 values}}
   %o, %cs1, %s1 = delta.gated_delta_net %qkv, %a, %a conv(%w, %cs) gates(%d, %d) a_log state(%s) grouped scale(0.25) l2_eps(1.0e-6) : tensor<?x128xf32>, tensor<?x4xf32>, tensor<128x4xf32>, tensor<3x128xf32>, tensor<4xf32>, tensor<4x16x16xbf16> -> tensor<?x4x16xf32>
   return
 }

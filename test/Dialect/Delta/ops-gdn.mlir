@@ -121,3 +121,17 @@ func.func @gated_delta_net_qwen35_0_8b(%qkv: tensor<?x6144xf32>, %a: tensor<?x16
       : tensor<?x6144xf32>, tensor<?x16xf32>, tensor<6144x4xbf16>, tensor<3x6144xf32>, tensor<16xf32>, tensor<16x128x128xf32> -> tensor<?x16x128xf32>
   return %o, %cs1, %s1 : tensor<?x16x128xf32>, tensor<3x6144xf32>, tensor<16x128x128xf32>
 }
+
+// An f16 delta-rule state (deltac compile --recurrent-state-type=f16) on both ops: storage only, the
+// ops compute in f32 and round the new state once.
+// CHECK-LABEL: func.func @f16_state
+func.func @f16_state(%qkv: tensor<1x6144xf32>, %a: tensor<1x16xf32>, %w: tensor<6144x4xbf16>, %cs: tensor<3x6144xf32>,
+                     %alog: tensor<16xf32>, %q: tensor<1x16x128xf32>, %s: tensor<16x128x128xf16>)
+    -> (tensor<16x128x128xf16>, tensor<16x128x128xf16>) {
+  // CHECK: delta.gated_delta_net {{.*}} : tensor<1x6144xf32>, tensor<1x16xf32>, tensor<6144x4xbf16>, tensor<3x6144xf32>, tensor<16xf32>, tensor<16x128x128xf16> -> tensor<1x16x128xf32>
+  %o, %cs1, %s1 = delta.gated_delta_net %qkv, %a, %a conv(%w, %cs) gates(%alog, %alog) a_log state(%s) grouped scale(0.0883883461) l2_eps(1.0e-6)
+      : tensor<1x6144xf32>, tensor<1x16xf32>, tensor<6144x4xbf16>, tensor<3x6144xf32>, tensor<16xf32>, tensor<16x128x128xf16> -> tensor<1x16x128xf32>
+  // CHECK: delta.gated_delta_rule {{.*}} : tensor<1x16x128xf32>, tensor<1x16x128xf32>, tensor<1x16xf32>, tensor<16x128x128xf16>
+  %o2, %s2 = delta.gated_delta_rule %q, %q, %q, %a, %a, %s1 grouped scale(0.0883883461) : tensor<1x16x128xf32>, tensor<1x16x128xf32>, tensor<1x16xf32>, tensor<16x128x128xf16>
+  return %s1, %s2 : tensor<16x128x128xf16>, tensor<16x128x128xf16>
+}
