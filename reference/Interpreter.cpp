@@ -80,7 +80,7 @@ llvm::Expected<Tensor> Interpreter::run(llvm::StringRef entry, const std::vector
 
   llvm::DenseMap<Value, Tensor> values;
   Block &body = func.getBody().front();
-  Value tokenArg = body.getArgument(0), positionArg = body.getArgument(1);
+  [[maybe_unused]] Value tokenArg = body.getArgument(0), positionArg = body.getArgument(1);
   Tensor result;
   auto get = [&](Value v) -> const Tensor & { return values.find(v)->second; };
 

@@ -139,7 +139,7 @@ void *const *dc_model_weight_table(const dc_model *model);
 typedef struct dc_ws_file {
   const uint8_t *base; /* the read-only mapping of the whole file, or the embedded bytes */
   size_t size;
-  int mapped;          /* base came from mmap (dc_ws_close unmaps it) */
+  int mapped; /* base came from mmap (dc_ws_close unmaps it) */
   dc_ws_header header;
   dc_ws_tensor *tensors; /* owned copy of the table (the file's table need not be aligned) */
   const char *strings;   /* into the mapping */

@@ -2132,9 +2132,9 @@ void addPackedCases(std::vector<OpCase> &cases) {
     // tiles and remainders, 130 x 1024 for several token chunks of the int8 records and 130 x 3584
     // for two of the AVX2 span records (at least 120 tokens each) and two panels of 16 rows; N: row
     // tiles and remainders.
-    const Shape shapes[] = {{1, 32, 7},    {3, 96, 33},    {7, 256, 17},  {66, 160, 9},
-                            {2, 1024, 40}, {130, 64, 6},   {17, 224, 13}, {64, 384, 21},
-                            {1, 1024, 64}, {130, 1024, 9}, {5, 2048, 11}, {13, 1056, 10},
+    const Shape shapes[] = {{1, 32, 7},     {3, 96, 33},    {7, 256, 17},  {66, 160, 9},
+                            {2, 1024, 40},  {130, 64, 6},   {17, 224, 13}, {64, 384, 21},
+                            {1, 1024, 64},  {130, 1024, 9}, {5, 2048, 11}, {13, 1056, 10},
                             {130, 3584, 21}};
     for (Shape s : shapes) {
       std::string name =

@@ -77,26 +77,36 @@ DC_INLINE void dc_delta_rule_step(float *S, const float *kk, const float *qq, co
   }
 }
 
-/* The same step on an f16 state: each row is widened to f32 as it is read and the updated row is
- * rounded back to f16 (to nearest, ties to even) as it is written, so the result is the f32 step's,
- * rounded once. Each decode step reads and writes half the bytes of the f32 state. */
+/* Columns an f16 row is widened in at a time: one 512-bit register of floats. */
+#define DC_DELTA_F16_CHUNK 16
+
+/* The same step on an f16 state: each row is widened to f32 as it is read, 16 columns at a time
+ * (one register, so the converted values need not go through memory), and the updated row is
+ * rounded back to f16 (to nearest, ties to even) as it is written, so the result is the f32
+ * step's, rounded once. Each decode step reads and writes half the bytes of the f32 state. */
 DC_INLINE void dc_delta_rule_step_f16(uint16_t *S, const float *kk, const float *qq,
                                       const float *vv, float decay, float b, float scale, float qk,
                                       int64_t dk, int64_t dv, float *restrict o) {
   for (int64_t j0 = 0; j0 < dv; j0 += DC_DELTA_COLUMN_TILE) {
     const int64_t width = dc_min64(DC_DELTA_COLUMN_TILE, dv - j0);
     float sk[DC_DELTA_COLUMN_TILE] = {0}, sq[DC_DELTA_COLUMN_TILE] = {0};
-    float delta[DC_DELTA_COLUMN_TILE], row[DC_DELTA_COLUMN_TILE];
-    for (int64_t i = 0; i < dk; ++i) {
-      dc_widen_f16_row(S + i * dv + j0, width, row);
-      dc_delta_tile_dots(row, kk[i], qq[i], width, sk, sq);
-    }
+    float delta[DC_DELTA_COLUMN_TILE];
+    for (int64_t i = 0; i < dk; ++i)
+      for (int64_t j = 0; j < width; j += DC_DELTA_F16_CHUNK) {
+        const int64_t n = dc_min64(DC_DELTA_F16_CHUNK, width - j);
+        float row[DC_DELTA_F16_CHUNK];
+        dc_widen_f16_row(S + i * dv + j0 + j, n, row);
+        dc_delta_tile_dots(row, kk[i], qq[i], n, sk + j, sq + j);
+      }
     dc_delta_tile_outputs(sk, sq, vv + j0, decay, b, scale, qk, width, delta, o + j0);
-    for (int64_t i = 0; i < dk; ++i) {
-      dc_widen_f16_row(S + i * dv + j0, width, row);
-      dc_delta_tile_update(row, decay, kk[i], delta, width);
-      dc_narrow_f16_row(row, width, S + i * dv + j0);
-    }
+    for (int64_t i = 0; i < dk; ++i)
+      for (int64_t j = 0; j < width; j += DC_DELTA_F16_CHUNK) {
+        const int64_t n = dc_min64(DC_DELTA_F16_CHUNK, width - j);
+        float row[DC_DELTA_F16_CHUNK];
+        dc_widen_f16_row(S + i * dv + j0 + j, n, row);
+        dc_delta_tile_update(row, decay, kk[i], delta + j, n);
+        dc_narrow_f16_row(row, n, S + i * dv + j0 + j);
+      }
   }
 }
 
