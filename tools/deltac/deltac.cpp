@@ -113,7 +113,7 @@ cl::opt<std::string> compileActQuant(
 cl::opt<std::string> compileRecurrentState(
     "recurrent-state-type",
     cl::desc("Storage of the Gated DeltaNet recurrent state: f32, or f16 (half the state traffic "
-             "of a decode step; computed in f32, rounded to f16 once per step)"),
+             "of a decode step; computed in f32, rounded to f16 once per call)"),
     cl::init("f32"), cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
 cl::opt<std::string> quantEmbedding("quant-embedding", cl::desc("Scheme of the token embedding"),
                                     cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
