@@ -133,8 +133,8 @@ struct gdn_args {
 
 /*---- Decode: one token, no intermediate buffers ----------------------------------------------*/
 
-/* `f16` (a constant after inlining) picks the state's storage, so each entry point keeps one path.
- */
+/* One key head and its value heads for one token. `f16` (a constant after inlining) picks the
+ * state's storage, so each entry point keeps one path. */
 DC_INLINE void decode_key_head(const struct gdn_args *p, int64_t dk, int64_t dv, int64_t kh,
                                int f16) {
   const int64_t C = p->C, K = p->K, nk = p->nk, nv = p->nv;
