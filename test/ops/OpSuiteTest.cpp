@@ -1554,6 +1554,12 @@ void runUnfusedGDN(const GDNInputs &in, std::vector<float> &out, std::vector<flo
   }
 }
 
+/// A Gated DeltaNet shape and the token counts its cases run.
+struct GDNTimedShape {
+  GDNShape s;
+  std::vector<int64_t> tokens;
+};
+
 std::string gdnShapeName(const GDNShape &s) {
   return "nk" + str(s.nk) + "_nv" + str(s.nv) + "_dk" + str(s.dk) + "_dv" + str(s.dv) + "_K" +
          str(s.k) + (s.mapping == DC_K_HEADS_TILED ? "_tiled" : "_grouped") +
@@ -1561,20 +1567,16 @@ std::string gdnShapeName(const GDNShape &s) {
 }
 
 void addGatedDeltaNetCases(std::vector<OpCase> &cases) {
-  struct TimedShape {
-    GDNShape s;
-    std::vector<int64_t> tokens;
-  };
   // Decode (T = 1: the stack path, or the staged path when dk > 256), prefill shorter than the conv
   // history (T = 2 < K - 1 = 3), chunk boundaries, r = 1 and 2 in both head orders.
-  const std::vector<TimedShape> shapes = {
+  const std::vector<GDNTimedShape> shapes = {
       {{1, 1, 4, 4, 4, DC_K_HEADS_GROUPED, DC_K_DECAY_A_LOG}, {1, 2, 7}},
       {{2, 4, 16, 8, 4, DC_K_HEADS_GROUPED, DC_K_DECAY_A_LOG}, {1, 2, 65}},
       {{2, 4, 16, 8, 4, DC_K_HEADS_TILED, DC_K_DECAY_NEG_EXP}, {1, 7, 65}},
       {{2, 2, 128, 128, 4, DC_K_HEADS_GROUPED, DC_K_DECAY_A_LOG}, {1, 64, 130}},
       {{3, 3, 33, 17, 3, DC_K_HEADS_TILED, DC_K_DECAY_A_LOG}, {1, 20}},
       {{1, 2, 260, 8, 2, DC_K_HEADS_GROUPED, DC_K_DECAY_NEG_EXP}, {1, 3}}};
-  for (const TimedShape &ts : shapes)
+  for (const GDNTimedShape &ts : shapes)
     for (int64_t t : ts.tokens) {
       const GDNShape s = ts.s;
       cases.push_back(
@@ -1752,15 +1754,11 @@ void addF16StateCases(std::vector<OpCase> &cases) {
                      EXPECT_TRUE(std::isnan(fromHalves(toHalves({nan}))[0]));
                    }});
 
-  struct TimedShape {
-    GDNShape s;
-    std::vector<int64_t> tokens;
-  };
-  const std::vector<TimedShape> shapes = {
+  const std::vector<GDNTimedShape> shapes = {
       {{2, 4, 16, 8, 4, DC_K_HEADS_GROUPED, DC_K_DECAY_A_LOG}, {1, 2, 65}},
       {{2, 2, 128, 128, 4, DC_K_HEADS_GROUPED, DC_K_DECAY_A_LOG}, {1, 64}},
       {{3, 3, 33, 17, 3, DC_K_HEADS_TILED, DC_K_DECAY_NEG_EXP}, {1, 20}}};
-  for (const TimedShape &ts : shapes)
+  for (const GDNTimedShape &ts : shapes)
     for (int64_t t : ts.tokens) {
       const GDNShape s = ts.s;
       cases.push_back(

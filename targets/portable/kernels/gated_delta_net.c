@@ -305,9 +305,19 @@ gdn_args_of(const float *qkv, const float *a, const float *b, int64_t T, int64_t
   return p;
 }
 
-/* Both entry points run every path with dk and dv specialized to the model's (kernel_internal.h).
- * The staged prefill path's time is not all in the chunked kernel it calls: with it generic, the
- * f16 entry's prefill of 512 tokens was 10% slower (gated_delta_net_f16_state/T512). */
+/* Both entry points run every path with dk and dv specialized to the model's (kernel_internal.h);
+ * `f16` is a constant in each. The staged prefill path's time is not all in the chunked kernel it
+ * calls: with it generic, the f16 entry's prefill of 512 tokens was 10% slower
+ * (gated_delta_net_f16_state/T512). */
+DC_INLINE void gated_delta_net_specialized(const struct gdn_args *p, int64_t dk, int64_t dv,
+                                           int64_t kh_begin, int64_t kh_end, void *scratch,
+                                           int f16) {
+  DC_SPECIALIZE(
+      DC_MODEL_KEY_DIMS, dk,
+      DC_SPECIALIZE_2(DC_MODEL_VALUE_DIMS, dv,
+                      gated_delta_net_impl(p, DC_DIM, DC_DIM2, kh_begin, kh_end, scratch, f16)));
+}
+
 void dc_k_gated_delta_net_f32(const float *qkv, const float *a, const float *b, int64_t T,
                               int64_t nk, int64_t nv, int64_t dk, int64_t dv,
                               const float *conv_weight, int64_t K, const float *conv_state_in,
@@ -318,10 +328,7 @@ void dc_k_gated_delta_net_f32(const float *qkv, const float *a, const float *b, 
   struct gdn_args p = gdn_args_of(qkv, a, b, T, nk, nv, dk, dv, conv_weight, K, conv_state_in, decay,
                                   dt_bias, decay_form, mapping, scale, l2_eps, out, conv_state_out);
   p.state_in = state_in, p.state_out = state_out;
-  DC_SPECIALIZE(
-      DC_MODEL_KEY_DIMS, dk,
-      DC_SPECIALIZE_2(DC_MODEL_VALUE_DIMS, dv,
-                      gated_delta_net_impl(&p, DC_DIM, DC_DIM2, kh_begin, kh_end, scratch, 0)));
+  gated_delta_net_specialized(&p, dk, dv, kh_begin, kh_end, scratch, 0);
 }
 
 void dc_k_gated_delta_net_f32_state_f16(const float *qkv, const float *a, const float *b, int64_t T,
@@ -335,8 +342,5 @@ void dc_k_gated_delta_net_f32_state_f16(const float *qkv, const float *a, const 
   struct gdn_args p = gdn_args_of(qkv, a, b, T, nk, nv, dk, dv, conv_weight, K, conv_state_in, decay,
                                   dt_bias, decay_form, mapping, scale, l2_eps, out, conv_state_out);
   p.state16_in = state_in, p.state16_out = state_out;
-  DC_SPECIALIZE(
-      DC_MODEL_KEY_DIMS, dk,
-      DC_SPECIALIZE_2(DC_MODEL_VALUE_DIMS, dv,
-                      gated_delta_net_impl(&p, DC_DIM, DC_DIM2, kh_begin, kh_end, scratch, 1)));
+  gated_delta_net_specialized(&p, dk, dv, kh_begin, kh_end, scratch, 1);
 }
