@@ -225,9 +225,11 @@ def bench_size(args, size, bw):
     # Q8_0 / Q4_0 dot products take Q8_0 activations), so the accuracy columns compare like with like.
     last = ["--prefill-logits", "last"]
     act = ["--act-quant", "int8"]
-    # The quantized builds may keep their delta-rule state in f16 (--recurrent-state-type); the f32
-    # reference always keeps f32, so the KL columns include what the state's rounding costs.
-    act += ["--recurrent-state-type", args.recurrent_state_type]
+    # The quantized builds may keep their delta-rule state and their KV cache in f16
+    # (--recurrent-state-type, --kv-cache-type; llama.cpp's KV cache is f16); the f32 reference
+    # always keeps both in f32, so the KL columns include what the rounding costs.
+    act += ["--recurrent-state-type", args.recurrent_state_type,
+            "--kv-cache-type", args.kv_cache_type]
     builds = {"f32": (gguf["bf16"], ["--dtype", "f32"]),
               "int8": (gguf["q8_0"], ["--quant", "int8"] + act + last),
               "int4": (gguf["q4_0"], ["--quant", "int4-g32"] + act + last),
@@ -330,6 +332,8 @@ def main():
     p.add_argument("--gen", type=int, default=128)
     p.add_argument("--recurrent-state-type", choices=["f32", "f16"], default="f32",
                    help="storage of deltac's delta-rule state in the int8 and int4 builds")
+    p.add_argument("--kv-cache-type", choices=["f32", "f16"], default="f32",
+                   help="storage of deltac's KV cache in the int8 and int4 builds")
     p.add_argument("--kl-prompts", type=int, default=4)
     p.add_argument("--kl-tokens", type=int, default=64)
     args = p.parse_args()
@@ -340,14 +344,15 @@ def main():
     for _ in range(3):
         bw.measure()
     all_results = {"threads": args.threads, "recurrent_state_type": args.recurrent_state_type,
-                   "sizes": []}
+                   "kv_cache_type": args.kv_cache_type, "sizes": []}
     for size in args.sizes.split(","):
         r = bench_size(args, size, bw)
         all_results["sizes"].append(r)
         all_results["bandwidth"] = bw.summary()
         print_table(r, r["read_gb_s"], args.threads)
         print(f"deltac's int8 and int4 builds keep the delta-rule state in "
-              f"{args.recurrent_state_type} (--recurrent-state-type)")
+              f"{args.recurrent_state_type} (--recurrent-state-type) and the KV cache in "
+              f"{args.kv_cache_type} (--kv-cache-type)")
         with open(os.path.join(args.work, "results.json"), "w") as f:  # after each size
             json.dump(all_results, f, indent=1)
 

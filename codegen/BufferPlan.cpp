@@ -18,8 +18,9 @@ int64_t tensorBytes(Type type, int64_t maxTokens) {
   int64_t n = 1;
   for (int64_t d : tensor.getShape())
     n *= ShapedType::isDynamic(d) ? maxTokens : d;
-  // Every activation is f32 (kernel ABI version 1); the one f16 tensor the lowering takes is a
-  // delta-rule state stored in f16 (--recurrent-state-type=f16), which the kernels read as such.
+  // Every activation is f32 (kernel ABI version 1); the f16 tensors the lowering takes are a
+  // delta-rule state or a KV cache stored in f16 (--recurrent-state-type=f16, --kv-cache-type=f16),
+  // which the kernels read as such.
   return n * (tensor.getElementType().isF16() ? 2 : 4);
 }
 

@@ -98,7 +98,8 @@ private:
   }
   Value null() { return LLVM::ZeroOp::create(b, loc, ptrTy); }
   Value dtype(Value weight) { return i32(int32_t(wantedDType[weightName(weight)])); }
-  /// The storage code of a delta-rule state (f32 or f16; the dialect admits no other).
+  /// The storage code of a delta-rule state or a KV cache (f32 or f16; the dialect admits no
+  /// other).
   Value stateDType(Value state) {
     Type element = cast<RankedTensorType>(state.getType()).getElementType();
     return i32(int32_t(element.isF16() ? DC_WS_F16 : DC_WS_F32));
@@ -340,8 +341,9 @@ llvm::Error Emitter::lowerOp(Operation &op) {
              {ptr(a.getQuery()), ptr(a.getKey()), ptr(a.getValue()),
               a.getGate() ? ptr(a.getGate()) : null(), dim(a.getQuery(), 0), i64(q.getDimSize(1)),
               i64(k.getDimSize(1)), i64(q.getDimSize(2)), i64(last(a.getValue())),
-              f32(a.getScale().convertToDouble()), ptr(a.getKeyCache()), ptr(a.getValueCache()),
-              i64(cache.getDimSize(1)), start, ptr(a.getOutput())});
+              f32(a.getScale().convertToDouble()), stateDType(a.getKeyCache()),
+              ptr(a.getKeyCache()), ptr(a.getValueCache()), i64(cache.getDimSize(1)), start,
+              ptr(a.getOutput())});
       })
       .Case([&](MoEOp m) {
         ArrayRef<int64_t> experts = getWeightShape(m.getGateWeights().getType());

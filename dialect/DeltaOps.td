@@ -29,7 +29,8 @@ def Delta_F32Tensor : RankedTensorOf<[F32]>;
 def Delta_StaticFloatTensor
     : Type<And<[Delta_FloatTensor.predicate, HasStaticShapePred]>,
            "statically shaped tensor of f32, f16 or bf16 values">;
-// The delta-rule state: f32, or f16 storage that the ops widen to f32 on entry and round back on exit.
+// Recurrent state and KV caches: f32, or f16 storage that the ops read widened to f32 and write
+// rounded to nearest (the delta-rule state once per op, new KV cache rows as they are appended).
 def Delta_StaticStateTensor
     : Type<And<[RankedTensorOf<[F32, F16]>.predicate, HasStaticShapePred]>,
            "statically shaped tensor of f32 or f16 values">;
@@ -662,11 +663,16 @@ def Delta_AttentionOp : Delta_Op<"attention", [Pure,
        p = softmax_j(scale * (query[t, i] . K[j])),  o = sum_j p_j V[j]   (f32 accumulation)
     3. With a gate: output[t, i] = o * sigmoid(gate[t, i]); otherwise output[t, i] = o.
 
+    The caches are f32 or f16 (both the same). With f16 caches the new rows are stored rounded to
+    nearest f16 (ties to even) and step 2 reads every row, this step's own included, as its
+    stored value: the output is the f32 caches' output on k and v rounded to f16, and a step split
+    into several calls computes the same.
+
     ```mlir
     %o, %kc1, %vc1 = delta.attention %q, %k, %v gate %gt : tensor<?x8x256xf32>
         cache(%kc0, %vc0) at %pos scale(6.250000e-02)
         : tensor<?x8x256xf32>, tensor<?x2x256xf32>, tensor<?x2x256xf32>,
-          tensor<2x4096x256xbf16>, tensor<2x4096x256xbf16> -> tensor<?x8x256xf32>
+          tensor<2x4096x256xf16>, tensor<2x4096x256xf16> -> tensor<?x8x256xf32>
     ```
   }];
   let arguments = (ins
@@ -674,15 +680,15 @@ def Delta_AttentionOp : Delta_Op<"attention", [Pure,
     Delta_FloatTensor:$key,
     Delta_FloatTensor:$value,
     Optional<Delta_FloatTensor>:$gate,
-    Delta_StaticFloatTensor:$key_cache,
-    Delta_StaticFloatTensor:$value_cache,
+    Delta_StaticStateTensor:$key_cache,
+    Delta_StaticStateTensor:$value_cache,
     Index:$position,
     F32Attr:$scale
   );
   let results = (outs
     Delta_FloatTensor:$output,
-    Delta_StaticFloatTensor:$new_key_cache,
-    Delta_StaticFloatTensor:$new_value_cache
+    Delta_StaticStateTensor:$new_key_cache,
+    Delta_StaticStateTensor:$new_value_cache
   );
   let assemblyFormat = [{
     $query `,` $key `,` $value (`gate` $gate^ `:` type($gate))?

@@ -221,7 +221,8 @@ LogicalResult AttentionOp::verify() {
       return failure();
   if (failed(verify::sameElementType(*this, "query", q, "key", k)) ||
       failed(verify::sameElementType(*this, "query", q, "value", v)) ||
-      failed(verify::sameElementType(*this, "query", q, "output", out)))
+      failed(verify::sameElementType(*this, "query", q, "output", out)) ||
+      failed(verify::sameElementType(*this, "key cache", kc, "value cache", vc)))
     return failure();
 
   int64_t tokens = q.getDimSize(0), heads = q.getDimSize(1), headDim = q.getDimSize(2);

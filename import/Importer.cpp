@@ -18,6 +18,7 @@ mlir::OwningOpRef<mlir::ModuleOp> importCheckpoint(mlir::MLIRContext &context,
   model.tiledValueHeads = checkpoint.tiledValueHeads;
   model.maxContext = options.maxContext;
   model.f16RecurrentState = options.f16RecurrentState;
+  model.f16KVCache = options.f16KVCache;
   bool tied = checkpoint.config.tieWordEmbeddings;
   for (const ImportTensor &t : checkpoint.tensors) {
     dc_ws_dtype stored =

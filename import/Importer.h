@@ -20,6 +20,7 @@ namespace deltac {
 struct ImportOptions {
   int64_t maxContext = 4096; ///< KV cache length
   bool f16RecurrentState = false; ///< store the delta-rule state in f16 (ModelDescription)
+  bool f16KVCache = false;        ///< store the KV caches in f16 (ModelDescription)
   /// How each weight is stored (float type, quantization scheme per class); the default keeps the
   /// checkpoint's encodings.
   QuantPolicy quant;

@@ -183,7 +183,8 @@ Value ModelEmitter::attention(const std::string &p, const std::string &stateBase
   };
   q = rope(q);
   k = rope(k);
-  auto cacheType = act({nkv, model.maxContext, hd});
+  auto cacheType =
+      RankedTensorType::get({nkv, model.maxContext, hd}, model.f16KVCache ? b.getF16Type() : f32);
   Value keyCache = readState(stateBase + "key_cache", cacheType);
   Value valueCache = readState(stateBase + "value_cache", cacheType);
   auto attn = AttentionOp::create(b, loc, TypeRange{act({t, nh, hd}), cacheType, cacheType}, q, k,

@@ -32,6 +32,9 @@ struct ModelDescription {
   /// The delta-rule state's storage: f32, or f16 (half the bytes each decode step reads and writes;
   /// computed in f32, rounded once per op; delta.gated_delta_rule).
   bool f16RecurrentState = false;
+  /// The attention layers' KV caches: f32, or f16 (half the bytes; new rows rounded as they are
+  /// appended; delta.attention).
+  bool f16KVCache = false;
 };
 
 /// Builds the module: weight and state declarations and the `prefill` / `decode` entry points

@@ -62,7 +62,8 @@ std::vector<int64_t> concreteShape(Type type, int64_t tokens) {
   return shape;
 }
 
-/// Whether `v` is stored in f16 (an f16 delta-rule state, rounded as the op ends).
+/// Whether `v` is stored in f16 (an f16 delta-rule state, rounded as the op ends, or an f16 KV
+/// cache, whose new rows are rounded as they are stored).
 bool isF16(Value v) { return cast<RankedTensorType>(v.getType()).getElementType().isF16(); }
 
 } // namespace
@@ -197,9 +198,15 @@ llvm::Expected<Tensor> Interpreter::run(llvm::StringRef entry, const std::vector
         })
         .Case([&](AttentionOp a) {
           const Tensor *gate = a.getGate() ? &get(a.getGate()) : nullptr;
-          AttentionResult r = attention(get(a.getQuery()), get(a.getKey()), get(a.getValue()), gate,
-                                        get(a.getKeyCache()), get(a.getValueCache()), start,
-                                        a.getScale().convertToDouble());
+          // f16 caches store the new rows rounded, and attention reads every row as stored.
+          Tensor key = get(a.getKey()), value = get(a.getValue());
+          if (isF16(a.getKeyCache())) {
+            roundToHalf(key);
+            roundToHalf(value);
+          }
+          AttentionResult r =
+              attention(get(a.getQuery()), key, value, gate, get(a.getKeyCache()),
+                        get(a.getValueCache()), start, a.getScale().convertToDouble());
           values[a.getOutput()] = std::move(r.output);
           values[a.getNewKeyCache()] = std::move(r.newKeyCache);
           values[a.getNewValueCache()] = std::move(r.newValueCache);

@@ -166,22 +166,33 @@ typedef struct {
   const float *q, *k, *v, *gate;
   int64_t T, nh, nkv, hd, hdv;
   float scale;
-  float *key_cache, *value_cache;
+  uint32_t cache_dtype;
+  void *key_cache, *value_cache;
   int64_t S, position;
   float *out;
 } dc_attention_args;
 
 static void dc_attention_task(void *context, int64_t begin, int64_t end, int32_t thread) {
   const dc_attention_args *a = context;
-  dc_k_attention_f32(a->q, a->k, a->v, a->gate, a->T, a->nh, a->nkv, a->hd, a->hdv, a->scale,
-                     a->key_cache, a->value_cache, a->S, a->position, begin, end,
-                     a->exec->scratch[thread], a->out);
+  if (a->cache_dtype == DC_WS_F16)
+    dc_k_attention_f32_cache_f16(a->q, a->k, a->v, a->gate, a->T, a->nh, a->nkv, a->hd, a->hdv,
+                                 a->scale, a->key_cache, a->value_cache, a->S, a->position, begin,
+                                 end, a->exec->scratch[thread], a->out);
+  else
+    dc_k_attention_f32(a->q, a->k, a->v, a->gate, a->T, a->nh, a->nkv, a->hd, a->hdv, a->scale,
+                       a->key_cache, a->value_cache, a->S, a->position, begin, end,
+                       a->exec->scratch[thread], a->out);
 }
 
 void dc_op_attention(dc_exec *exec, const float *q, const float *k, const float *v,
                      const float *gate, int64_t T, int64_t nh, int64_t nkv, int64_t hd, int64_t hdv,
-                     float scale, float *key_cache, float *value_cache, int64_t S, int64_t position,
-                     float *out) {
+                     float scale, uint32_t cache_dtype, void *key_cache, void *value_cache,
+                     int64_t S, int64_t position, float *out) {
+  if (cache_dtype != DC_WS_F32 && cache_dtype != DC_WS_F16) {
+    dc_exec_fail(exec, DC_STATUS_INTERNAL, "attention: unsupported KV cache dtype %u (%s)",
+                 (unsigned)cache_dtype, dc_ws_dtype_name(cache_dtype));
+    return;
+  }
   if (nkv <= 0 || nh % nkv != 0) {
     dc_exec_fail(exec, DC_STATUS_INTERNAL,
                  "attention: %lld query heads are not a multiple of %lld kv heads", (long long)nh,
@@ -196,8 +207,8 @@ void dc_op_attention(dc_exec *exec, const float *q, const float *k, const float 
   }
   if (!dc_exec_reserve_scratch(exec, dc_k_attention_f32_scratch_bytes(hd, hdv)))
     return;
-  dc_attention_args args = {exec, q,   k,     v,         gate,        T, nh,       nkv,
-                            hd,   hdv, scale, key_cache, value_cache, S, position, out};
+  dc_attention_args args = {exec, q,     k,           v,         gate,        T, nh,       nkv, hd,
+                            hdv,  scale, cache_dtype, key_cache, value_cache, S, position, out};
   const double per_head = (double)T * (double)(position + T) * (double)(hd + hdv) * 1.5;
   dc_exec_parallel(exec, nh, 1, per_head, dc_attention_task, &args);
 }

@@ -6,7 +6,7 @@
 // q8act_<weight type>, including the packed rows of the delta-pack-weights pass: q8act_q8_0_packed,
 // q8act_q4_0_packed), the fused SwiGLU linear, the LM head, the delta rule (recurrent and
 // chunked), the fused Gated DeltaNet, attention (decode against a cache of 512 / 4096 positions,
-// prefill of 512), RMSNorm and the causal conv.
+// prefill of 512; f32 and f16 caches), RMSNorm and the causal conv.
 //
 // Every benchmark reports
 //   bw          bytes moved per second: the compulsory traffic of one call (every weight, input,
@@ -827,14 +827,23 @@ void benchGatedDeltaNet(benchmark::State &state, int64_t T, bool f16State) {
 }
 
 /// Gated attention: T new tokens at `position` against a KV cache [2, S, 256] (rotated), with the
-/// output gate; 8 query heads, 2 KV heads.
-void benchAttention(benchmark::State &state, int64_t T, int64_t position) {
+/// output gate; 8 query heads, 2 KV heads. The cache is f32, or f16 (dc_k_attention_f32_cache_f16).
+void benchAttention(benchmark::State &state, int64_t T, int64_t position, bool f16) {
   const int64_t S = position + T;
-  const size_t cacheFloats = (size_t)(kNkv * S * kHd);
-  const int64_t copies = copiesFor(2 * cacheFloats * 4);
-  Buffer keys(cacheFloats * 4 * (size_t)copies), values(cacheFloats * 4 * (size_t)copies);
-  fillUniform(keys.as<float>(), cacheFloats * (size_t)copies, -1.0f, 1.0f, 1);
-  fillUniform(values.as<float>(), cacheFloats * (size_t)copies, -1.0f, 1.0f, 2);
+  const size_t cacheElements = (size_t)(kNkv * S * kHd), element = f16 ? 2 : 4;
+  const int64_t copies = copiesFor(2 * cacheElements * element);
+  const size_t allElements = cacheElements * (size_t)copies;
+  Buffer keys(allElements * element), values(allElements * element);
+  if (f16) {
+    std::vector<float> uniform(allElements);
+    fillUniform(uniform.data(), allElements, -1.0f, 1.0f, 1);
+    dc_k_convert_f32_f16(uniform.data(), 0, (int64_t)allElements, keys.as<uint16_t>());
+    fillUniform(uniform.data(), allElements, -1.0f, 1.0f, 2);
+    dc_k_convert_f32_f16(uniform.data(), 0, (int64_t)allElements, values.as<uint16_t>());
+  } else {
+    fillUniform(keys.as<float>(), allElements, -1.0f, 1.0f, 1);
+    fillUniform(values.as<float>(), allElements, -1.0f, 1.0f, 2);
+  }
   Buffer q((size_t)(T * kNh * kHd) * 4), k((size_t)(T * kNkv * kHd) * 4);
   Buffer v((size_t)(T * kNkv * kHd) * 4), gate((size_t)(T * kNh * kHd) * 4);
   Buffer out((size_t)(T * kNh * kHd) * 4);
@@ -847,18 +856,25 @@ void benchAttention(benchmark::State &state, int64_t T, int64_t position) {
   int64_t copy = 0;
   const auto start = Clock::now();
   for (auto _ : state) {
-    dc_k_attention_f32(q.as<float>(), k.as<float>(), v.as<float>(), gate.as<float>(), T, kNh, kNkv,
-                       kHd, kHd, scale, keys.as<float>() + (size_t)copy * cacheFloats,
-                       values.as<float>() + (size_t)copy * cacheFloats, S, position, 0, kNh,
-                       scratch.as<void>(), out.as<float>());
+    const size_t at = (size_t)copy * cacheElements;
+    if (f16)
+      dc_k_attention_f32_cache_f16(q.as<float>(), k.as<float>(), v.as<float>(), gate.as<float>(),
+                                   T, kNh, kNkv, kHd, kHd, scale, keys.as<uint16_t>() + at,
+                                   values.as<uint16_t>() + at, S, position, 0, kNh,
+                                   scratch.as<void>(), out.as<float>());
+    else
+      dc_k_attention_f32(q.as<float>(), k.as<float>(), v.as<float>(), gate.as<float>(), T, kNh,
+                         kNkv, kHd, kHd, scale, keys.as<float>() + at, values.as<float>() + at, S,
+                         position, 0, kNh, scratch.as<void>(), out.as<float>());
     benchmark::ClobberMemory();
     copy = copy + 1 == copies ? 0 : copy + 1;
   }
   const double seconds = secondsSince(start);
-  // Cached rows read once, new rows written, q / k / v / gate read, out written.
+  // Cached rows read once and new rows written (in the cache's type), q / k / v / gate read, out
+  // written.
   const double bytes =
-      4.0 * (2.0 * (double)(kNkv * position * kHd) + 2.0 * (double)(T * kNkv * kHd) +
-             (double)(T * kNh * kHd) * 3.0 + 2.0 * (double)(T * kNkv * kHd));
+      (double)element * (2.0 * (double)(kNkv * position * kHd) + 2.0 * (double)(T * kNkv * kHd)) +
+      4.0 * ((double)(T * kNh * kHd) * 3.0 + 2.0 * (double)(T * kNkv * kHd));
   // Per query head and token t: position + t + 1 keys, each a q.k dot (2 hd) and a p v (2 hdv).
   double keysSeen = 0;
   for (int64_t t = 0; t < T; ++t)
@@ -1001,10 +1017,14 @@ void registerAll() {
   for (int64_t T : {1, 512})
     add("gated_delta_net_f16_state/T" + std::to_string(T),
         [T](benchmark::State &st) { benchGatedDeltaNet(st, T, true); });
-  for (int64_t position : {512, 4096})
-    add("attention_decode/pos" + std::to_string(position),
-        [position](benchmark::State &st) { benchAttention(st, 1, position); });
-  add("attention_prefill/T512", [](benchmark::State &st) { benchAttention(st, 512, 0); });
+  for (bool f16 : {false, true}) {
+    const std::string cache = f16 ? "_f16_cache" : "";
+    for (int64_t position : {512, 4096})
+      add("attention" + cache + "_decode/pos" + std::to_string(position),
+          [position, f16](benchmark::State &st) { benchAttention(st, 1, position, f16); });
+    add("attention" + cache + "_prefill/T512",
+        [f16](benchmark::State &st) { benchAttention(st, 512, 0, f16); });
+  }
   for (int64_t T : {1, 512})
     add("rms_norm/1024/T" + std::to_string(T),
         [T](benchmark::State &st) { benchRmsNorm(st, T, 1024); });

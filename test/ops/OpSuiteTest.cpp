@@ -1151,105 +1151,145 @@ void addRopeCases(std::vector<OpCase> &cases) {
   }
 }
 
-void addAttentionCases(std::vector<OpCase> &cases) {
-  struct Shape {
-    int64_t t, nh, nkv, hd, hdv, s, position;
-    bool gate;
-    double logitScale; ///< query magnitude: 1 for unit-variance scores, larger for peaked ones
-  };
-  for (Shape s : {Shape{1, 2, 1, 8, 8, 16, 0, false, 1},         // first token
-                  Shape{1, 8, 2, 64, 64, 300, 200, true, 1},     // decode, GQA group 4
-                  Shape{2, 8, 1, 40, 48, 100, 70, true, 1},      // decode, group 8, value tail
-                  Shape{1, 6, 2, 16, 16, 80, 66, true, 1},       // decode, group 3 (no constant)
-                  Shape{1, 16, 1, 16, 16, 80, 70, false, 1},     // decode, group 16: two groups
-                  Shape{7, 4, 4, 16, 16, 64, 0, true, 1},        // MHA prefill from empty
-                  Shape{65, 4, 2, 32, 32, 200, 70, false, 1},    // prefill crossing key blocks
-                  Shape{3, 6, 3, 33, 17, 40, 5, true, 1},        // odd head sizes, hd != hdv
-                  Shape{5, 4, 1, 16, 16, 150, 130, true, 8},     // peaked softmax (scores ~ 8)
-                  Shape{4, 2, 1, 16, 16, 300, 250, false, 8},    // fewest tokens of the tiled path
-                  Shape{100, 4, 2, 64, 48, 120, 0, true, 4},     // query blocks x diagonal blocks
-                  Shape{50, 2, 1, 24, 40, 260, 200, true, 1}}) { // key blocks straddle the cache
-    std::string name = "attention_T" + str(s.t) + "_nh" + str(s.nh) + "_nkv" + str(s.nkv) + "_hd" +
-                       str(s.hd) + "_hdv" + str(s.hdv) + "_pos" + str(s.position) +
-                       (s.gate ? "_gate" : "_nogate") + (s.logitScale != 1 ? "_peaked" : "");
-    cases.push_back(
-        {name, [s](const std::string &name) {
-           Rng rng(name);
-           auto q = rng.normals(s.t * s.nh * s.hd, s.logitScale);
-           auto k = rng.normals(s.t * s.nkv * s.hd), v = rng.normals(s.t * s.nkv * s.hdv);
-           auto gate = rng.normals(s.t * s.nh * s.hdv, 2.0);
-           // Rows below `position` hold earlier tokens; every other row is NaN, so a
-           // kernel that reads past the visible rows fails.
-           auto keyCache = nanFilled(s.nkv * s.s * s.hd);
-           auto valueCache = nanFilled(s.nkv * s.s * s.hdv);
-           for (int64_t h = 0; h < s.nkv; ++h)
-             for (int64_t r = 0; r < s.position; ++r) {
-               for (int64_t d = 0; d < s.hd; ++d)
-                 keyCache[(h * s.s + r) * s.hd + d] = float(rng.normal());
-               for (int64_t d = 0; d < s.hdv; ++d)
-                 valueCache[(h * s.s + r) * s.hdv + d] = float(rng.normal());
-             }
-           const float scale = float(1.0 / std::sqrt(double(s.hd)));
-           const float *gatePtr = s.gate ? gate.data() : nullptr;
-           const int64_t outSize = s.t * s.nh * s.hdv;
+struct AttentionShape {
+  int64_t t, nh, nkv, hd, hdv, s, position;
+  bool gate;
+  double logitScale; ///< query magnitude: 1 for unit-variance scores, larger for peaked ones
+};
 
-           auto kc = keyCache, vc = valueCache;
-           std::vector<float> out(static_cast<size_t>(outSize));
-           const int64_t scratchBytes = dc_k_attention_f32_scratch_bytes(s.hd, s.hdv);
-           Scratch scratch(scratchBytes);
-           dc_k_attention_f32(q.data(), k.data(), v.data(), gatePtr, s.t, s.nh, s.nkv, s.hd, s.hdv,
-                              scale, kc.data(), vc.data(), s.s, s.position, 0, s.nh, scratch.get(),
-                              out.data());
-           Tensor refGate = toTensor(gate, {s.t, s.nh, s.hdv});
-           ref::AttentionResult expected =
-               ref::attention(toTensor(q, {s.t, s.nh, s.hd}), toTensor(k, {s.t, s.nkv, s.hd}),
-                              toTensor(v, {s.t, s.nkv, s.hdv}), s.gate ? &refGate : nullptr,
-                              toTensor(keyCache, {s.nkv, s.s, s.hd}),
-                              toTensor(valueCache, {s.nkv, s.s, s.hdv}), s.position, double(scale));
+const std::vector<AttentionShape> &attentionShapes() {
+  static const std::vector<AttentionShape> shapes = {
+      {1, 2, 1, 8, 8, 16, 0, false, 1},       // first token
+      {1, 8, 2, 64, 64, 300, 200, true, 1},   // decode, GQA group 4
+      {2, 8, 1, 40, 48, 100, 70, true, 1},    // decode, group 8, value tail
+      {1, 6, 2, 16, 16, 80, 66, true, 1},     // decode, group 3 (no constant)
+      {1, 16, 1, 16, 16, 80, 70, false, 1},   // decode, group 16: two groups
+      {7, 4, 4, 16, 16, 64, 0, true, 1},      // MHA prefill from empty
+      {65, 4, 2, 32, 32, 200, 70, false, 1},  // prefill crossing key blocks
+      {3, 6, 3, 33, 17, 40, 5, true, 1},      // odd head sizes, hd != hdv
+      {5, 4, 1, 16, 16, 150, 130, true, 8},   // peaked softmax (scores ~ 8)
+      {4, 2, 1, 16, 16, 300, 250, false, 8},  // fewest tokens of the tiled path
+      {100, 4, 2, 64, 48, 120, 0, true, 4},   // query blocks x diagonal blocks
+      {50, 2, 1, 24, 40, 260, 200, true, 1}}; // key blocks straddle the cache
+  return shapes;
+}
+
+std::string attentionShapeName(const AttentionShape &s) {
+  return "T" + str(s.t) + "_nh" + str(s.nh) + "_nkv" + str(s.nkv) + "_hd" + str(s.hd) + "_hdv" +
+         str(s.hdv) + "_pos" + str(s.position) + (s.gate ? "_gate" : "_nogate") +
+         (s.logitScale != 1 ? "_peaked" : "");
+}
+
+/// One attention call's inputs. The caches' rows below `position` hold earlier tokens; every other
+/// row is NaN, so a kernel that reads past the visible rows fails.
+struct AttentionInputs {
+  AttentionShape s;
+  std::vector<float> q, k, v, gate, keyCache, valueCache;
+  float scale;
+
+  AttentionInputs(Rng &rng, const AttentionShape &shape) : s(shape) {
+    q = rng.normals(s.t * s.nh * s.hd, s.logitScale);
+    k = rng.normals(s.t * s.nkv * s.hd);
+    v = rng.normals(s.t * s.nkv * s.hdv);
+    gate = rng.normals(s.t * s.nh * s.hdv, 2.0);
+    keyCache = nanFilled(s.nkv * s.s * s.hd);
+    valueCache = nanFilled(s.nkv * s.s * s.hdv);
+    for (int64_t h = 0; h < s.nkv; ++h)
+      for (int64_t r = 0; r < s.position; ++r) {
+        for (int64_t d = 0; d < s.hd; ++d)
+          keyCache[(h * s.s + r) * s.hd + d] = float(rng.normal());
+        for (int64_t d = 0; d < s.hdv; ++d)
+          valueCache[(h * s.s + r) * s.hdv + d] = float(rng.normal());
+      }
+    scale = float(1.0 / std::sqrt(double(s.hd)));
+  }
+  const float *gatePtr() const { return s.gate ? gate.data() : nullptr; }
+  int64_t outSize() const { return s.t * s.nh * s.hdv; }
+  int64_t scratchBytes() const { return dc_k_attention_f32_scratch_bytes(s.hd, s.hdv); }
+
+  /// The caches as the step leaves them: the new rows `keys` and `values` ([T, nkv, hd] and
+  /// [T, nkv, hdv]) at position .. position + T - 1 of `kc` and `vc`.
+  void appendRows(const std::vector<float> &keys, const std::vector<float> &values,
+                  std::vector<float> &kc, std::vector<float> &vc) const {
+    for (int64_t h = 0; h < s.nkv; ++h)
+      for (int64_t t = 0; t < s.t; ++t) {
+        std::copy_n(&keys[(t * s.nkv + h) * s.hd], s.hd, &kc[(h * s.s + s.position + t) * s.hd]);
+        std::copy_n(&values[(t * s.nkv + h) * s.hdv], s.hdv,
+                    &vc[(h * s.s + s.position + t) * s.hdv]);
+      }
+  }
+};
+
+/// Checks that `run(h0, h1, scratch, out)` (one attention kernel on query heads [h0, h1) over
+/// caches the caller holds, reset by `reset`) gives `want` split mid-group and on two threads at
+/// once; `checkCaches(what)` compares the caches after each.
+template <typename Run, typename Reset, typename CheckCaches>
+void expectSplitsAgree(const std::string &what, const AttentionInputs &in,
+                       const std::vector<float> &want, Run run, Reset reset,
+                       CheckCaches checkCaches) {
+  const int64_t nh = in.s.nh, m = splitPoint(nh);
+  reset();
+  auto split = nanFilled(in.outSize());
+  Scratch scratch(in.scratchBytes());
+  run(0, m, scratch.get(), split);
+  expectPartOnly(split, m, nh, "split after the first range");
+  run(m, nh, scratch.get(), split);
+  expectSameBits(what + " split output", split, want);
+  checkCaches(what + " split");
+
+  reset();
+  auto concurrent = nanFilled(in.outSize());
+  Scratch firstScratch(in.scratchBytes()), secondScratch(in.scratchBytes());
+  auto range = [&](int64_t h0, int64_t h1, Scratch *own) { run(h0, h1, own->get(), concurrent); };
+  std::thread first(range, 0, m, &firstScratch), second(range, m, nh, &secondScratch);
+  first.join();
+  second.join();
+  expectSameBits(what + " concurrent output", concurrent, want);
+  checkCaches(what + " concurrent");
+}
+
+void addAttentionCases(std::vector<OpCase> &cases) {
+  for (const AttentionShape &shape : attentionShapes()) {
+    cases.push_back(
+        {"attention_" + attentionShapeName(shape), [shape](const std::string &name) {
+           Rng rng(name);
+           const AttentionInputs in(rng, shape);
+           const AttentionShape &s = in.s;
+           auto kc = in.keyCache, vc = in.valueCache;
+           std::vector<float> out(static_cast<size_t>(in.outSize()));
+           auto run = [&](int64_t h0, int64_t h1, void *scratch, std::vector<float> &o) {
+             dc_k_attention_f32(in.q.data(), in.k.data(), in.v.data(), in.gatePtr(), s.t, s.nh,
+                                s.nkv, s.hd, s.hdv, in.scale, kc.data(), vc.data(), s.s, s.position,
+                                h0, h1, scratch, o.data());
+           };
+           Scratch scratch(in.scratchBytes());
+           run(0, s.nh, scratch.get(), out);
+           Tensor refGate = toTensor(in.gate, {s.t, s.nh, s.hdv});
+           ref::AttentionResult expected = ref::attention(
+               toTensor(in.q, {s.t, s.nh, s.hd}), toTensor(in.k, {s.t, s.nkv, s.hd}),
+               toTensor(in.v, {s.t, s.nkv, s.hdv}), s.gate ? &refGate : nullptr,
+               toTensor(in.keyCache, {s.nkv, s.s, s.hd}),
+               toTensor(in.valueCache, {s.nkv, s.s, s.hdv}), s.position, double(in.scale));
            expectClose("attention", "output", out, expected.output);
 
            // The caches: new rows appended bit for bit, nothing else touched.
-           auto wantK = keyCache, wantV = valueCache;
-           for (int64_t h = 0; h < s.nkv; ++h)
-             for (int64_t t = 0; t < s.t; ++t) {
-               std::copy_n(&k[(t * s.nkv + h) * s.hd], s.hd,
-                           &wantK[(h * s.s + s.position + t) * s.hd]);
-               std::copy_n(&v[(t * s.nkv + h) * s.hdv], s.hdv,
-                           &wantV[(h * s.s + s.position + t) * s.hdv]);
-             }
+           auto wantK = in.keyCache, wantV = in.valueCache;
+           in.appendRows(in.k, in.v, wantK, wantV);
            expectSameBits("key cache", kc, wantK);
            expectSameBits("value cache", vc, wantV);
 
-           // Query heads split mid-group: the caches must still come out whole.
-           auto kc2 = keyCache, vc2 = valueCache;
-           auto split = nanFilled(outSize);
-           int64_t m = splitPoint(s.nh);
-           dc_k_attention_f32(q.data(), k.data(), v.data(), gatePtr, s.t, s.nh, s.nkv, s.hd, s.hdv,
-                              scale, kc2.data(), vc2.data(), s.s, s.position, 0, m, scratch.get(),
-                              split.data());
-           expectPartOnly(split, m, s.nh, "split after the first range");
-           dc_k_attention_f32(q.data(), k.data(), v.data(), gatePtr, s.t, s.nh, s.nkv, s.hd, s.hdv,
-                              scale, kc2.data(), vc2.data(), s.s, s.position, m, s.nh,
-                              scratch.get(), split.data());
-           expectSameBits("attention split output", split, out);
-           expectSameBits("attention split key cache", kc2, wantK);
-           expectSameBits("attention split value cache", vc2, wantV);
-
-           // The same two ranges on two threads at once, sharing the caches.
-           auto kc3 = keyCache, vc3 = valueCache;
-           auto concurrent = nanFilled(outSize);
-           Scratch firstScratch(scratchBytes), secondScratch(scratchBytes);
-           auto range = [&](int64_t h0, int64_t h1, Scratch *own) {
-             dc_k_attention_f32(q.data(), k.data(), v.data(), gatePtr, s.t, s.nh, s.nkv, s.hd,
-                                s.hdv, scale, kc3.data(), vc3.data(), s.s, s.position, h0, h1,
-                                own->get(), concurrent.data());
-           };
-           std::thread first(range, 0, m, &firstScratch), second(range, m, s.nh, &secondScratch);
-           first.join();
-           second.join();
-           expectSameBits("attention concurrent output", concurrent, out);
-           expectSameBits("attention concurrent key cache", kc3, wantK);
-           expectSameBits("attention concurrent value cache", vc3, wantV);
+           // Query heads split mid-group, and the two ranges on two threads at once sharing the
+           // caches: the caches must still come out whole.
+           expectSplitsAgree(
+               "attention", in, out, run,
+               [&] {
+                 kc = in.keyCache;
+                 vc = in.valueCache;
+               },
+               [&](const std::string &what) {
+                 expectSameBits(what + " key cache", kc, wantK);
+                 expectSameBits(what + " value cache", vc, wantV);
+               });
          }});
   }
 }
@@ -1808,6 +1848,62 @@ void addF16StateCases(std::vector<OpCase> &cases) {
 }
 
 //===----------------------------------------------------------------------===//
+// f16 KV cache (deltac compile --kv-cache-type=f16)
+//===----------------------------------------------------------------------===//
+//
+// Attention over f16 caches against the f32 kernel on the same values (the caches widened, k and v
+// rounded by the reference): the output bit for bit, and the new rows stored as the reference
+// rounds them. Exact, so no bound: a row read unrounded (the step's own rows included), a double
+// rounding or a missed tail differs in some bit. Every attention shape runs, so both the decode
+// (streamed) and the prefill (tiled) paths and their split calls are covered.
+
+void addF16KVCacheCases(std::vector<OpCase> &cases) {
+  for (const AttentionShape &shape : attentionShapes()) {
+    cases.push_back(
+        {"attention_f16_cache_" + attentionShapeName(shape), [shape](const std::string &name) {
+           Rng rng(name);
+           const AttentionInputs in(rng, shape);
+           const AttentionShape &s = in.s;
+           const std::vector<uint16_t> keyCache16 = toHalves(in.keyCache),
+                                       valueCache16 = toHalves(in.valueCache);
+
+           // The f32 kernel on what the f16 caches hold once the step is written.
+           auto kc = fromHalves(keyCache16), vc = fromHalves(valueCache16);
+           const std::vector<float> kRounded = refHalves(in.k), vRounded = refHalves(in.v);
+           std::vector<float> want(static_cast<size_t>(in.outSize()));
+           Scratch scratch(in.scratchBytes());
+           dc_k_attention_f32(in.q.data(), kRounded.data(), vRounded.data(), in.gatePtr(), s.t,
+                              s.nh, s.nkv, s.hd, s.hdv, in.scale, kc.data(), vc.data(), s.s,
+                              s.position, 0, s.nh, scratch.get(), want.data());
+           auto wantK = fromHalves(keyCache16), wantV = fromHalves(valueCache16);
+           in.appendRows(kRounded, vRounded, wantK, wantV);
+
+           auto kc16 = keyCache16, vc16 = valueCache16;
+           auto run = [&](int64_t h0, int64_t h1, void *sc, std::vector<float> &o) {
+             dc_k_attention_f32_cache_f16(in.q.data(), in.k.data(), in.v.data(), in.gatePtr(), s.t,
+                                          s.nh, s.nkv, s.hd, s.hdv, in.scale, kc16.data(),
+                                          vc16.data(), s.s, s.position, h0, h1, sc, o.data());
+           };
+           auto checkCaches = [&](const std::string &what) {
+             expectSameBits(what + " key cache", fromHalves(kc16), wantK);
+             expectSameBits(what + " value cache", fromHalves(vc16), wantV);
+           };
+           std::vector<float> out(static_cast<size_t>(in.outSize()));
+           run(0, s.nh, scratch.get(), out);
+           expectSameBits("f16 cache: output vs the f32 kernel on rounded rows", out, want);
+           checkCaches("f16 cache:");
+           expectSplitsAgree(
+               "f16 cache", in, out, run,
+               [&] {
+                 kc16 = keyCache16;
+                 vc16 = valueCache16;
+               },
+               checkCaches);
+         }});
+  }
+}
+
+//===----------------------------------------------------------------------===//
 // int8 activations (deltac compile --act-quant=int8)
 //===----------------------------------------------------------------------===//
 //
@@ -2304,6 +2400,7 @@ std::vector<OpCase> allCases() {
   addLinearEpilogueCases(cases);
   addGatedDeltaNetCases(cases);
   addF16StateCases(cases);
+  addF16KVCacheCases(cases);
   addQ8ActCases(cases);
   addPackedCases(cases);
   return cases;

@@ -523,20 +523,23 @@ TEST(RuntimeOps, FusedOpsRefuseBadArguments) {
 
 /// Both Gated DeltaNet ops on an f16 state (--recurrent-state-type=f16), on 1 to 3 threads: the
 /// outputs of the f32 op on the widened state, bit for bit, and its new state rounded once.
+/// x rounded to f16 storage, and f16 storage widened back.
+std::vector<uint16_t> halves(const std::vector<float> &x) {
+  std::vector<uint16_t> h(x.size());
+  dc_k_convert_f32_f16(x.data(), 0, int64_t(x.size()), h.data());
+  return h;
+}
+
+std::vector<float> widened(const std::vector<uint16_t> &h) {
+  std::vector<float> x(h.size());
+  dc_k_convert_f16_f32(h.data(), 0, int64_t(h.size()), x.data());
+  return x;
+}
+
 TEST(RuntimeOps, F16StateIsTheF32StateRoundedOnce) {
   Rng rng(13);
   const int64_t nk = 2, nv = 4, dk = 16, dv = 8, K = 4, C = 2 * nk * dk + nv * dv;
   const int64_t S = nv * dk * dv;
-  auto halves = [](const std::vector<float> &x) {
-    std::vector<uint16_t> h(x.size());
-    dc_k_convert_f32_f16(x.data(), 0, int64_t(x.size()), h.data());
-    return h;
-  };
-  auto widened = [](const std::vector<uint16_t> &h) {
-    std::vector<float> x(h.size());
-    dc_k_convert_f16_f32(h.data(), 0, int64_t(h.size()), x.data());
-    return x;
-  };
   for (int64_t T : {1, 70}) {
     auto qkv = floats(rng, T * C), a = floats(rng, T * nv, -3, 3), b = floats(rng, T * nv, -3, 3);
     auto w = floats(rng, C * K), decay = floats(rng, nv, -1, 1), bias = floats(rng, nv);
@@ -638,9 +641,59 @@ TEST(RuntimeOps, AttentionAppendsToTheCaches) {
           },
           [&](dc_exec *e) {
             dc_op_attention(e, q.data(), k.data(), v.data(), g, T, nh, nkv, hd, hdv, 0.25f,
-                            keys.data(), values.data(), S, position, out.data());
+                            DC_WS_F32, keys.data(), values.data(), S, position, out.data());
           });
     }
+}
+
+TEST(RuntimeOps, AttentionOnAnF16CacheIsTheF16Kernel) {
+  Rng rng(14);
+  const int64_t nh = 6, nkv = 2, hd = 16, hdv = 8, S = 20, position = 5;
+  for (int64_t T : {1, 9}) {
+    auto q = floats(rng, T * nh * hd), k = floats(rng, T * nkv * hd);
+    auto v = floats(rng, T * nkv * hdv), gate = floats(rng, T * nh * hdv);
+    const std::vector<uint16_t> keys0 = halves(floats(rng, nkv * S * hd));
+    const std::vector<uint16_t> values0 = halves(floats(rng, nkv * S * hdv));
+    std::vector<float> want(T * nh * hdv, NAN);
+    std::vector<uint16_t> wantKeys = keys0, wantValues = values0;
+    void *scratch = dc_alloc_aligned(size_t(dc_k_attention_f32_scratch_bytes(hd, hdv)));
+    ASSERT_NE(scratch, nullptr);
+    dc_k_attention_f32_cache_f16(q.data(), k.data(), v.data(), gate.data(), T, nh, nkv, hd, hdv,
+                                 0.25f, wantKeys.data(), wantValues.data(), S, position, 0, nh,
+                                 scratch, want.data());
+    free(scratch);
+    for (int32_t threads = 1; threads <= 3; ++threads) {
+      dc_exec *exec = nullptr;
+      ASSERT_EQ(dc_exec_create(threads, &exec), nullptr);
+      dc_exec_set_min_work(exec, 0);
+      std::vector<float> out(T * nh * hdv, NAN);
+      std::vector<uint16_t> keys = keys0, values = values0;
+      dc_op_attention(exec, q.data(), k.data(), v.data(), gate.data(), T, nh, nkv, hd, hdv, 0.25f,
+                      DC_WS_F16, keys.data(), values.data(), S, position, out.data());
+      dc_status *error = dc_exec_take_error(exec);
+      EXPECT_EQ(error, nullptr) << dc_status_message(error);
+      dc_status_free(error);
+      dc_exec_destroy(exec);
+      const std::string what =
+          "T=" + std::to_string(T) + ", " + std::to_string(threads) + " threads";
+      EXPECT_EQ(std::memcmp(out.data(), want.data(), out.size() * 4), 0) << what;
+      EXPECT_EQ(keys, wantKeys) << what;
+      EXPECT_EQ(values, wantValues) << what;
+    }
+  }
+
+  dc_exec *exec = nullptr;
+  ASSERT_EQ(dc_exec_create(1, &exec), nullptr);
+  std::vector<float> x(4096, 0.5f);
+  dc_op_attention(exec, x.data(), x.data(), x.data(), nullptr, 1, 1, 1, 4, 4, 0.5f, DC_WS_BF16,
+                  x.data(), x.data(), 8, 0, x.data());
+  dc_status *error = dc_exec_take_error(exec);
+  ASSERT_NE(error, nullptr);
+  EXPECT_NE(std::string(dc_status_message(error)).find("unsupported KV cache dtype"),
+            std::string::npos)
+      << dc_status_message(error);
+  dc_status_free(error);
+  dc_exec_destroy(exec);
 }
 
 TEST(RuntimeOps, MoeEveryDType) {

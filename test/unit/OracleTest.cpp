@@ -97,6 +97,7 @@ protected:
     options.maxContext = 256;
     options.quant.floats = floats;
     options.f16RecurrentState = f16RecurrentState;
+    options.f16KVCache = f16KVCache;
     module = importCheckpoint(context, *ckpt, options);
     if (transform)
       transform(*module);
@@ -157,6 +158,38 @@ protected:
 
   /// Import with the delta-rule state stored in f16 (--recurrent-state-type=f16).
   bool f16RecurrentState = false;
+  /// Import with the KV caches stored in f16 (--kv-cache-type=f16).
+  bool f16KVCache = false;
+
+  /// Re-imports the model with the f16 options set, runs the reference over the fixture's
+  /// sequence, checks that each f16 state ends holding f16 values only, and returns the logits'
+  /// relative error against transformers.
+  double f16StorageError(const char *what) {
+    module = nullptr;
+    store = nullptr;
+    sys::fs::remove_directories(dir);
+    load(std::nullopt);
+    int f16States = 0;
+    module->walk([&](delta::StateOp state) {
+      f16States += cast<mlir::RankedTensorType>(state.getType()).getElementType().isF16();
+    });
+    EXPECT_GT(f16States, 0);
+    ref::Interpreter interp(*module, *store);
+    interp.setDeltaRuleChunk(64);
+    std::vector<double> logits = runSequence(interp, /*tokenByToken=*/false);
+    double error = relativeError(logits, expected.tensors["logits"].data);
+    std::printf("[ measured ] %s: %s, logits relative error %.2e\n", GetParam().c_str(), what,
+                error);
+    module->walk([&](delta::StateOp state) {
+      if (!cast<mlir::RankedTensorType>(state.getType()).getElementType().isF16())
+        return;
+      const ref::Tensor *s = interp.state(state.getSymName());
+      ASSERT_TRUE(s);
+      for (double v : s->data)
+        ASSERT_EQ(v, ref::roundToHalf(v)) << state.getSymName().str() << " holds a non-f16 value";
+    });
+    return error;
+  }
   /// Graph passes run on the imported module before its weight store is written (none if unset).
   std::function<void(mlir::ModuleOp)> transform;
   std::string fixture;
@@ -229,32 +262,20 @@ TEST_P(OracleTest, Bf16WeightsErrorOfTheReference) {
 // leaves are f16 values, and its logits stay near the f32 ones; the compiled f16-state builds are
 // checked against the f32 builds in test/Compile/recurrent-state-f16.test.
 TEST_P(OracleTest, F16RecurrentStateErrorOfTheReference) {
-  module = nullptr;
-  store = nullptr;
-  sys::fs::remove_directories(dir);
   f16RecurrentState = true;
-  load(std::nullopt);
-  int f16States = 0;
-  module->walk([&](delta::StateOp state) {
-    f16States += cast<mlir::RankedTensorType>(state.getType()).getElementType().isF16();
-  });
-  EXPECT_GT(f16States, 0);
-  ref::Interpreter interp(*module, *store);
-  interp.setDeltaRuleChunk(64);
-  std::vector<double> logits = runSequence(interp, /*tokenByToken=*/false);
-  double error = relativeError(logits, expected.tensors["logits"].data);
-  std::printf("[ measured ] %s: f16 recurrent state, logits relative error %.2e\n",
-              GetParam().c_str(), error);
+  double error = f16StorageError("f16 recurrent state");
   EXPECT_LT(error, 1e-3); // measured 5e-5 to 1.1e-4 on the four fixtures
   EXPECT_GT(error, 0.0) << "the state was not rounded";
-  module->walk([&](delta::StateOp state) {
-    if (!cast<mlir::RankedTensorType>(state.getType()).getElementType().isF16())
-      return;
-    const ref::Tensor *s = interp.state(state.getSymName());
-    ASSERT_TRUE(s);
-    for (double v : s->data)
-      ASSERT_EQ(v, ref::roundToHalf(v)) << state.getSymName().str() << " holds a non-f16 value";
-  });
+}
+
+// What an f16 KV cache alone costs: the reference with every attention layer's new keys and values
+// rounded to f16 as they are stored (and read as stored), against transformers. The compiled
+// f16-cache builds are checked against the f32 builds in test/Compile/kv-cache-f16.test.
+TEST_P(OracleTest, F16KVCacheErrorOfTheReference) {
+  f16KVCache = true;
+  double error = f16StorageError("f16 KV cache");
+  EXPECT_LT(error, 1e-3); // measured 4.5e-5 to 5.8e-5 on the four fixtures
+  EXPECT_GT(error, 0.0) << "the caches were not rounded";
 }
 
 // The module after delta-merge-linears and delta-fuse-elementwise, whose fused forms (the swiglu and

@@ -401,6 +401,9 @@ static Error runPipeline(const CompileOptions &options, std::vector<std::string>
     return createStringError(inconvertibleErrorCode(), "unknown --recurrent-state-type '" +
                                                            options.recurrentStateType +
                                                            "' (f32 or f16)");
+  if (options.kvCacheType != "f32" && options.kvCacheType != "f16")
+    return createStringError(inconvertibleErrorCode(),
+                             "unknown --kv-cache-type '" + options.kvCacheType + "' (f32 or f16)");
   if (Expected<QuantPolicy> policy = quantPolicy(options); !policy)
     return policy.takeError();
   Expected<TargetInfo> target = lookupTarget(options.target);
@@ -480,6 +483,7 @@ static Error runPipeline(const CompileOptions &options, std::vector<std::string>
   ImportOptions importOptions;
   importOptions.maxContext = options.maxContext;
   importOptions.f16RecurrentState = options.recurrentStateType == "f16";
+  importOptions.f16KVCache = options.kvCacheType == "f16";
   Expected<QuantPolicy> policy = quantPolicy(options);
   if (!policy)
     return policy.takeError();

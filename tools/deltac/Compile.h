@@ -23,6 +23,8 @@ struct CompileOptions {
   std::string actQuant = "none"; ///< --act-quant: none | int8 (integer dot products)
   /// --recurrent-state-type: f32 | f16, the delta-rule state's storage (docs/design/compile.md)
   std::string recurrentStateType = "f32";
+  /// --kv-cache-type: f32 | f16, the attention layers' KV cache storage (docs/design/compile.md)
+  std::string kvCacheType = "f32";
   /// --quant-embedding, --quant-lm-head, --quant-deltanet, --quant-attention, --quant-mlp
   std::string quantClass[5];
   std::string dumpPhasesTo; ///< keep every phase's artifact in this directory

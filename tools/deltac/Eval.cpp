@@ -104,6 +104,7 @@ Error evaluateQuantization(const EvalOptions &options) {
   reference.quantAsym = false;
   reference.actQuant = "none";
   reference.recurrentStateType = "f32";
+  reference.kvCacheType = "f32";
   for (std::string &c : reference.quantClass)
     c.clear();
   reference.output = path("f32");
@@ -157,6 +158,8 @@ Error evaluateQuantization(const EvalOptions &options) {
     scheme += "+act-" + options.compile.actQuant;
   if (options.compile.recurrentStateType != "f32")
     scheme += "+state-" + options.compile.recurrentStateType;
+  if (options.compile.kvCacheType != "f32")
+    scheme += "+kv-" + options.compile.kvCacheType;
   if (options.json)
     outs() << formatv("{{\"scheme\": \"{0}\", \"positions\": {1}, \"mean_kl\": {2:e}, "
                       "\"top1_agreement\": {3:f4}, \"max_logit_error\": {4:e}}\n",

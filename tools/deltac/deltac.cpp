@@ -115,6 +115,11 @@ cl::opt<std::string> compileRecurrentState(
     cl::desc("Storage of the Gated DeltaNet recurrent state: f32, or f16 (half the state traffic "
              "of a decode step; computed in f32, rounded to f16 once per call)"),
     cl::init("f32"), cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
+cl::opt<std::string> compileKVCacheType(
+    "kv-cache-type",
+    cl::desc("Storage of the attention layers' KV cache: f32, or f16 (half its memory and of the "
+             "bytes attention reads; keys and values rounded to f16 as they are stored)"),
+    cl::init("f32"), cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
 cl::opt<std::string> quantEmbedding("quant-embedding", cl::desc("Scheme of the token embedding"),
                                     cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
 cl::opt<std::string> quantLMHead("quant-lm-head",
@@ -298,6 +303,7 @@ CompileOptions compileOptionsFromFlags(StringRef input, StringRef output) {
   options.quantAsym = compileQuantAsym;
   options.actQuant = compileActQuant;
   options.recurrentStateType = compileRecurrentState;
+  options.kvCacheType = compileKVCacheType;
   // In WeightClass order (import/QuantPolicy.h).
   const std::string classes[] = {quantEmbedding, quantLMHead, quantDeltaNet, quantAttention,
                                  quantMLP};

@@ -553,6 +553,17 @@ void dc_k_attention_f32(const float *q, const float *k, const float *v, const fl
                         float *key_cache, float *value_cache, int64_t S, int64_t position,
                         int64_t head_begin, int64_t head_end, void *scratch, float *out);
 
+/* dc_k_attention_f32 over an f16 KV cache (delta.attention with f16 caches): the new keys and
+ * values are stored rounded to nearest f16 (ties to even), and every visible row, the step's own
+ * included, is read as that rounded value widened to f32, so the output is dc_k_attention_f32's
+ * bit for bit on k and v rounded to f16 and the caches' values widened. `scratch` as for
+ * dc_k_attention_f32, at every T (the rows are widened there). */
+void dc_k_attention_f32_cache_f16(const float *q, const float *k, const float *v, const float *gate,
+                                  int64_t T, int64_t nh, int64_t nkv, int64_t hd, int64_t hdv,
+                                  float scale, uint16_t *key_cache, uint16_t *value_cache,
+                                  int64_t S, int64_t position, int64_t head_begin, int64_t head_end,
+                                  void *scratch, float *out);
+
 /*===----------------------------------------------------------------------===*
  * Mixture of experts (delta.moe): softmax router, top-k, SwiGLU experts, optional shared expert.
  *   x [T, H]; router [E, H] f32; experts gate, up [E, I, H] and down [E, H, I] in the weight type

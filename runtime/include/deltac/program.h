@@ -25,7 +25,9 @@
 extern "C" {
 #endif
 
-#define DC_PROGRAM_ABI_VERSION 2
+/* 3: dc_op_gated_delta_net, dc_op_gated_delta_rule and dc_op_attention take their state's storage
+ * code (f32 or f16). */
+#define DC_PROGRAM_ABI_VERSION 3
 
 /* Runtime execution context (thread pool, per-thread scratch). Opaque to generated code. */
 typedef struct dc_exec dc_exec;
@@ -138,10 +140,13 @@ void dc_op_gated_delta_net(dc_exec *exec, const float *qkv, const float *a, cons
                            float *out);
 void dc_op_rope(dc_exec *exec, const float *x, int64_t T, int64_t n, int64_t hd,
                 const int32_t *positions, int64_t rotary_dim, double theta, float *y);
+/* delta.attention (dc_k_attention_f32): the caches [nkv, S, hd] and [nkv, S, hdv] are of
+ * cache_dtype DC_WS_F32 (float) or DC_WS_F16 (uint16_t: new rows rounded to f16, every row read
+ * widened to f32); the new rows are written in place. Split over query heads. */
 void dc_op_attention(dc_exec *exec, const float *q, const float *k, const float *v,
                      const float *gate, int64_t T, int64_t nh, int64_t nkv, int64_t hd, int64_t hdv,
-                     float scale, float *key_cache, float *value_cache, int64_t S,
-                     int64_t position, float *out);
+                     float scale, uint32_t cache_dtype, void *key_cache, void *value_cache,
+                     int64_t S, int64_t position, float *out);
 void dc_op_moe(dc_exec *exec, uint32_t dtype, const float *x, int64_t T, int64_t H,
                const float *router, int64_t E, const void *gate, const void *up, const void *down,
                int64_t I, int64_t top_k, int32_t normalize, const void *shared_gate,

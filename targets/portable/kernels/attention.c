@@ -1,5 +1,6 @@
 /*===- attention.c - partial RoPE and causal GQA attention over a KV cache ===*/
 
+#include "f16_rows.h"
 #include "small_gemm.h"
 
 /*---- RoPE ------------------------------------------------------------------------------------*/
@@ -48,12 +49,59 @@ void dc_k_rope_f32(const float *x, int64_t n, int64_t hd, const int32_t *positio
 /* Keys scored per step of the running-max softmax. */
 #define DC_KEY_BLOCK 64
 
-/* Row j of kv head kvh's visible keys (width hd) or values (width hdv): the cache below
- * `position`, this step's inputs from there on. */
-DC_INLINE const float *visible_row(const float *cache, const float *step, int64_t j,
-                                   int64_t position, int64_t kvh, int64_t S, int64_t nkv,
-                                   int64_t width) {
-  return j < position ? cache + (kvh * S + j) * width : step + ((j - position) * nkv + kvh) * width;
+/* One kv head's visible rows of one kind (keys, of width hd, or values, of width hdv): the cache's
+ * rows below `position`, this step's inputs from there on. With an f16 cache (`f16` != 0, a
+ * constant at every call) kv_row reads each row as f32 into a caller's buffer: a cache row widened,
+ * a step row rounded to f16 and widened back, so every visible row has the value the cache holds
+ * once the step is written, and a step split into several calls sees the same rows. */
+struct kv_rows {
+  const void *cache; /* the kv head's [S, width] rows: float, or uint16_t with an f16 cache */
+  const float *step; /* the kv head's row of the step's first token; the next is nkv rows on */
+  int64_t position, width, step_stride;
+};
+
+DC_INLINE struct kv_rows kv_rows_of(const int f16, const void *cache, const float *step,
+                                    int64_t kvh, int64_t S, int64_t nkv, int64_t position,
+                                    int64_t width) {
+  struct kv_rows r;
+  r.cache = f16 ? (const void *)((const uint16_t *)cache + kvh * S * width)
+                : (const void *)((const float *)cache + kvh * S * width);
+  r.step = step + kvh * width;
+  r.position = position;
+  r.width = width;
+  r.step_stride = nkv * width;
+  return r;
+}
+
+/* Row j as f32: in place with an f32 cache, in `buf` (width floats) with an f16 one. */
+DC_INLINE const float *kv_row(const int f16, const struct kv_rows *r, int64_t j, float *buf) {
+  if (j < r->position) {
+    if (!f16)
+      return (const float *)r->cache + j * r->width;
+    dc_widen_f16_row((const uint16_t *)r->cache + j * r->width, r->width, buf);
+    return buf;
+  }
+  const float *row = r->step + (j - r->position) * r->step_stride;
+  if (!f16)
+    return row;
+  dc_round_f16_row(row, r->width, buf);
+  return buf;
+}
+
+/* Prefetches row j's storage (cache or step row), a 64-byte line at a time. */
+DC_INLINE void kv_prefetch(const int f16, const struct kv_rows *r, int64_t j) {
+  const char *row;
+  int64_t bytes;
+  if (j < r->position) {
+    const int64_t element = f16 ? 2 : 4;
+    row = (const char *)r->cache + j * r->width * element;
+    bytes = r->width * element;
+  } else {
+    row = (const char *)(r->step + (j - r->position) * r->step_stride);
+    bytes = r->width * 4;
+  }
+  for (int64_t b = 0; b < bytes; b += 64)
+    __builtin_prefetch(row + b);
 }
 
 /* Below this many new tokens a call streams the keys once per token (decode, streamed_heads);
@@ -103,17 +151,52 @@ DC_INLINE void finish_row(const float *o, float l, const float *gate_row, float 
 #define DC_ATTN_VALUE_ROWS 8
 #endif
 
-/* Query heads h0 .. h0 + G - 1 (one kv head) of token t. The callers pass G as a constant where
- * they can, so that the compiler unrolls the loops over heads and keeps the tiles in registers. */
-DC_INLINE void streamed_group(const int G, const float *q, const float *k, const float *v,
-                              const float *gate, int64_t nh, int64_t nkv, int64_t hd, int64_t hdv,
-                              float scale, const float *key_cache, const float *value_cache,
-                              int64_t S, int64_t position, int64_t t, int64_t h0,
-                              float *restrict out) {
-  const int64_t kvh = h0 / (nh / nkv);
+/* The work arrays, carved from the caller's scratch. The decode path uses the row buffers only
+ * (with an f16 cache); the tiled path uses all of them. */
+struct attention_scratch {
+  float *key_row;    /* [hd] one key row as f32 (kv_row's buffer) */
+  float *value_rows; /* [DC_ATTN_VALUE_ROWS, hdv] value rows as f32 */
+  float *keys_t;     /* [hd, DC_ATTN_KEYS]  the key block, transposed */
+  float *values;     /* [DC_ATTN_KEYS, hdv] the value block */
+  float *scores;     /* [DC_ATTN_QUERIES, DC_ATTN_KEYS] scores, then probabilities */
+  float *o;          /* [DC_ATTN_QUERIES, hdv] unnormalized outputs */
+  float *m, *l;      /* [DC_ATTN_QUERIES] running max and denominator per query */
+};
+
+/* Carves the arrays from scratch (or, with scratch NULL, only counts them: *bytes). */
+DC_INLINE struct attention_scratch carve_scratch(void *scratch, int64_t hd, int64_t hdv,
+                                                 int64_t *bytes) {
+  struct dc_carver c = {(float *)scratch, 0};
+  struct attention_scratch s;
+  s.key_row = dc_carve(&c, hd);
+  s.value_rows = dc_carve(&c, DC_ATTN_VALUE_ROWS * hdv);
+  s.keys_t = dc_carve(&c, hd * DC_ATTN_KEYS);
+  s.values = dc_carve(&c, DC_ATTN_KEYS * hdv);
+  s.scores = dc_carve(&c, DC_ATTN_QUERIES * DC_ATTN_KEYS);
+  s.o = dc_carve(&c, DC_ATTN_QUERIES * hdv);
+  s.m = dc_carve(&c, DC_ATTN_QUERIES);
+  s.l = dc_carve(&c, DC_ATTN_QUERIES);
+  *bytes = 4 * c.floats;
+  return s;
+}
+
+int64_t dc_k_attention_f32_scratch_bytes(int64_t hd, int64_t hdv) {
+  int64_t bytes;
+  carve_scratch(NULL, hd, hdv, &bytes);
+  return bytes;
+}
+
+/* Query heads h0 .. h0 + G - 1 (one kv head) of token t. The callers pass G and f16 as constants
+ * where they can, so that the compiler unrolls the loops over heads and keeps the tiles in
+ * registers. `s` is used only with an f16 cache (and may be NULL otherwise). */
+DC_INLINE void streamed_group(const int G, const int f16, const float *q, const float *gate,
+                              int64_t nh, int64_t hd, int64_t hdv, float scale,
+                              const struct kv_rows *keys, const struct kv_rows *values, int64_t t,
+                              int64_t h0, const struct attention_scratch *s, float *restrict out) {
   const float *qg = q + (t * nh + h0) * hd; /* G rows of hd */
   float *o = out + (t * nh + h0) * hdv;     /* G rows of hdv: the accumulators */
-  const int64_t visible = position + t + 1;
+  const int64_t visible = keys->position + t + 1;
+  float *key_buf = f16 ? s->key_row : NULL, *value_buf = f16 ? s->value_rows : NULL;
   for (int64_t e = 0; e < G * hdv; ++e)
     o[e] = 0.0f;
   float m[DC_ATTN_GROUP_MAX] = {0}, l[DC_ATTN_GROUP_MAX] = {0};
@@ -121,12 +204,10 @@ DC_INLINE void streamed_group(const int G, const float *q, const float *k, const
     const int64_t count = dc_min64(DC_KEY_BLOCK, visible - j0);
     float p[DC_ATTN_GROUP_MAX][DC_KEY_BLOCK];
     for (int64_t jj = 0; jj < count; ++jj) {
-      const float *kr = visible_row(key_cache, k, j0 + jj, position, kvh, S, nkv, hd);
       /* The value pass below walks DC_ATTN_VALUE_ROWS rows a column chunk at a time, which the
        * hardware prefetchers do not follow: fetch each row as its key is scored. */
-      const float *vr = visible_row(value_cache, v, j0 + jj, position, kvh, S, nkv, hdv);
-      for (int64_t d = 0; d < hdv; d += 16)
-        __builtin_prefetch(vr + d);
+      kv_prefetch(f16, values, j0 + jj);
+      const float *kr = kv_row(f16, keys, j0 + jj, key_buf);
       float acc[DC_ATTN_GROUP_MAX][DC_LANES] = {{0}};
       int64_t d = 0;
       for (; d + DC_LANES <= hd; d += DC_LANES)
@@ -158,6 +239,9 @@ DC_INLINE void streamed_group(const int G, const float *q, const float *k, const
     }
     for (int64_t u0 = 0; u0 < count; u0 += DC_ATTN_VALUE_ROWS) {
       const int64_t rows = dc_min64(DC_ATTN_VALUE_ROWS, count - u0);
+      const float *value_row[DC_ATTN_VALUE_ROWS];
+      for (int64_t u = 0; u < rows; ++u)
+        value_row[u] = kv_row(f16, values, j0 + u0 + u, f16 ? value_buf + u * hdv : NULL);
       int64_t d0 = 0;
       for (; d0 + DC_ATTN_VALUE_CHUNK <= hdv; d0 += DC_ATTN_VALUE_CHUNK) {
         float acc[DC_ATTN_GROUP_MAX][DC_ATTN_VALUE_CHUNK];
@@ -165,8 +249,7 @@ DC_INLINE void streamed_group(const int G, const float *q, const float *k, const
           for (int i = 0; i < DC_ATTN_VALUE_CHUNK; ++i)
             acc[g][i] = o[g * hdv + d0 + i];
         for (int64_t u = 0; u < rows; ++u) {
-          const float *row =
-              visible_row(value_cache, v, j0 + u0 + u, position, kvh, S, nkv, hdv) + d0;
+          const float *row = value_row[u] + d0;
           for (int g = 0; g < G; ++g) {
             const float pu = p[g][u0 + u];
             for (int i = 0; i < DC_ATTN_VALUE_CHUNK; ++i)
@@ -178,7 +261,7 @@ DC_INLINE void streamed_group(const int G, const float *q, const float *k, const
             o[g * hdv + d0 + i] = acc[g][i];
       }
       for (int64_t u = 0; d0 < hdv && u < rows; ++u) {
-        const float *row = visible_row(value_cache, v, j0 + u0 + u, position, kvh, S, nkv, hdv);
+        const float *row = value_row[u];
         for (int g = 0; g < G; ++g)
           for (int64_t d = d0; d < hdv; ++d)
             o[g * hdv + d] += p[g][u0 + u] * row[d];
@@ -191,78 +274,47 @@ DC_INLINE void streamed_group(const int G, const float *q, const float *k, const
 
 /* Query heads head_begin .. head_end - 1 at T < DC_ATTN_TILED_MIN_TOKENS: per token, each run of
  * heads on one kv head in groups of up to DC_ATTN_GROUP_MAX (streamed_group). */
-static void streamed_heads(const float *q, const float *k, const float *v, const float *gate,
-                           int64_t T, int64_t nh, int64_t nkv, int64_t hd, int64_t hdv, float scale,
-                           const float *key_cache, const float *value_cache, int64_t S,
-                           int64_t position, int64_t head_begin, int64_t head_end,
-                           float *restrict out) {
+DC_INLINE void streamed_heads(const int f16, const float *q, const float *k, const float *v,
+                              const float *gate, int64_t T, int64_t nh, int64_t nkv, int64_t hd,
+                              int64_t hdv, float scale, const void *key_cache,
+                              const void *value_cache, int64_t S, int64_t position,
+                              int64_t head_begin, int64_t head_end,
+                              const struct attention_scratch *s, float *restrict out) {
   const int64_t group = nh / nkv;
   for (int64_t t = 0; t < T; ++t)
     for (int64_t h0 = head_begin; h0 < head_end;) {
-      const int64_t run_end = dc_min64(head_end, (h0 / group + 1) * group);
+      const int64_t kvh = h0 / group;
+      const int64_t run_end = dc_min64(head_end, (kvh + 1) * group);
       const int G = (int)dc_min64(DC_ATTN_GROUP_MAX, run_end - h0);
+      const struct kv_rows keys = kv_rows_of(f16, key_cache, k, kvh, S, nkv, position, hd);
+      const struct kv_rows values = kv_rows_of(f16, value_cache, v, kvh, S, nkv, position, hdv);
       if (G == 4)
-        streamed_group(4, q, k, v, gate, nh, nkv, hd, hdv, scale, key_cache, value_cache, S,
-                       position, t, h0, out);
+        streamed_group(4, f16, q, gate, nh, hd, hdv, scale, &keys, &values, t, h0, s, out);
       else if (G == 8)
-        streamed_group(8, q, k, v, gate, nh, nkv, hd, hdv, scale, key_cache, value_cache, S,
-                       position, t, h0, out);
+        streamed_group(8, f16, q, gate, nh, hd, hdv, scale, &keys, &values, t, h0, s, out);
       else if (G == 2)
-        streamed_group(2, q, k, v, gate, nh, nkv, hd, hdv, scale, key_cache, value_cache, S,
-                       position, t, h0, out);
+        streamed_group(2, f16, q, gate, nh, hd, hdv, scale, &keys, &values, t, h0, s, out);
       else
-        streamed_group(G, q, k, v, gate, nh, nkv, hd, hdv, scale, key_cache, value_cache, S,
-                       position, t, h0, out);
+        streamed_group(G, f16, q, gate, nh, hd, hdv, scale, &keys, &values, t, h0, s, out);
       h0 += G;
     }
 }
 
-/* The tiled path's work arrays, carved from the caller's scratch. */
-struct attention_scratch {
-  float *keys_t; /* [hd, DC_ATTN_KEYS]  the key block, transposed */
-  float *values; /* [DC_ATTN_KEYS, hdv] the value block */
-  float *scores; /* [DC_ATTN_QUERIES, DC_ATTN_KEYS] scores, then probabilities */
-  float *o;      /* [DC_ATTN_QUERIES, hdv] unnormalized outputs */
-  float *m, *l;  /* [DC_ATTN_QUERIES] running max and denominator per query */
-};
-
-/* Carves the arrays from scratch (or, with scratch NULL, only counts them: *bytes). */
-DC_INLINE struct attention_scratch carve_scratch(void *scratch, int64_t hd, int64_t hdv,
-                                                 int64_t *bytes) {
-  struct dc_carver c = {(float *)scratch, 0};
-  struct attention_scratch s;
-  s.keys_t = dc_carve(&c, hd * DC_ATTN_KEYS);
-  s.values = dc_carve(&c, DC_ATTN_KEYS * hdv);
-  s.scores = dc_carve(&c, DC_ATTN_QUERIES * DC_ATTN_KEYS);
-  s.o = dc_carve(&c, DC_ATTN_QUERIES * hdv);
-  s.m = dc_carve(&c, DC_ATTN_QUERIES);
-  s.l = dc_carve(&c, DC_ATTN_QUERIES);
-  *bytes = 4 * c.floats;
-  return s;
-}
-
-int64_t dc_k_attention_f32_scratch_bytes(int64_t hd, int64_t hdv) {
-  int64_t bytes;
-  carve_scratch(NULL, hd, hdv, &bytes);
-  return bytes;
-}
-
 /* One query head, DC_ATTN_QUERIES queries at a time (FlashAttention's loop order). For each block
- * of DC_ATTN_KEYS keys the block's keys (transposed) and values are copied once into scratch and
- * serve every query of the block through two register-tiled products (small_gemm.h):
- * scores = scale Q K^T, then o += P V after the running-max softmax. The copies cost 1 / (2 x
- * DC_ATTN_QUERIES) of the products' arithmetic; streaming, each query read every key and value from
- * cache and kept its hdv-wide accumulator in memory.
+ * of DC_ATTN_KEYS keys the block's keys (transposed) and values are copied once into scratch (as
+ * f32, widened from an f16 cache) and serve every query of the block through two register-tiled
+ * products (small_gemm.h): scores = scale Q K^T, then o += P V after the running-max softmax. The
+ * copies cost 1 / (2 x DC_ATTN_QUERIES) of the products' arithmetic; streaming, each query read
+ * every key and value from cache and kept its hdv-wide accumulator in memory.
  *
  * Causality: query r of the block sees keys up to position + t0 + r. Key blocks past the block's
  * first query are partly masked; a masked score gets probability 0 and takes no part in the max.
  * Every query sees key 0, so the first key block leaves every row with a finite max. */
-static void tiled_head(const float *q, const float *k, const float *v, const float *gate, int64_t T,
-                       int64_t nh, int64_t nkv, int64_t hd, int64_t hdv, float scale,
-                       const float *key_cache, const float *value_cache, int64_t S,
-                       int64_t position, int64_t h, const struct attention_scratch *s,
-                       float *restrict out) {
-  const int64_t kvh = h / (nh / nkv);
+DC_INLINE void tiled_head(const int f16, const float *q, const float *gate, int64_t T, int64_t nh,
+                          int64_t hd, int64_t hdv, float scale, const struct kv_rows *keys,
+                          const struct kv_rows *values, int64_t h,
+                          const struct attention_scratch *s, float *restrict out) {
+  const int64_t position = keys->position;
   for (int64_t t0 = 0; t0 < T; t0 += DC_ATTN_QUERIES) {
     const int64_t rows = dc_min64(DC_ATTN_QUERIES, T - t0);
     const int64_t visible = position + t0 + rows; /* keys the block's last query sees */
@@ -276,12 +328,15 @@ static void tiled_head(const float *q, const float *k, const float *v, const flo
     for (int64_t j0 = 0; j0 < visible; j0 += DC_ATTN_KEYS) {
       const int64_t count = dc_min64(DC_ATTN_KEYS, visible - j0);
       for (int64_t jj = 0; jj < count; ++jj) {
-        const float *kr = visible_row(key_cache, k, j0 + jj, position, kvh, S, nkv, hd);
-        const float *vr = visible_row(value_cache, v, j0 + jj, position, kvh, S, nkv, hdv);
+        const float *kr = kv_row(f16, keys, j0 + jj, s->key_row);
         for (int64_t d = 0; d < hd; ++d)
           s->keys_t[d * DC_ATTN_KEYS + jj] = kr[d];
-        for (int64_t d = 0; d < hdv; ++d)
-          s->values[jj * hdv + d] = vr[d];
+        /* With an f16 cache kv_row widens the row where it is wanted. */
+        float *block_row = s->values + jj * hdv;
+        const float *vr = kv_row(f16, values, j0 + jj, block_row);
+        if (vr != block_row)
+          for (int64_t d = 0; d < hdv; ++d)
+            block_row[d] = vr[d];
       }
       /* The scores' columns in whole register tiles (a partial tile takes dc_gemm_tile's slow
        * variable-width loop): the keys past `count` are zeros, and their scores are never read. */
@@ -335,10 +390,12 @@ static void tiled_head(const float *q, const float *k, const float *v, const flo
   }
 }
 
-void dc_k_attention_f32(const float *q, const float *k, const float *v, const float *gate,
-                        int64_t T, int64_t nh, int64_t nkv, int64_t hd, int64_t hdv, float scale,
-                        float *key_cache, float *value_cache, int64_t S, int64_t position,
-                        int64_t head_begin, int64_t head_end, void *scratch, float *restrict out) {
+/* Both entry points: the caches are float (f16 == 0) or uint16_t f16 storage (f16 == 1). */
+DC_INLINE void attention(const int f16, const float *q, const float *k, const float *v,
+                         const float *gate, int64_t T, int64_t nh, int64_t nkv, int64_t hd,
+                         int64_t hdv, float scale, void *key_cache, void *value_cache, int64_t S,
+                         int64_t position, int64_t head_begin, int64_t head_end, void *scratch,
+                         float *restrict out) {
   const int64_t group = nh / nkv;
 
   /* Append this step's keys and values for the kv heads this call owns. */
@@ -348,23 +405,51 @@ void dc_k_attention_f32(const float *q, const float *k, const float *v, const fl
     const int64_t kvh = h / group;
     for (int64_t t = 0; t < T; ++t) {
       const float *ks = k + (t * nkv + kvh) * hd, *vs = v + (t * nkv + kvh) * hdv;
-      float *kd = key_cache + (kvh * S + position + t) * hd;
-      float *vd = value_cache + (kvh * S + position + t) * hdv;
-      for (int64_t d = 0; d < hd; ++d)
-        kd[d] = ks[d];
-      for (int64_t d = 0; d < hdv; ++d)
-        vd[d] = vs[d];
+      const int64_t key_at = (kvh * S + position + t) * hd;
+      const int64_t value_at = (kvh * S + position + t) * hdv;
+      if (f16) {
+        dc_narrow_f16_row(ks, hd, (uint16_t *)key_cache + key_at);
+        dc_narrow_f16_row(vs, hdv, (uint16_t *)value_cache + value_at);
+      } else {
+        for (int64_t d = 0; d < hd; ++d)
+          ((float *)key_cache)[key_at + d] = ks[d];
+        for (int64_t d = 0; d < hdv; ++d)
+          ((float *)value_cache)[value_at + d] = vs[d];
+      }
     }
   }
 
-  if (T < DC_ATTN_TILED_MIN_TOKENS) {
-    streamed_heads(q, k, v, gate, T, nh, nkv, hd, hdv, scale, key_cache, value_cache, S, position,
-                   head_begin, head_end, out);
+  /* The f32 decode path reads rows in place and needs no scratch (which may then be NULL). */
+  int64_t bytes;
+  const int tiled = T >= DC_ATTN_TILED_MIN_TOKENS;
+  const struct attention_scratch s =
+      f16 || tiled ? carve_scratch(scratch, hd, hdv, &bytes) : (struct attention_scratch){0};
+  if (!tiled) {
+    streamed_heads(f16, q, k, v, gate, T, nh, nkv, hd, hdv, scale, key_cache, value_cache, S,
+                   position, head_begin, head_end, &s, out);
     return;
   }
-  int64_t bytes;
-  const struct attention_scratch s = carve_scratch(scratch, hd, hdv, &bytes);
-  for (int64_t h = head_begin; h < head_end; ++h)
-    tiled_head(q, k, v, gate, T, nh, nkv, hd, hdv, scale, key_cache, value_cache, S, position, h,
-               &s, out);
+  for (int64_t h = head_begin; h < head_end; ++h) {
+    const int64_t kvh = h / group;
+    const struct kv_rows keys = kv_rows_of(f16, key_cache, k, kvh, S, nkv, position, hd);
+    const struct kv_rows values = kv_rows_of(f16, value_cache, v, kvh, S, nkv, position, hdv);
+    tiled_head(f16, q, gate, T, nh, hd, hdv, scale, &keys, &values, h, &s, out);
+  }
+}
+
+void dc_k_attention_f32(const float *q, const float *k, const float *v, const float *gate,
+                        int64_t T, int64_t nh, int64_t nkv, int64_t hd, int64_t hdv, float scale,
+                        float *key_cache, float *value_cache, int64_t S, int64_t position,
+                        int64_t head_begin, int64_t head_end, void *scratch, float *restrict out) {
+  attention(0, q, k, v, gate, T, nh, nkv, hd, hdv, scale, key_cache, value_cache, S, position,
+            head_begin, head_end, scratch, out);
+}
+
+void dc_k_attention_f32_cache_f16(const float *q, const float *k, const float *v, const float *gate,
+                                  int64_t T, int64_t nh, int64_t nkv, int64_t hd, int64_t hdv,
+                                  float scale, uint16_t *key_cache, uint16_t *value_cache,
+                                  int64_t S, int64_t position, int64_t head_begin, int64_t head_end,
+                                  void *scratch, float *restrict out) {
+  attention(1, q, k, v, gate, T, nh, nkv, hd, hdv, scale, key_cache, value_cache, S, position,
+            head_begin, head_end, scratch, out);
 }

@@ -1,9 +1,10 @@
 /*===- f16_rows.h - rows of f16 storage widened to f32 and rounded back ----===*
  *
  * Private to targets/portable/kernels/: the f16 recurrent state (delta.gated_delta_rule with an f16
- * state) is read as f32 and written back rounded to nearest, ties to even. With F16C (every AVX2
- * target) or AVX-512 the conversions are the vcvtph2ps / vcvtps2ph instructions; elsewhere the
- * exact scalar conversions of kernel_internal.h, which give the same bits.
+ * state) and the f16 KV cache (delta.attention with f16 caches) are read as f32 and written back
+ * rounded to nearest, ties to even. With F16C (every AVX2 target) or AVX-512 the conversions are
+ * the vcvtph2ps / vcvtps2ph instructions; elsewhere the exact scalar conversions of
+ * kernel_internal.h, which give the same bits.
  *===----------------------------------------------------------------------===*/
 
 #ifndef DELTAC_TARGETS_PORTABLE_F16_ROWS_H
@@ -47,6 +48,26 @@ DC_INLINE void dc_narrow_f16_row(const float *in, int64_t n, uint16_t *out) {
 #endif
   for (; i < n; ++i)
     out[i] = dc_f32_to_f16(in[i]);
+}
+
+/* out[i] = in[i] rounded to the nearest f16 and widened back (the value an f16 store of in[i]
+ * reads back as), i < n. out may equal in. */
+DC_INLINE void dc_round_f16_row(const float *in, int64_t n, float *out) {
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(
+        out + i, _mm512_cvtph_ps(_mm512_cvtps_ph(_mm512_loadu_ps(in + i),
+                                                 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
+#endif
+#if defined(__F16C__)
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(
+        out + i, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(in + i),
+                                                 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
+#endif
+  for (; i < n; ++i)
+    out[i] = dc_f16_to_f32(dc_f32_to_f16(in[i]));
 }
 
 #endif /* DELTAC_TARGETS_PORTABLE_F16_ROWS_H */

@@ -1273,6 +1273,26 @@ func.func @attn_value_element_type(%q: tensor<?x4x16xf32>, %k: tensor<?x2x16xf32
 
 // -----
 
+// attention KV caches are f32 or f16: no bf16 storage (ODS constraint).
+func.func @attn_bf16_cache(%q: tensor<?x4x16xf32>, %k: tensor<?x2x16xf32>, %kc: tensor<2x32x16xbf16>, %vc: tensor<2x32x16xbf16>, %p: index) {
+  // expected-error @+1 {{'delta.attention' op operand #3 must be statically shaped tensor of f32 or f16 values, but got 'tensor<2x32x16xbf16>'}}
+  %o, %kc1, %vc1 = delta.attention %q, %k, %k cache(%kc, %vc) at %p scale(0.25)
+      : tensor<?x4x16xf32>, tensor<?x2x16xf32>, tensor<?x2x16xf32>, tensor<2x32x16xbf16>, tensor<2x32x16xbf16> -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+// attention key and value caches share one storage type.
+func.func @attn_mixed_cache_types(%q: tensor<?x4x16xf32>, %k: tensor<?x2x16xf32>, %kc: tensor<2x32x16xf16>, %vc: tensor<2x32x16xf32>, %p: index) {
+  // expected-error @+1 {{'delta.attention' op key cache and value cache must have the same element type, got 'f16' and 'f32'}}
+  %o, %kc1, %vc1 = delta.attention %q, %k, %k cache(%kc, %vc) at %p scale(0.25)
+      : tensor<?x4x16xf32>, tensor<?x2x16xf32>, tensor<?x2x16xf32>, tensor<2x32x16xf16>, tensor<2x32x16xf32> -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
 // attention output must have the query's element type.
 func.func @attn_output_element_type(%q: tensor<?x4x16xf32>, %k: tensor<?x2x16xf32>, %v: tensor<?x2x16xf32>, %kc: tensor<2x32x16xf32>, %vc: tensor<2x32x16xf32>, %p: index) {
   // expected-error @+1 {{'delta.attention' op query and output must have the same element type, got 'f32' and 'bf16'}}
@@ -1334,10 +1354,10 @@ func.func @attn_heads_divide(%q: tensor<?x4x16xf32>, %k: tensor<?x3x16xf32>, %v:
 // -----
 
 // attention key cache needs one slab per kv head (cache sized for the query heads).
-func.func @attn_key_cache_heads(%q: tensor<?x8x256xf32>, %k: tensor<?x2x256xf32>, %v: tensor<?x2x256xf32>, %kc: tensor<8x4096x256xbf16>, %vc: tensor<2x4096x256xbf16>, %p: index) {
+func.func @attn_key_cache_heads(%q: tensor<?x8x256xf32>, %k: tensor<?x2x256xf32>, %v: tensor<?x2x256xf32>, %kc: tensor<8x4096x256xf16>, %vc: tensor<2x4096x256xf16>, %p: index) {
   // expected-error @+1 {{'delta.attention' op key cache dimension 0 (8) must equal the key's head count (2)}}
   %o, %kc1, %vc1 = delta.attention %q, %k, %v cache(%kc, %vc) at %p scale(0.0625)
-      : tensor<?x8x256xf32>, tensor<?x2x256xf32>, tensor<?x2x256xf32>, tensor<8x4096x256xbf16>, tensor<2x4096x256xbf16> -> tensor<?x8x256xf32>
+      : tensor<?x8x256xf32>, tensor<?x2x256xf32>, tensor<?x2x256xf32>, tensor<8x4096x256xf16>, tensor<2x4096x256xf16> -> tensor<?x8x256xf32>
   return
 }
 
@@ -1455,7 +1475,7 @@ func.func @attn_scale_nan(%q: tensor<?x4x16xf32>, %k: tensor<?x2x16xf32>, %v: te
 
 // attention KV cache must be statically shaped (ODS constraint).
 func.func @attn_dynamic_cache(%q: tensor<?x4x16xf32>, %k: tensor<?x2x16xf32>, %kc: tensor<2x?x16xf32>, %vc: tensor<2x32x16xf32>, %p: index) {
-  // expected-error @+1 {{'delta.attention' op operand #3 must be statically shaped tensor of f32, f16 or bf16 values}}
+  // expected-error @+1 {{'delta.attention' op operand #3 must be statically shaped tensor of f32 or f16 values}}
   %o, %kc1, %vc1 = delta.attention %q, %k, %k cache(%kc, %vc) at %p scale(0.25)
       : tensor<?x4x16xf32>, tensor<?x2x16xf32>, tensor<?x2x16xf32>, tensor<2x?x16xf32>, tensor<2x32x16xf32> -> tensor<?x4x16xf32>
   return
@@ -1477,7 +1497,7 @@ func.func @attn_position_i32(%q: tensor<?x4x16xf32>, %k: tensor<?x2x16xf32>, %kc
 func.func @attn_new_cache_type(%q: tensor<?x4x16xf32>, %k: tensor<?x2x16xf32>, %kc: tensor<2x32x16xf32>, %p: index) {
   // expected-error @+1 {{'delta.attention' op failed to verify that all of {key_cache, new_key_cache} have same type}}
   %o, %kc1, %vc1 = "delta.attention"(%q, %k, %k, %kc, %kc, %p) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 1, 1>, scale = 2.5e-01 : f32}>
-      : (tensor<?x4x16xf32>, tensor<?x2x16xf32>, tensor<?x2x16xf32>, tensor<2x32x16xf32>, tensor<2x32x16xf32>, index) -> (tensor<?x4x16xf32>, tensor<2x32x16xbf16>, tensor<2x32x16xf32>)
+      : (tensor<?x4x16xf32>, tensor<?x2x16xf32>, tensor<?x2x16xf32>, tensor<2x32x16xf32>, tensor<2x32x16xf32>, index) -> (tensor<?x4x16xf32>, tensor<2x32x16xf16>, tensor<2x32x16xf32>)
   return
 }
 

@@ -54,43 +54,43 @@ func.func @attention_gated(%q: tensor<?x4x16xf32>, %k: tensor<?x2x16xf32>, %v: t
   return %o, %kc1, %vc1 : tensor<?x4x16xf32>, tensor<2x32x16xf32>, tensor<2x32x16xf32>
 }
 
-// attention without a gate for one decode token, with bf16 caches and a value head dim unlike the key's.
+// attention without a gate for one decode token, with f16 caches and a value head dim unlike the key's.
 // CHECK-LABEL: func.func @attention_ungated_decode
 func.func @attention_ungated_decode(%q: tensor<1x4x16xf32>, %k: tensor<1x2x16xf32>, %v: tensor<1x2x8xf32>,
-                                    %kc: tensor<2x32x16xbf16>, %vc: tensor<2x32x8xbf16>, %pos: index)
+                                    %kc: tensor<2x32x16xf16>, %vc: tensor<2x32x8xf16>, %pos: index)
     -> tensor<1x4x8xf32> {
   // CHECK: delta.attention %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}} cache(%{{.+}}, %{{.+}}) at %{{.+}} scale(2.500000e-01)
   // CHECK-NOT: gate
-  // CHECK-SAME: : tensor<1x4x16xf32>, tensor<1x2x16xf32>, tensor<1x2x8xf32>, tensor<2x32x16xbf16>, tensor<2x32x8xbf16> -> tensor<1x4x8xf32>
+  // CHECK-SAME: : tensor<1x4x16xf32>, tensor<1x2x16xf32>, tensor<1x2x8xf32>, tensor<2x32x16xf16>, tensor<2x32x8xf16> -> tensor<1x4x8xf32>
   %o, %kc1, %vc1 = delta.attention %q, %k, %v cache(%kc, %vc) at %pos scale(0.25)
-      : tensor<1x4x16xf32>, tensor<1x2x16xf32>, tensor<1x2x8xf32>, tensor<2x32x16xbf16>, tensor<2x32x8xbf16> -> tensor<1x4x8xf32>
+      : tensor<1x4x16xf32>, tensor<1x2x16xf32>, tensor<1x2x8xf32>, tensor<2x32x16xf16>, tensor<2x32x8xf16> -> tensor<1x4x8xf32>
   return %o : tensor<1x4x8xf32>
 }
 
 // Real Qwen3.5-0.8B gated attention layer: q / k RoPE with rotary_dim 64 of hd = 256, theta 1e7 and
-// M-RoPE sections [11, 11, 10], then attention with nh = 8, nkv = 2, scale 1/16 and a 4096-token bf16 KV cache.
+// M-RoPE sections [11, 11, 10], then attention with nh = 8, nkv = 2, scale 1/16 and a 4096-token f16 KV cache.
 // CHECK-LABEL: func.func @attention_qwen35_0_8b
 func.func @attention_qwen35_0_8b(%q: tensor<?x8x256xf32>, %k: tensor<?x2x256xf32>, %v: tensor<?x2x256xf32>, %gate: tensor<?x8x256xf32>,
-                                 %pos: tensor<?xi32>, %pos3: tensor<3x?xi32>, %kc: tensor<2x4096x256xbf16>, %vc: tensor<2x4096x256xbf16>, %at: index)
-    -> (tensor<?x8x256xf32>, tensor<2x4096x256xbf16>, tensor<2x4096x256xbf16>) {
+                                 %pos: tensor<?xi32>, %pos3: tensor<3x?xi32>, %kc: tensor<2x4096x256xf16>, %vc: tensor<2x4096x256xf16>, %at: index)
+    -> (tensor<?x8x256xf32>, tensor<2x4096x256xf16>, tensor<2x4096x256xf16>) {
   // CHECK: [[QR:%.+]] = delta.rope %{{.+}}, %{{.+}} rotary_dim(64) theta(1.000000e+07) mrope [11, 11, 10] : tensor<?x8x256xf32>, tensor<3x?xi32>
   // CHECK: [[KR:%.+]] = delta.rope %{{.+}}, %{{.+}} rotary_dim(64) theta(1.000000e+07) : tensor<?x2x256xf32>, tensor<?xi32>
   // CHECK: delta.attention [[QR]], [[KR]], %{{.+}} gate %{{.+}} : tensor<?x8x256xf32> cache(%{{.+}}, %{{.+}}) at %{{.+}} scale(6.250000e-02)
-  // CHECK-SAME: : tensor<?x8x256xf32>, tensor<?x2x256xf32>, tensor<?x2x256xf32>, tensor<2x4096x256xbf16>, tensor<2x4096x256xbf16> -> tensor<?x8x256xf32>
+  // CHECK-SAME: : tensor<?x8x256xf32>, tensor<?x2x256xf32>, tensor<?x2x256xf32>, tensor<2x4096x256xf16>, tensor<2x4096x256xf16> -> tensor<?x8x256xf32>
   %qr = delta.rope %q, %pos3 rotary_dim(64) theta(1.000000e+07) mrope [11, 11, 10] : tensor<?x8x256xf32>, tensor<3x?xi32>
   %kr = delta.rope %k, %pos rotary_dim(64) theta(1.000000e+07) : tensor<?x2x256xf32>, tensor<?xi32>
   %o, %kc1, %vc1 = delta.attention %qr, %kr, %v gate %gate : tensor<?x8x256xf32> cache(%kc, %vc) at %at scale(6.250000e-02)
-      : tensor<?x8x256xf32>, tensor<?x2x256xf32>, tensor<?x2x256xf32>, tensor<2x4096x256xbf16>, tensor<2x4096x256xbf16> -> tensor<?x8x256xf32>
-  return %o, %kc1, %vc1 : tensor<?x8x256xf32>, tensor<2x4096x256xbf16>, tensor<2x4096x256xbf16>
+      : tensor<?x8x256xf32>, tensor<?x2x256xf32>, tensor<?x2x256xf32>, tensor<2x4096x256xf16>, tensor<2x4096x256xf16> -> tensor<?x8x256xf32>
+  return %o, %kc1, %vc1 : tensor<?x8x256xf32>, tensor<2x4096x256xf16>, tensor<2x4096x256xf16>
 }
 
 // Real Qwen3.5-0.8B decode step: one token attending over the 4096-token cache.
 // CHECK-LABEL: func.func @attention_qwen35_0_8b_decode
 func.func @attention_qwen35_0_8b_decode(%q: tensor<1x8x256xf32>, %k: tensor<1x2x256xf32>, %gate: tensor<1x8x256xf32>,
-                                        %kc: tensor<2x4096x256xbf16>, %vc: tensor<2x4096x256xbf16>, %at: index) -> tensor<1x8x256xf32> {
+                                        %kc: tensor<2x4096x256xf16>, %vc: tensor<2x4096x256xf16>, %at: index) -> tensor<1x8x256xf32> {
   // CHECK: delta.attention %{{.+}} gate %{{.+}} : tensor<1x8x256xf32> cache(%{{.+}}, %{{.+}}) at %{{.+}} scale(6.250000e-02)
-  // CHECK-SAME: : tensor<1x8x256xf32>, tensor<1x2x256xf32>, tensor<1x2x256xf32>, tensor<2x4096x256xbf16>, tensor<2x4096x256xbf16> -> tensor<1x8x256xf32>
+  // CHECK-SAME: : tensor<1x8x256xf32>, tensor<1x2x256xf32>, tensor<1x2x256xf32>, tensor<2x4096x256xf16>, tensor<2x4096x256xf16> -> tensor<1x8x256xf32>
   %o, %kc1, %vc1 = delta.attention %q, %k, %k gate %gate : tensor<1x8x256xf32> cache(%kc, %vc) at %at scale(0.0625)
-      : tensor<1x8x256xf32>, tensor<1x2x256xf32>, tensor<1x2x256xf32>, tensor<2x4096x256xbf16>, tensor<2x4096x256xbf16> -> tensor<1x8x256xf32>
+      : tensor<1x8x256xf32>, tensor<1x2x256xf32>, tensor<1x2x256xf32>, tensor<2x4096x256xf16>, tensor<2x4096x256xf16> -> tensor<1x8x256xf32>
   return %o : tensor<1x8x256xf32>
 }
