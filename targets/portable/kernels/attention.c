@@ -88,6 +88,12 @@ DC_INLINE const float *kv_row(const int f16, const struct kv_rows *r, int64_t j,
   return buf;
 }
 
+/* Row j's f16 storage when it is a row of an f16 cache (below `position`), NULL otherwise: the
+ * decode path widens such rows a register at a time as it uses them. */
+DC_INLINE const uint16_t *kv_cache_row_f16(const int f16, const struct kv_rows *r, int64_t j) {
+  return f16 && j < r->position ? (const uint16_t *)r->cache + j * r->width : NULL;
+}
+
 /* Prefetches row j's storage (cache or step row), a 64-byte line at a time. */
 DC_INLINE void kv_prefetch(const int f16, const struct kv_rows *r, int64_t j) {
   const char *row;
@@ -186,6 +192,16 @@ int64_t dc_k_attention_f32_scratch_bytes(int64_t hd, int64_t hdv) {
   return bytes;
 }
 
+/* acc[g][i] += p[g][u] row[i] for the G heads' chunk of DC_ATTN_VALUE_CHUNK columns. */
+DC_INLINE void value_chunk_fma(const int G, float acc[][DC_ATTN_VALUE_CHUNK],
+                               const float p[][DC_KEY_BLOCK], int64_t u, const float *row) {
+  for (int g = 0; g < G; ++g) {
+    const float pu = p[g][u];
+    for (int i = 0; i < DC_ATTN_VALUE_CHUNK; ++i)
+      acc[g][i] += pu * row[i];
+  }
+}
+
 /* Query heads h0 .. h0 + G - 1 (one kv head) of token t. The callers pass G and f16 as constants
  * where they can, so that the compiler unrolls the loops over heads and keeps the tiles in
  * registers. `s` is used only with an f16 cache (and may be NULL otherwise). */
@@ -207,18 +223,35 @@ DC_INLINE void streamed_group(const int G, const int f16, const float *q, const 
       /* The value pass below walks DC_ATTN_VALUE_ROWS rows a column chunk at a time, which the
        * hardware prefetchers do not follow: fetch each row as its key is scored. */
       kv_prefetch(f16, values, j0 + jj);
-      const float *kr = kv_row(f16, keys, j0 + jj, key_buf);
       float acc[DC_ATTN_GROUP_MAX][DC_LANES] = {{0}};
       int64_t d = 0;
-      for (; d + DC_LANES <= hd; d += DC_LANES)
+      const uint16_t *kh = kv_cache_row_f16(f16, keys, j0 + jj);
+      if (kh) {
+        /* An f16 cache row, widened a register at a time (the same values, products and order as
+         * the row widened whole: the bits do not change). */
+        float kd[DC_LANES];
+        for (; d + DC_LANES <= hd; d += DC_LANES) {
+          dc_widen_f16_row(kh + d, DC_LANES, kd);
+          for (int g = 0; g < G; ++g)
+            for (int i = 0; i < DC_LANES; ++i)
+              acc[g][i] += qg[g * hd + d + i] * kd[i];
+        }
+        dc_widen_f16_row(kh + d, hd - d, kd);
         for (int g = 0; g < G; ++g)
-          for (int i = 0; i < DC_LANES; ++i)
+          for (int i = 0; d + i < hd; ++i)
+            acc[g][i] += qg[g * hd + d + i] * kd[i];
+      } else {
+        const float *kr = kv_row(f16, keys, j0 + jj, key_buf);
+        for (; d + DC_LANES <= hd; d += DC_LANES)
+          for (int g = 0; g < G; ++g)
+            for (int i = 0; i < DC_LANES; ++i)
+              acc[g][i] += qg[g * hd + d + i] * kr[d + i];
+        for (int g = 0; g < G; ++g)
+          for (int i = 0; d + i < hd; ++i)
             acc[g][i] += qg[g * hd + d + i] * kr[d + i];
-      for (int g = 0; g < G; ++g) {
-        for (int i = 0; d + i < hd; ++i)
-          acc[g][i] += qg[g * hd + d + i] * kr[d + i];
-        p[g][jj] = scale * dc_reduce_lanes(acc[g], DC_LANES);
       }
+      for (int g = 0; g < G; ++g)
+        p[g][jj] = scale * dc_reduce_lanes(acc[g], DC_LANES);
     }
     for (int g = 0; g < G; ++g) {
       float block_max = p[g][0];
@@ -239,12 +272,14 @@ DC_INLINE void streamed_group(const int G, const int f16, const float *q, const 
     }
     for (int64_t u0 = 0; u0 < count; u0 += DC_ATTN_VALUE_ROWS) {
       const int64_t rows = dc_min64(DC_ATTN_VALUE_ROWS, count - u0);
-      /* With an f16 cache the rows are widened first (into value_buf, row u at u * hdv); f32 rows
-       * are read in place. (An array of the rows' pointers for both kept the f32 chunk loop from
-       * being vectorized: 130 -> 425 us at attention_decode/pos512.) */
+      /* f32 rows are read in place, an f16 cache's rows widened a chunk at a time as they are
+       * used; the step's own rows with an f16 cache are rounded first, into value_buf (row u at
+       * u * hdv). (An array of the rows' pointers kept the f32 chunk loop from being vectorized:
+       * 130 -> 425 us at attention_decode/pos512.) */
       if (f16)
         for (int64_t u = 0; u < rows; ++u)
-          kv_row(f16, values, j0 + u0 + u, value_buf + u * hdv);
+          if (!kv_cache_row_f16(f16, values, j0 + u0 + u))
+            kv_row(f16, values, j0 + u0 + u, value_buf + u * hdv);
 #define DC_ATTN_VALUE_ROW(u) (f16 ? value_buf + (u)*hdv : kv_row(f16, values, j0 + u0 + (u), NULL))
       int64_t d0 = 0;
       for (; d0 + DC_ATTN_VALUE_CHUNK <= hdv; d0 += DC_ATTN_VALUE_CHUNK) {
@@ -253,11 +288,13 @@ DC_INLINE void streamed_group(const int G, const int f16, const float *q, const 
           for (int i = 0; i < DC_ATTN_VALUE_CHUNK; ++i)
             acc[g][i] = o[g * hdv + d0 + i];
         for (int64_t u = 0; u < rows; ++u) {
-          const float *row = DC_ATTN_VALUE_ROW(u) + d0;
-          for (int g = 0; g < G; ++g) {
-            const float pu = p[g][u0 + u];
-            for (int i = 0; i < DC_ATTN_VALUE_CHUNK; ++i)
-              acc[g][i] += pu * row[i];
+          const uint16_t *vh = kv_cache_row_f16(f16, values, j0 + u0 + u);
+          if (vh) {
+            float widened[DC_ATTN_VALUE_CHUNK];
+            dc_widen_f16_row(vh + d0, DC_ATTN_VALUE_CHUNK, widened);
+            value_chunk_fma(G, acc, p, u0 + u, widened);
+          } else {
+            value_chunk_fma(G, acc, p, u0 + u, DC_ATTN_VALUE_ROW(u) + d0);
           }
         }
         for (int g = 0; g < G; ++g)
@@ -265,7 +302,11 @@ DC_INLINE void streamed_group(const int G, const int f16, const float *q, const 
             o[g * hdv + d0 + i] = acc[g][i];
       }
       for (int64_t u = 0; d0 < hdv && u < rows; ++u) {
-        const float *row = DC_ATTN_VALUE_ROW(u);
+        const uint16_t *vh = kv_cache_row_f16(f16, values, j0 + u0 + u);
+        float widened[DC_ATTN_VALUE_CHUNK];
+        if (vh)
+          dc_widen_f16_row(vh + d0, hdv - d0, widened);
+        const float *row = vh ? widened - d0 : DC_ATTN_VALUE_ROW(u);
         for (int g = 0; g < G; ++g)
           for (int64_t d = d0; d < hdv; ++d)
             o[g * hdv + d] += p[g][u0 + u] * row[d];
