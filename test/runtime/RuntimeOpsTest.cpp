@@ -521,8 +521,6 @@ TEST(RuntimeOps, FusedOpsRefuseBadArguments) {
   dc_exec_destroy(exec);
 }
 
-/// Both Gated DeltaNet ops on an f16 state (--recurrent-state-type=f16), on 1 to 3 threads: the
-/// outputs of the f32 op on the widened state, bit for bit, and its new state rounded once.
 /// x rounded to f16 storage, and f16 storage widened back.
 std::vector<uint16_t> halves(const std::vector<float> &x) {
   std::vector<uint16_t> h(x.size());
@@ -536,6 +534,21 @@ std::vector<float> widened(const std::vector<uint16_t> &h) {
   return x;
 }
 
+/// Runs `op` on a one-thread context and checks that it records an error saying `what`.
+void expectOpFails(const std::string &what, const std::function<void(dc_exec *)> &op) {
+  dc_exec *exec = nullptr;
+  ASSERT_EQ(dc_exec_create(1, &exec), nullptr);
+  op(exec);
+  dc_status *error = dc_exec_take_error(exec);
+  ASSERT_NE(error, nullptr) << "no error for " << what;
+  EXPECT_NE(std::string(dc_status_message(error)).find(what), std::string::npos)
+      << dc_status_message(error);
+  dc_status_free(error);
+  dc_exec_destroy(exec);
+}
+
+/// Both Gated DeltaNet ops on an f16 state (--recurrent-state-type=f16), on 1 to 3 threads: the
+/// outputs of the f32 op on the widened state, bit for bit, and its new state rounded once.
 TEST(RuntimeOps, F16StateIsTheF32StateRoundedOnce) {
   Rng rng(13);
   const int64_t nk = 2, nv = 4, dk = 16, dv = 8, K = 4, C = 2 * nk * dk + nv * dv;
@@ -584,18 +597,11 @@ TEST(RuntimeOps, F16StateIsTheF32StateRoundedOnce) {
     }
   }
 
-  dc_exec *exec = nullptr;
-  ASSERT_EQ(dc_exec_create(1, &exec), nullptr);
   std::vector<float> x(4096, 0.5f);
-  dc_op_gated_delta_rule(exec, x.data(), x.data(), x.data(), x.data(), x.data(), 1, 1, 1, 4, 4,
-                         DC_K_HEADS_GROUPED, 0.5f, DC_WS_BF16, x.data(), x.data());
-  dc_status *error = dc_exec_take_error(exec);
-  ASSERT_NE(error, nullptr);
-  EXPECT_NE(std::string(dc_status_message(error)).find("unsupported state dtype"),
-            std::string::npos)
-      << dc_status_message(error);
-  dc_status_free(error);
-  dc_exec_destroy(exec);
+  expectOpFails("unsupported state dtype", [&](dc_exec *exec) {
+    dc_op_gated_delta_rule(exec, x.data(), x.data(), x.data(), x.data(), x.data(), 1, 1, 1, 4, 4,
+                           DC_K_HEADS_GROUPED, 0.5f, DC_WS_BF16, x.data(), x.data());
+  });
 }
 
 TEST(RuntimeOps, Rope) {
@@ -646,6 +652,9 @@ TEST(RuntimeOps, AttentionAppendsToTheCaches) {
     }
 }
 
+/// dc_op_attention on f16 caches (--kv-cache-type=f16), decode and prefill, on 1 to 3 threads: the
+/// f16 kernel's output and caches over all heads in one call, bit for bit; a dtype it does not
+/// have is refused.
 TEST(RuntimeOps, AttentionOnAnF16CacheIsTheF16Kernel) {
   Rng rng(14);
   const int64_t nh = 6, nkv = 2, hd = 16, hdv = 8, S = 20, position = 5;
@@ -682,18 +691,11 @@ TEST(RuntimeOps, AttentionOnAnF16CacheIsTheF16Kernel) {
     }
   }
 
-  dc_exec *exec = nullptr;
-  ASSERT_EQ(dc_exec_create(1, &exec), nullptr);
   std::vector<float> x(4096, 0.5f);
-  dc_op_attention(exec, x.data(), x.data(), x.data(), nullptr, 1, 1, 1, 4, 4, 0.5f, DC_WS_BF16,
-                  x.data(), x.data(), 8, 0, x.data());
-  dc_status *error = dc_exec_take_error(exec);
-  ASSERT_NE(error, nullptr);
-  EXPECT_NE(std::string(dc_status_message(error)).find("unsupported KV cache dtype"),
-            std::string::npos)
-      << dc_status_message(error);
-  dc_status_free(error);
-  dc_exec_destroy(exec);
+  expectOpFails("unsupported KV cache dtype", [&](dc_exec *exec) {
+    dc_op_attention(exec, x.data(), x.data(), x.data(), nullptr, 1, 1, 1, 4, 4, 0.5f, DC_WS_BF16,
+                    x.data(), x.data(), 8, 0, x.data());
+  });
 }
 
 TEST(RuntimeOps, MoeEveryDType) {
