@@ -3,6 +3,10 @@
 #include "f16_rows.h"
 #include "small_gemm.h"
 
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
 /*---- RoPE ------------------------------------------------------------------------------------*/
 
 /* Frequency slots whose cos/sin are computed together and applied to every head of a token. */
@@ -161,6 +165,7 @@ DC_INLINE void finish_row(const float *o, float l, const float *gate_row, float 
  * (with an f16 cache); the tiled path uses all of them. */
 struct attention_scratch {
   float *key_row;    /* [hd] one key row as f32 (kv_row's buffer) */
+  float *key_rows;   /* [DC_ATTN_KEYS, hd] the key block's rows as f32, when not read in place */
   float *value_rows; /* [DC_ATTN_VALUE_ROWS, hdv] value rows as f32 */
   float *keys_t;     /* [hd, DC_ATTN_KEYS]  the key block, transposed */
   float *values;     /* [DC_ATTN_KEYS, hdv] the value block */
@@ -175,6 +180,7 @@ DC_INLINE struct attention_scratch carve_scratch(void *scratch, int64_t hd, int6
   struct dc_carver c = {(float *)scratch, 0};
   struct attention_scratch s;
   s.key_row = dc_carve(&c, hd);
+  s.key_rows = dc_carve(&c, DC_ATTN_KEYS * hd);
   s.value_rows = dc_carve(&c, DC_ATTN_VALUE_ROWS * hdv);
   s.keys_t = dc_carve(&c, hd * DC_ATTN_KEYS);
   s.values = dc_carve(&c, DC_ATTN_KEYS * hdv);
@@ -348,6 +354,29 @@ DC_INLINE void streamed_heads(const int f16, const float *q, const float *k, con
     }
 }
 
+#if defined(__AVX__)
+/* dst[c * ld + j] = rows[j][d0 + c] for j, c < 8: an 8 x 8 block transposed in registers. */
+DC_INLINE void transpose8x8(const float *const *rows, int64_t d0, float *dst, int64_t ld) {
+  __m256 r[8], t[8], u[8];
+  for (int j = 0; j < 8; ++j)
+    r[j] = _mm256_loadu_ps(rows[j] + d0);
+  for (int j = 0; j < 8; j += 2) { /* pairs of rows interleaved, per 128-bit half */
+    t[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);
+    t[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
+  }
+  for (int j = 0; j < 8; j += 4) { /* four rows' elements c and c + 4 together, c < 4 */
+    u[j] = _mm256_shuffle_ps(t[j], t[j + 2], 0x44);
+    u[j + 1] = _mm256_shuffle_ps(t[j], t[j + 2], 0xEE);
+    u[j + 2] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0x44);
+    u[j + 3] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0xEE);
+  }
+  for (int c = 0; c < 4; ++c) { /* rows 0-3 and 4-7 of columns c and c + 4 */
+    _mm256_storeu_ps(dst + c * ld, _mm256_permute2f128_ps(u[c], u[c + 4], 0x20));
+    _mm256_storeu_ps(dst + (c + 4) * ld, _mm256_permute2f128_ps(u[c], u[c + 4], 0x31));
+  }
+}
+#endif
+
 /* One query head, DC_ATTN_QUERIES queries at a time (FlashAttention's loop order). For each block
  * of DC_ATTN_KEYS keys the block's keys (transposed) and values are copied once into scratch (as
  * f32, widened from an f16 cache) and serve every query of the block through two register-tiled
@@ -375,10 +404,26 @@ DC_INLINE void tiled_head(const int f16, const float *q, const float *gate, int6
 
     for (int64_t j0 = 0; j0 < visible; j0 += DC_ATTN_KEYS) {
       const int64_t count = dc_min64(DC_ATTN_KEYS, visible - j0);
+      /* The key rows (in place, or widened into key_rows with an f16 cache), transposed 8 keys by
+       * 8 columns at a time in registers where there is AVX. (Transposing row by row, a strided
+       * store per element, compiled to scatters, about a quarter of the kernel; 8 keys at a time
+       * in plain C, to gathers.) */
+      const float *key_row[DC_ATTN_KEYS];
+      for (int64_t jj = 0; jj < count; ++jj)
+        key_row[jj] = kv_row(f16, keys, j0 + jj, s->key_rows + jj * hd);
+      for (int64_t jb = 0; jb < count; jb += 8) {
+        float *dst = s->keys_t + jb;
+        int64_t d = 0;
+#if defined(__AVX__)
+        if (jb + 8 <= count)
+          for (; d + 8 <= hd; d += 8)
+            transpose8x8(key_row + jb, d, dst + d * DC_ATTN_KEYS, DC_ATTN_KEYS);
+#endif
+        for (; d < hd; ++d)
+          for (int64_t j = 0; j < 8 && jb + j < count; ++j)
+            dst[d * DC_ATTN_KEYS + j] = key_row[jb + j][d];
+      }
       for (int64_t jj = 0; jj < count; ++jj) {
-        const float *kr = kv_row(f16, keys, j0 + jj, s->key_row);
-        for (int64_t d = 0; d < hd; ++d)
-          s->keys_t[d * DC_ATTN_KEYS + jj] = kr[d];
         /* With an f16 cache kv_row widens the row where it is wanted. */
         float *block_row = s->values + jj * hdv;
         const float *vr = kv_row(f16, values, j0 + jj, block_row);
@@ -418,11 +463,12 @@ DC_INLINE void tiled_head(const int f16, const float *q, const float *gate, int6
             s->o[r * hdv + d] *= correction;
         }
         s->m[r] = m_new;
-        float sum = 0.0f;
-        for (int64_t jj = 0; jj < seen; ++jj) {
+        /* The exponentials in a loop of their own, which vectorizes; the sum keeps its order. */
+        for (int64_t jj = 0; jj < seen; ++jj)
           p[jj] = dc_expf_vec(p[jj] - m_new);
+        float sum = 0.0f;
+        for (int64_t jj = 0; jj < seen; ++jj)
           sum += p[jj];
-        }
         for (int64_t jj = seen; jj < count; ++jj)
           p[jj] = 0.0f;
         s->l[r] += sum;
