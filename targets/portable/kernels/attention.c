@@ -463,11 +463,17 @@ DC_INLINE void tiled_head(const int f16, const float *q, const float *gate, int6
             s->o[r * hdv + d] *= correction;
         }
         s->m[r] = m_new;
-        /* The exponentials in a loop of their own, which vectorizes; the sum keeps its order. */
+        /* The exponentials in a loop of their own, which vectorizes, and their sum in DC_LANES
+         * lanes (a fixed order; one running sum was a chain of dependent adds). */
         for (int64_t jj = 0; jj < seen; ++jj)
           p[jj] = dc_expf_vec(p[jj] - m_new);
-        float sum = 0.0f;
-        for (int64_t jj = 0; jj < seen; ++jj)
+        float lanes[DC_LANES] = {0};
+        int64_t jj = 0;
+        for (; jj + DC_LANES <= seen; jj += DC_LANES)
+          for (int i = 0; i < DC_LANES; ++i)
+            lanes[i] += p[jj + i];
+        float sum = dc_reduce_lanes(lanes, DC_LANES);
+        for (; jj < seen; ++jj)
           sum += p[jj];
         for (int64_t jj = seen; jj < count; ++jj)
           p[jj] = 0.0f;
