@@ -944,7 +944,8 @@ void registerAll() {
                         {"0.8b.down", 1024, 3584}, {"0.8b.out", 1024, 2048},
                         {"2b.up", 6144, 2048},     {"2b.down", 2048, 6144}};
   const Shape gemm[] = {{"0.8b.up", 3584, 1024}, {"0.8b.down", 1024, 3584}};
-  const Shape twoThreads[] = {{"0.8b.up", 3584, 1024}, {"0.8b.down", 1024, 3584}};
+  const Shape twoThreads[] = {
+      {"0.8b.up", 3584, 1024}, {"0.8b.down", 1024, 3584}, {"2b.down", 2048, 6144}};
   auto shapeName = [](const Shape &s) {
     return std::string(s.name) + ":" + std::to_string(s.N) + "x" + std::to_string(s.K);
   };

@@ -591,23 +591,36 @@ DC_INLINE void dc_x8_span(const int g, const uint8_t *restrict w, int64_t K, int
   *scale = _mm256_mul_ps(dc_x8_scales(w + K / 2, s, g), dx);
 }
 
+/* Full spans per prefetch burst of dc_x8_row: 2 KiB of codes, 32 lines. */
+#define DC_X8_PREFETCH_SPANS 16
+
 /* The row at w (row_bytes long) against the one token whose byte span records start at act, its
  * 8 lanes not yet summed: the first span's product, then one FMA per span (the full spans with
- * g = 8, a constant, so no masks; then a row's last span of fewer blocks). The row's lines `pf`
- * bytes ahead are prefetched first, so the span loop holds no prefetch conditions. */
+ * g = 8, a constant, so no masks; then a row's last span of fewer blocks). The lines `pf` bytes
+ * ahead are prefetched in bursts, one before each piece of DC_X8_PREFETCH_SPANS spans (the last
+ * burst runs to the row's end, its scales included), so the span loop holds no prefetch
+ * conditions. A single burst per row was 1.66x slower on the 2B's down projection (K = 6144, 54
+ * lines a row) from memory, one thread, Zen 4 VM; rows of up to 32 lines (every other Qwen3.5
+ * 0.8B / 2B projection) still take one burst (docs/perf.md, "Prefetch bursts"). */
 DC_INLINE __m256 dc_x8_row(const uint8_t *restrict w, int64_t K, int64_t row_bytes,
                            const uint8_t *restrict act, int64_t pf) {
-  if (pf) {
-    for (int64_t at = 0; at < row_bytes; at += 64)
-      __builtin_prefetch(w + pf + at, 0, DC_PK_PREFETCH_LOCALITY);
-    __builtin_prefetch(w + pf + row_bytes - 1, 0, DC_PK_PREFETCH_LOCALITY);
-  }
   const int64_t blocks = K / DC_PK_BLOCK, full = blocks / 8;
   __m256 f, scale, acc = _mm256_setzero_ps();
-  for (int64_t s = 0; s < full; ++s) {
-    dc_x8_span(8, w, K, s, act + s * DC_PB_REC, &f, &scale);
-    acc = s == 0 ? _mm256_mul_ps(f, scale) : _mm256_fmadd_ps(f, scale, acc);
-  }
+  int64_t s = 0;
+  do {
+    const int64_t piece_end = dc_min64(full, s + DC_X8_PREFETCH_SPANS);
+    if (pf) {
+      const int64_t end = piece_end < full ? 128 * piece_end : row_bytes;
+      for (int64_t at = 128 * s; at < end; at += 64)
+        __builtin_prefetch(w + pf + at, 0, DC_PK_PREFETCH_LOCALITY);
+      if (end == row_bytes)
+        __builtin_prefetch(w + pf + row_bytes - 1, 0, DC_PK_PREFETCH_LOCALITY);
+    }
+    for (; s < piece_end; ++s) {
+      dc_x8_span(8, w, K, s, act + s * DC_PB_REC, &f, &scale);
+      acc = s == 0 ? _mm256_mul_ps(f, scale) : _mm256_fmadd_ps(f, scale, acc);
+    }
+  } while (s < full);
   if (blocks % 8) {
     dc_x8_span((int)(blocks % 8), w, K, full, act + full * DC_PB_REC, &f, &scale);
     acc = full == 0 ? _mm256_mul_ps(f, scale) : _mm256_fmadd_ps(f, scale, acc);
