@@ -32,6 +32,7 @@ typedef struct dc_options {
   dc_sampler_params sampler;
   int32_t threads;
   const char *weights;
+  int mmap; /* --mmap: DC_WEIGHTS_MAP instead of DC_WEIGHTS_READ */
   const char *dump_logits;
   int bench;
   int64_t bench_prompt;

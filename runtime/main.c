@@ -34,36 +34,40 @@ extern const uint8_t dc_embedded_tokenizer_end[] __attribute__((weak));
 static const char *dc_program_name = "model";
 
 static void dc_usage(FILE *out) {
-  fprintf(out,
-          "usage: %s [options]\n"
-          "Runs the compiled model on a prompt and prints what it generates.\n"
-          "\n"
-          "  -p, --prompt TEXT     prompt text; the generated text streams to stdout\n"
-          "  -f, --file FILE       prompt text read from FILE\n"
-          "  --chat                chat with the model's ChatML template: with -p or -f one turn,\n"
-          "                        else one user message per line of stdin (/exit ends)\n"
-          "  --system TEXT         the system message of the chat\n"
-          "  --think, --no-think   let the model think first (the template's default), or not\n"
-          "  --ignore-eos          do not stop at the end-of-turn and end-of-text tokens\n"
-          "  --tokens LIST         prompt token ids, comma-separated (1,2,3); prints the generated ids\n"
-          "  -n N                  tokens to generate (default 16 for --tokens, 512 for text,\n"
-          "                        fewer when the context fills)\n"
-          "  --temp T              sampling temperature (default 0: greedy)\n"
-          "  --top-k K             keep the K most likely tokens (default 0: off)\n"
-          "  --top-p P             keep the most likely tokens up to mass P (default 1: off)\n"
-          "  --min-p P             keep tokens at least P times as likely as the best (default 0)\n"
-          "  --seed S              sampling seed (default 0)\n"
-          "  --threads N           threads (default: the number of online CPUs)\n"
-          "  --weights PATH        weight store (default: this executable's path + .dcw)\n"
-          "  --dump-logits FILE    write float32 logits, one vocab row per prompt position and\n"
-          "                        per generated token\n"
-          "  --bench               time a prefill and decode steps instead of running a prompt\n"
-          "  --bench-prompt N      prefill tokens for --bench (default 512)\n"
-          "  --bench-gen M         decode steps for --bench (default 128)\n"
-          "  --json                print one JSON object on stdout (statistics, the tokens and the\n"
-          "                        text); one per turn in a chat\n"
-          "  -h, --help            this text\n",
-          dc_program_name);
+  fprintf(
+      out,
+      "usage: %s [options]\n"
+      "Runs the compiled model on a prompt and prints what it generates.\n"
+      "\n"
+      "  -p, --prompt TEXT     prompt text; the generated text streams to stdout\n"
+      "  -f, --file FILE       prompt text read from FILE\n"
+      "  --chat                chat with the model's ChatML template: with -p or -f one turn,\n"
+      "                        else one user message per line of stdin (/exit ends)\n"
+      "  --system TEXT         the system message of the chat\n"
+      "  --think, --no-think   let the model think first (the template's default), or not\n"
+      "  --ignore-eos          do not stop at the end-of-turn and end-of-text tokens\n"
+      "  --tokens LIST         prompt token ids, comma-separated (1,2,3); prints the generated "
+      "ids\n"
+      "  -n N                  tokens to generate (default 16 for --tokens, 512 for text,\n"
+      "                        fewer when the context fills)\n"
+      "  --temp T              sampling temperature (default 0: greedy)\n"
+      "  --top-k K             keep the K most likely tokens (default 0: off)\n"
+      "  --top-p P             keep the most likely tokens up to mass P (default 1: off)\n"
+      "  --min-p P             keep tokens at least P times as likely as the best (default 0)\n"
+      "  --seed S              sampling seed (default 0)\n"
+      "  --threads N           threads (default: the number of online CPUs)\n"
+      "  --weights PATH        weight store (default: this executable's path + .dcw)\n"
+      "  --mmap                map the weight store instead of reading it into huge pages\n"
+      "                        (processes share the page cache's copy; decode is slower)\n"
+      "  --dump-logits FILE    write float32 logits, one vocab row per prompt position and\n"
+      "                        per generated token\n"
+      "  --bench               time a prefill and decode steps instead of running a prompt\n"
+      "  --bench-prompt N      prefill tokens for --bench (default 512)\n"
+      "  --bench-gen M         decode steps for --bench (default 128)\n"
+      "  --json                print one JSON object on stdout (statistics, the tokens and the\n"
+      "                        text); one per turn in a chat\n"
+      "  -h, --help            this text\n",
+      dc_program_name);
 }
 
 static int dc_parse_int(const char *option, const char *text, int64_t min, int64_t max,
@@ -167,6 +171,10 @@ static int dc_parse_args(int argc, char **argv, dc_options *o) {
     }
     if (!strcmp(arg, "--ignore-eos")) {
       o->ignore_eos = 1;
+      continue;
+    }
+    if (!strcmp(arg, "--mmap")) {
+      o->mmap = 1;
       continue;
     }
     /* Every other option takes a value: `--opt VALUE` or `--opt=VALUE`. */
@@ -516,7 +524,8 @@ int main(int argc, char **argv) {
       embedded ? dc_model_open_embedded(&dc_model_program, dc_embedded_weights,
                                         (size_t)(dc_embedded_weights_end - dc_embedded_weights),
                                         &r.model)
-               : dc_model_open(&dc_model_program, weights, &r.model);
+               : dc_model_open_with(&dc_model_program, weights,
+                                    o.mmap ? DC_WEIGHTS_MAP : DC_WEIGHTS_READ, &r.model);
   if (!status)
     status = dc_session_create(r.model, o.threads, &r.session);
   if (!status)

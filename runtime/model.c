@@ -132,10 +132,12 @@ static dc_status *dc_model_bind_weight(dc_model *model, int64_t i) {
                         dc_ws_dtype_name(t->dtype), dc_ws_dtype_name(want));
 }
 
-/* Opens a model whose store is `path` (a file) or, with `data`, the `size` bytes at `data` (embedded
- * in the executable; `path` is then only the label in messages). */
+/* Opens a model whose store is `path` (a file, brought into memory as `load` says) or, with `data`,
+ * the `size` bytes at `data` (embedded in the executable; `path` is then only the label in
+ * messages). */
 static dc_status *dc_model_open_store(const dc_program *program, const char *weights_path,
-                                      const void *data, size_t size, dc_model **out_model) {
+                                      dc_weight_load load, const void *data, size_t size,
+                                      dc_model **out_model) {
   dc_status *status = dc_program_check(program);
   if (status)
     return status;
@@ -154,7 +156,7 @@ static dc_status *dc_model_open_store(const dc_program *program, const char *wei
     return dc_status_make(DC_STATUS_OUT_OF_MEMORY, "out of memory opening a model");
   }
   status = data ? dc_ws_open_memory(weights_path, data, size, &model->file)
-                : dc_ws_open(weights_path, &model->file);
+                : dc_ws_open(weights_path, load, &model->file);
   if (status) {
     dc_model_close(model);
     return status;
@@ -182,14 +184,21 @@ static dc_status *dc_model_open_store(const dc_program *program, const char *wei
 
 dc_status *dc_model_open(const dc_program *program, const char *weights_path,
                          dc_model **out_model) {
-  return dc_model_open_store(program, weights_path, NULL, 0, out_model);
+  return dc_model_open_with(program, weights_path, DC_WEIGHTS_READ, out_model);
+}
+
+dc_status *dc_model_open_with(const dc_program *program, const char *weights_path,
+                              dc_weight_load load, dc_model **out_model) {
+  if (load != DC_WEIGHTS_READ && load != DC_WEIGHTS_MAP)
+    return dc_status_make(DC_STATUS_INVALID_ARGUMENT, "unknown weight load mode %d", (int)load);
+  return dc_model_open_store(program, weights_path, load, NULL, 0, out_model);
 }
 
 dc_status *dc_model_open_embedded(const dc_program *program, const void *data, size_t size,
                                   dc_model **out_model) {
   if (!data)
     return dc_status_make(DC_STATUS_INVALID_ARGUMENT, "no embedded weight store");
-  return dc_model_open_store(program, "<embedded weights>", data, size, out_model);
+  return dc_model_open_store(program, "<embedded weights>", DC_WEIGHTS_MAP, data, size, out_model);
 }
 
 void dc_model_close(dc_model *model) {

@@ -135,19 +135,21 @@ void *const *dc_model_weight_table(const dc_model *model);
 
 /*---- Weight store ----------------------------------------------------------------------------*/
 
-/* A mapped, validated weight store. */
+/* A validated weight store in memory. */
 typedef struct dc_ws_file {
-  const uint8_t *base; /* the read-only mapping of the whole file, or the embedded bytes */
+  const uint8_t *base; /* the whole file (read-only), or the embedded bytes */
   size_t size;
-  int mapped; /* base came from mmap (dc_ws_close unmaps it) */
+  void *mapping;        /* what dc_ws_close unmaps (NULL for embedded bytes) */
+  size_t mapping_bytes; /* its length */
   dc_ws_header header;
   dc_ws_tensor *tensors; /* owned copy of the table (the file's table need not be aligned) */
-  const char *strings;   /* into the mapping */
+  const char *strings;   /* into base */
 } dc_ws_file;
 
-/* Maps `path` read-only and validates it as import/WeightStore.cpp does; on failure nothing stays
- * mapped and the message names the file. */
-dc_status *dc_ws_open(const char *path, dc_ws_file *out_file);
+/* Brings the store at `path` into memory as `load` says (dc_weight_load, runtime.h) and validates
+ * it as import/WeightStore.cpp does; on failure nothing stays mapped and the message names the
+ * file. */
+dc_status *dc_ws_open(const char *path, dc_weight_load load, dc_ws_file *out_file);
 /* Validates a store already in memory (embedded in the executable); `label` names it in errors. The
  * bytes must outlive the file and are never freed. */
 dc_status *dc_ws_open_memory(const char *label, const void *data, size_t size,

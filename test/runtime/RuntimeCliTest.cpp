@@ -101,6 +101,10 @@ TEST_F(RuntimeCli, GeneratesGreedilyAndReportsTimings) {
   r = run("--weights='" + store + "' --tokens=1,2,3 -n 5 --threads 3");
   ASSERT_EQ(r.exitCode, 0) << r.err;
   EXPECT_EQ(r.out, "6 10 15 5 12\n");
+  // So does the store mapped instead of read into memory.
+  r = run("--weights '" + store + "' --tokens 1,2,3 -n 5 --mmap");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_EQ(r.out, "6 10 15 5 12\n");
 }
 
 TEST_F(RuntimeCli, JsonRun) {
@@ -180,6 +184,7 @@ TEST_F(RuntimeCli, BadCommandLinesExitWithTwo) {
   EXPECT_EQ(help.exitCode, 0);
   EXPECT_NE(help.out.find("--dump-logits"), std::string::npos);
   EXPECT_NE(help.out.find("--chat"), std::string::npos);
+  EXPECT_NE(help.out.find("--mmap"), std::string::npos);
 }
 
 // Text prompts and the chat need a tokenizer; the fake model (like a model compiled from a

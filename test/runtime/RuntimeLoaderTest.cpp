@@ -107,9 +107,10 @@ protected:
   }
 
   /// Opens `path` with `program`; returns the model or records the status.
-  dc_model *open(const TestProgram &p, const std::string &path, dc_status **status) {
+  dc_model *open(const TestProgram &p, const std::string &path, dc_status **status,
+                 dc_weight_load load = DC_WEIGHTS_READ) {
     dc_model *model = nullptr;
-    *status = dc_model_open(&p.program, path.c_str(), &model);
+    *status = dc_model_open_with(&p.program, path.c_str(), load, &model);
     if (*status)
       EXPECT_EQ(model, nullptr);
     return model;
@@ -126,6 +127,11 @@ protected:
     dc_status_free(s);
   }
 
+  /// Opens the store with `p` (every tensor of the store, `tensors`) as `load` says and checks
+  /// that each weight points at its bytes.
+  void expectWeightsOnTheirBytes(const TestProgram &p, dc_weight_load load,
+                                 const std::vector<const WeightStore::Tensor *> &tensors);
+
   static TempDir *shared;
   static std::string *storePath;
   static uint64_t fingerprint;
@@ -138,7 +144,8 @@ std::string *RuntimeLoader::storePath;
 uint64_t RuntimeLoader::fingerprint;
 
 TEST_F(RuntimeLoader, WeightsLandOnTheirBytes) {
-  // Every tensor of the store, in reverse order, each in its stored dtype.
+  // Every tensor of the store, in reverse order, each in its stored dtype; the store read into
+  // memory (the default) and mapped.
   std::vector<std::string> names;
   std::vector<uint32_t> dtypes;
   std::vector<const WeightStore::Tensor *> tensors;
@@ -149,8 +156,49 @@ TEST_F(RuntimeLoader, WeightsLandOnTheirBytes) {
   }
   ASSERT_GT(names.size(), 10u);
   TestProgram p(fingerprint, names, dtypes);
+  for (dc_weight_load load : {DC_WEIGHTS_READ, DC_WEIGHTS_MAP}) {
+    SCOPED_TRACE(load == DC_WEIGHTS_READ ? "read" : "mapped");
+    expectWeightsOnTheirBytes(p, load, tensors);
+  }
+}
+
+/// The weights of a store read into memory start at a 2 MiB boundary (the transparent huge pages
+/// dc_ws_read asks for) and hold the file's bytes; a store is read or mapped as asked.
+TEST_F(RuntimeLoader, AReadStoreStartsOnAHugePage) {
+  const std::vector<uint8_t> bytes = readFile(*storePath);
+  for (dc_weight_load load : {DC_WEIGHTS_READ, DC_WEIGHTS_MAP}) {
+    dc_ws_file file;
+    dc_status *status = dc_ws_open(storePath->c_str(), load, &file);
+    ASSERT_EQ(status, nullptr) << dc_status_message(status);
+    ASSERT_EQ(file.size, bytes.size());
+    EXPECT_EQ(std::memcmp(file.base, bytes.data(), bytes.size()), 0);
+    ASSERT_NE(file.mapping, nullptr);
+    if (load == DC_WEIGHTS_READ) {
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(file.base) % (uintptr_t(2) << 20), 0u);
+      EXPECT_GE(file.mapping_bytes, file.size + (size_t(2) << 20));
+    } else {
+      EXPECT_EQ(static_cast<const void *>(file.base), file.mapping);
+      EXPECT_EQ(file.mapping_bytes, file.size);
+    }
+    dc_ws_close(&file);
+  }
+}
+
+TEST_F(RuntimeLoader, AnUnknownLoadModeIsAnError) {
+  TestProgram p(fingerprint, {}, {});
+  dc_model *model = nullptr;
+  expectError(
+      dc_model_open_with(&p.program, storePath->c_str(), static_cast<dc_weight_load>(7), &model),
+      DC_STATUS_INVALID_ARGUMENT, {"unknown weight load mode 7"});
+  EXPECT_EQ(model, nullptr);
+}
+
+void RuntimeLoader::expectWeightsOnTheirBytes(
+    const TestProgram &p, dc_weight_load load,
+    const std::vector<const WeightStore::Tensor *> &tensors) {
+  const std::vector<std::string> &names = p.names;
   dc_status *status;
-  dc_model *model = open(p, *storePath, &status);
+  dc_model *model = open(p, *storePath, &status, load);
   ASSERT_EQ(status, nullptr) << dc_status_message(status);
   EXPECT_EQ(dc_model_fingerprint(model), fingerprint);
   EXPECT_STREQ(dc_model_weights_path(model), storePath->c_str());
@@ -434,8 +482,10 @@ TEST_F(RuntimeLoader, RandomCorruptionsNeverCrashAndAgreeWithTheCxxReader) {
     bool cxxOk = bool(cxx);
     if (!cxx)
       consumeError(cxx.takeError());
+    // Read into memory on odd trials, mapped on even ones.
     dc_ws_file file;
-    dc_status *status = dc_ws_open(path.c_str(), &file);
+    dc_status *status =
+        dc_ws_open(path.c_str(), trial % 2 ? DC_WEIGHTS_READ : DC_WEIGHTS_MAP, &file);
     EXPECT_EQ(status == nullptr, cxxOk) << "trial " << trial << ": " << dc_status_message(status);
     if (status) {
       ++refused;
