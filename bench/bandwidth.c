@@ -4,6 +4,10 @@
  * contiguous slice with wide loads, and prints the best of several passes in GB/s as JSON:
  *   {"threads": [1, 2], "read_gb_s": [x, y]}
  * Decode of a language model streams its weights once per token, so this is its speed limit.
+ * The buffer sits on transparent huge pages where the kernel gives them (2 MiB aligned,
+ * madvise(MADV_HUGEPAGE)), as the deltac runtime holds its weights (docs/runtime.md, "Model"):
+ * on base pages the probe read 7-12% slower on the Zen 4 VM (docs/perf.md, "Weights on huge
+ * pages"), which would flatter a runtime on huge pages.
  * Build: cc -O2 -march=native -pthread bandwidth.c -o bandwidth
  *===----------------------------------------------------------------------===*/
 
@@ -12,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #define BYTES ((size_t)1 << 30)
@@ -50,11 +55,14 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bandwidth: thread count must be 1..64\n");
     return 2;
   }
-  uint64_t *buffer = aligned_alloc(64, BYTES);
+  uint64_t *buffer = aligned_alloc((size_t)2 << 20, BYTES);
   if (!buffer) {
     fprintf(stderr, "bandwidth: cannot allocate 1 GiB\n");
     return 1;
   }
+#ifdef MADV_HUGEPAGE
+  (void)madvise(buffer, BYTES, MADV_HUGEPAGE); /* advice only */
+#endif
   memset(buffer, 1, BYTES); /* commit every page before timing */
   printf("{\"threads\": [");
   for (int t = 1; t <= max_threads; ++t)

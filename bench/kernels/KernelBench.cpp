@@ -37,6 +37,7 @@
 #include "deltac/kernel_abi.h"
 
 #include <benchmark/benchmark.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <atomic>
@@ -73,17 +74,25 @@ struct FreeDeleter {
   void operator()(void *p) const { std::free(p); }
 };
 
-/// A 64-byte aligned allocation of at least `bytes` bytes (rounded up to whole pages).
+/// A page-aligned allocation of at least `bytes` bytes (rounded up to whole pages). From 2 MiB on
+/// it is 2 MiB aligned and asks for transparent huge pages, as the runtime holds the weights
+/// (docs/runtime.md, "Model") and as the bandwidth probe reads (bench/bandwidth.c).
 class Buffer {
 public:
   Buffer() = default;
   explicit Buffer(size_t bytes) : bytes_(bytes) {
-    const size_t rounded = (std::max<size_t>(bytes, 1) + 4095) / 4096 * 4096;
-    ptr_.reset(std::aligned_alloc(4096, rounded));
+    constexpr size_t kHuge = size_t(2) << 20;
+    const size_t page = bytes >= kHuge ? kHuge : 4096;
+    const size_t rounded = (std::max<size_t>(bytes, 1) + page - 1) / page * page;
+    ptr_.reset(std::aligned_alloc(page, rounded));
     if (!ptr_) {
       std::fprintf(stderr, "deltac-kernel-bench: cannot allocate %zu bytes\n", rounded);
       std::exit(1);
     }
+#ifdef MADV_HUGEPAGE
+    if (page == kHuge)
+      (void)madvise(ptr_.get(), rounded, MADV_HUGEPAGE); // advice only
+#endif
   }
   template <class T> T *as() const { return static_cast<T *>(ptr_.get()); }
   uint8_t *bytes() const { return as<uint8_t>(); }
