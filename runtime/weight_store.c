@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -225,17 +226,30 @@ static dc_status *dc_ws_map(const char *path, int fd, dc_ws_file *f) {
 /* Transparent huge pages: 2 MiB on x86-64 and on arm64 with 4 KiB base pages. */
 #define DC_WS_HUGE_PAGE ((size_t)2 << 20)
 
+/* Whether the kernel gives transparent huge pages to a range that asks for them: its
+ * `enabled` setting is `always` or `madvise` (not `never`, and the file exists). */
+static int dc_ws_huge_pages_available(void) {
+  char setting[128] = {0};
+  FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+  if (!f)
+    return 0;
+  const size_t got = fread(setting, 1, sizeof(setting) - 1, f);
+  fclose(f);
+  setting[got] = '\0';
+  return strstr(setting, "[always]") != NULL || strstr(setting, "[madvise]") != NULL;
+}
+
 /* Reads the f->size bytes of the open store `fd` into private anonymous memory whose 2 MiB-aligned
- * range asks for transparent huge pages (MADV_HUGEPAGE; where the kernel has none, or gives none,
- * base pages serve the same), then makes it read-only. Decode streams every weight byte once per
- * token: on 4 KiB pages that is a TLB miss, and a page walk (a nested one in a VM), every 4 KiB,
- * and the hardware prefetchers stop at each page's end; on 2 MiB pages the 0.8B int4 build decoded
- * 4-5% faster on the Zen 4 VM (docs/perf.md, "Weights on huge pages"). When no such memory can be
- * had, leaves f->mapping NULL so that the caller maps the file instead; a read error or a file
- * shorter than f->size is an error naming the file. */
+ * range asks for transparent huge pages (MADV_HUGEPAGE), then makes it read-only. Decode streams
+ * every weight byte once per token: on 4 KiB pages that is a TLB miss, and a page walk (a nested
+ * one in a VM), every 4 KiB, and the hardware prefetchers stop at each page's end; on 2 MiB pages
+ * the 0.8B int4 build decoded 4-5% faster on the Zen 4 VM (docs/perf.md, "Weights on huge pages").
+ * Where the kernel gives no huge pages (the copy would buy nothing) or no such memory can be had,
+ * leaves f->mapping NULL so that the caller maps the file instead; a read error or a file shorter
+ * than f->size is an error naming the file. */
 static dc_status *dc_ws_read(const char *path, int fd, dc_ws_file *f) {
   const size_t huge = DC_WS_HUGE_PAGE;
-  if (f->size > SIZE_MAX - 2 * huge)
+  if (f->size > SIZE_MAX - 2 * huge || !dc_ws_huge_pages_available())
     return DC_OK;
   const size_t span = (f->size + huge - 1) / huge * huge; /* the aligned range, whole huge pages */
   const size_t bytes = span + huge;                       /* room to align its start */

@@ -82,8 +82,9 @@ typedef struct dc_model dc_model;
 typedef enum dc_weight_load {
   /* Read the file into private memory on transparent huge pages where the kernel gives them
    * (read-only once loaded): fewer TLB misses while decode streams the weights (4-5% faster decode
-   * measured, docs/runtime.md). The model's own copy: each process holds one. The default. Where no
-   * such memory can be had, the file is mapped as with DC_WEIGHTS_MAP. */
+   * measured, docs/runtime.md). The model's own copy: each process holds one, and under memory
+   * pressure it can only be swapped, not dropped. The default. Where the kernel gives no huge
+   * pages, or no such memory can be had, the file is mapped as with DC_WEIGHTS_MAP. */
   DC_WEIGHTS_READ = 0,
   /* Map the file read-only (all pages populated at open): processes that open the same store share
    * the page cache's copy. */
