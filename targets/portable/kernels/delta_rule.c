@@ -29,7 +29,9 @@ DC_INLINE void recurrent_impl(const float *q, const float *k, const float *v, co
       const float *vv = v + (t * nv + h) * dv;
       const float decay = dc_expf(g[t * nv + h]), b = beta[t * nv + h];
       const float qk = scale * dc_dot(qq, kk, dk);
-      dc_delta_rule_step(S, kk, qq, vv, decay, b, scale, qk, dk, dv, out + (t * nv + h) * dv);
+      /* After the head's last token, the next head's state comes in during the second pass. */
+      const float *next = t + 1 == T && h + 1 < head_end ? state_in + (h + 1) * dk * dv : NULL;
+      dc_delta_rule_step(S, kk, qq, vv, decay, b, scale, qk, dk, dv, next, out + (t * nv + h) * dv);
     }
   }
 }

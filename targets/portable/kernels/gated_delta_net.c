@@ -136,7 +136,7 @@ struct gdn_args {
 /* One key head and its value heads for one token. `f16` (a constant after inlining) picks the
  * state's storage, so each entry point keeps one path. */
 DC_INLINE void decode_key_head(const struct gdn_args *p, int64_t dk, int64_t dv, int64_t kh,
-                               int f16) {
+                               int64_t kh_end, int f16) {
   const int64_t C = p->C, K = p->K, nk = p->nk, nv = p->nv;
   const int64_t q0 = kh * dk, k0 = nk * dk + kh * dk;
   float q[DC_GDN_STACK_DK], k[DC_GDN_STACK_DK], v[DC_GDN_STACK_DV];
@@ -154,18 +154,25 @@ DC_INLINE void decode_key_head(const struct gdn_args *p, int64_t dk, int64_t dv,
     conv_state_update(p->qkv, 1, C, K, p->conv_state_in, v0, dv, p->conv_state_out);
     float g, beta;
     gates(p->a, p->b, p->decay, p->dt_bias, nv, p->decay_form, 0, h, &g, &beta);
+    /* The value head this thread steps next: the key head's next one, or the next key head's
+     * first; its state is prefetched during this step's second pass (delta_rule_step.h). */
+    const int64_t next = j + 1 < nv / nk   ? value_head(kh, j + 1, nk, nv, p->mapping)
+                         : kh + 1 < kh_end ? value_head(kh + 1, 0, nk, nv, p->mapping)
+                                           : -1;
     if (f16) {
       uint16_t *S = p->state16_out + h * dk * dv;
       const uint16_t *in = p->state16_in + h * dk * dv;
       if (in != S)
         for (int64_t i = 0; i < dk * dv; ++i)
           S[i] = in[i];
-      dc_delta_rule_step_f16(S, k, q, v, dc_expf(g), beta, p->scale, qk, dk, dv, p->out + h * dv);
+      dc_delta_rule_step_f16(S, k, q, v, dc_expf(g), beta, p->scale, qk, dk, dv,
+                             next < 0 ? NULL : p->state16_in + next * dk * dv, p->out + h * dv);
       continue;
     }
     float *S = p->state_out + h * dk * dv;
     copy_floats(p->state_in + h * dk * dv, S, dk * dv);
-    dc_delta_rule_step(S, k, q, v, dc_expf(g), beta, p->scale, qk, dk, dv, p->out + h * dv);
+    dc_delta_rule_step(S, k, q, v, dc_expf(g), beta, p->scale, qk, dk, dv,
+                       next < 0 ? NULL : p->state_in + next * dk * dv, p->out + h * dv);
   }
 }
 
@@ -269,7 +276,7 @@ DC_INLINE int decodes_on_stack(const struct gdn_args *p, int64_t dk, int64_t dv)
 DC_INLINE void decode_key_heads(const struct gdn_args *p, int64_t dk, int64_t dv, int64_t kh_begin,
                                 int64_t kh_end, int f16) {
   for (int64_t kh = kh_begin; kh < kh_end; ++kh)
-    decode_key_head(p, dk, dv, kh, f16);
+    decode_key_head(p, dk, dv, kh, kh_end, f16);
 }
 
 DC_INLINE void staged_key_heads(const struct gdn_args *p, int64_t dk, int64_t dv, int64_t kh_begin,
