@@ -36,10 +36,13 @@
  * of a group with one vphaddd; Q8 blends the 128-bit halves of a pair's weights (three loads, two
  * vpblendd) so that each register already holds both blocks, and adds (vphaddd costs 2 cycles on
  * Zen 4, docs/kernels.md). The records' codes, bias and dxe lanes follow these layouts; tiles are
- * 4 rows x 3 tokens. These tiles serve T = 1 (decode), one row at a time: on the Zen 3 VM a
- * decode GEMV streaming from memory ran at about 36 ns per 1024-value Q4 row against about 50 with
- * 4 rows interleaved, whose accesses hop between 4 rows 576 bytes apart and which the prefetchers
- * follow less well (docs/perf.md). With T > 1 the AVX2 path regroups the codes by spans of 8
+ * 4 rows x 3 tokens. At T = 1 (decode) x86 takes one row at a time, with VNNI too: on the
+ * Zen 3 VM a decode GEMV streaming from memory ran at about 36 ns per 1024-value Q4 row against
+ * about 50 with 4 rows interleaved, whose accesses hop between 4 rows 576 bytes apart and which the
+ * prefetchers follow less well; on the Zen 4 VM the VNNI Q8_0_PACKED decode one row at a time took
+ * 0.75-0.90x the time of 4 interleaved rows (one thread, from memory), and the 0.8B int8 model
+ * decoded 16-38% faster in the fast bandwidth level, the same in the slow one (docs/perf.md,
+ * "One-row int8 decode"). With T > 1 the AVX2 path regroups the codes by spans of 8
  * blocks, Q8 widened to int16 ("AVX2 prefill: int16 spans" below), Q4 as bytes ("Q4 on byte
  * spans"). Q4_0_X8 rows (kernel_abi.h; the layout the compiler picks for the AVX2 and the VNNI
  * builds) are already in byte-span order: decode reads them directly ("Q4_0_X8 at T = 1", VNNI
@@ -819,7 +822,9 @@ DC_INLINE void dc_pk_tile_any(const int q4, int64_t rows, int64_t tokens, const 
     dc_pk_tile(q4, DC_PK_ROWS, DC_PK_TOKENS, rp, K, act, pf, out);
     return;
   }
-  if (rows == DC_PK_ROWS && !(DC_PK_AVX2 && tokens == 1)) {
+  /* x86 decode: one row at a time (the header). arm64 keeps its 4-row tiles at T = 1, whose
+   * pairwise adds spare a horizontal sum per output (not timed on Arm hardware). */
+  if (rows == DC_PK_ROWS && !((DC_PK_AVX2 || DC_PK_VNNI) && tokens == 1)) {
     for (int64_t t = 0; t < tokens; ++t) {
       dc_pk_tile(q4, DC_PK_ROWS, 1, rp, K, act + t * rec, t == 0 ? pf : 0, one);
       for (int r = 0; r < DC_PK_ROWS; ++r)
