@@ -243,10 +243,10 @@ static int dc_ws_huge_pages_available(void) {
  * range asks for transparent huge pages (MADV_HUGEPAGE), then makes it read-only. Decode streams
  * every weight byte once per token: on 4 KiB pages that is a TLB miss, and a page walk (a nested
  * one in a VM), every 4 KiB, and the hardware prefetchers stop at each page's end; on 2 MiB pages
- * the 0.8B int4 build decoded 4-5% faster on the Zen 4 VM (docs/perf.md, "Weights on huge pages").
- * Where the kernel gives no huge pages (the copy would buy nothing) or no such memory can be had,
- * leaves f->mapping NULL so that the caller maps the file instead; a read error or a file shorter
- * than f->size is an error naming the file. */
+ * the 0.8B int4 build decoded 1.5-5% faster on the Zen 4 VM (docs/perf.md, "Weights on huge
+ * pages"). Where the kernel gives no huge pages (the copy would buy nothing) or no such memory can
+ * be had, leaves f->mapping NULL so that the caller maps the file instead; a read error or a file
+ * shorter than f->size is an error naming the file. */
 static dc_status *dc_ws_read(const char *path, int fd, dc_ws_file *f) {
   const size_t huge = DC_WS_HUGE_PAGE;
   if (f->size > SIZE_MAX - 2 * huge || !dc_ws_huge_pages_available())
