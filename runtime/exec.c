@@ -112,13 +112,11 @@ int dc_exec_reserve_scratch(dc_exec *exec, int64_t bytes) {
   return 1;
 }
 
-static void dc_exec_split(dc_exec *exec, int64_t n, int64_t granule, double cost_per_unit,
-                          dc_task_fn fn, void *context, int balanced) {
-  if (n <= 0)
-    return;
-  if (granule < 1)
-    granule = 1;
-  int64_t units = (n + granule - 1) / granule;
+/* How many threads a split of n units (cut on multiples of granule) gets: all, or fewer so that
+ * each part has at least min_work of n * cost_per_unit, and no more than there are granules. */
+static int64_t dc_exec_parts(const dc_exec *exec, int64_t n, int64_t granule,
+                             double cost_per_unit) {
+  const int64_t units = (n + granule - 1) / granule;
   int64_t parts = exec->threads;
   if (exec->min_work > 0) {
     double total = (double)n * (cost_per_unit > 0 ? cost_per_unit : 1.0);
@@ -126,8 +124,16 @@ static void dc_exec_split(dc_exec *exec, int64_t n, int64_t granule, double cost
     if (by_work < (double)parts)
       parts = by_work < 1.0 ? 1 : (int64_t)by_work;
   }
-  if (parts > units)
-    parts = units;
+  return parts > units ? units : parts;
+}
+
+static void dc_exec_split(dc_exec *exec, int64_t n, int64_t granule, double cost_per_unit,
+                          dc_task_fn fn, void *context, int balanced) {
+  if (n <= 0)
+    return;
+  if (granule < 1)
+    granule = 1;
+  const int64_t parts = dc_exec_parts(exec, n, granule, cost_per_unit);
   if (parts <= 1) {
     fn(context, 0, n, 0);
     return;
@@ -146,4 +152,14 @@ void dc_exec_parallel(dc_exec *exec, int64_t n, int64_t granule, double cost_per
 void dc_exec_parallel_balanced(dc_exec *exec, int64_t n, int64_t granule, double cost_per_unit,
                                dc_task_fn fn, void *context) {
   dc_exec_split(exec, n, granule, cost_per_unit, fn, context, 1);
+}
+
+void dc_exec_parallel_claimed(dc_exec *exec, int64_t n, int64_t granule, double cost_per_unit,
+                              dc_claim_task_fn fn, void *context) {
+  if (n <= 0)
+    return;
+  if (granule < 1)
+    granule = 1;
+  dc_pool_run_claimed(exec->pool, (int32_t)dc_exec_parts(exec, n, granule, cost_per_unit), n,
+                      granule, fn, context);
 }

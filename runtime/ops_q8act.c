@@ -112,6 +112,30 @@ static int dc_q8act_packed(uint32_t dtype) {
   return dtype == DC_WS_Q8_0_PACKED || dtype == DC_WS_Q4_0_PACKED || dtype == DC_WS_Q4_0_X8;
 }
 
+/* Decode on packed weights: the output columns the pool hands this thread, piece by piece
+ * (dc_pool_run_claimed), through the claimed kernels, which quantize the token once for all of
+ * them. */
+static void dc_q8act_claimed_task(void *context, void *claimer, int32_t thread) {
+  const dc_q8act_args *a = context;
+  void *scratch = a->exec->scratch[thread];
+  const int32_t epilogue = a->epilogue < 0 ? DC_K_EPILOGUE_NONE : a->epilogue;
+  const uint8_t *w = a->weight;
+  switch (a->dtype) {
+  case DC_WS_Q8_0_PACKED:
+    dc_k_linear_claimed_q8act_q8_0_packed(a->x, a->T, a->K, w, a->N, epilogue, a->residual,
+                                          dc_pool_claim, claimer, scratch, a->y);
+    break;
+  case DC_WS_Q4_0_PACKED:
+    dc_k_linear_claimed_q8act_q4_0_packed(a->x, a->T, a->K, w, a->N, epilogue, a->residual,
+                                          dc_pool_claim, claimer, scratch, a->y);
+    break;
+  case DC_WS_Q4_0_X8:
+    dc_k_linear_claimed_q8act_q4_0_x8(a->x, a->T, a->K, w, a->N, epilogue, a->residual,
+                                      dc_pool_claim, claimer, scratch, a->y);
+    break;
+  }
+}
+
 /* Tokens [begin, end) against every output column. */
 static void dc_q8act_token_task(void *context, int64_t begin, int64_t end, int32_t thread) {
   const dc_q8act_args *a = context;
@@ -132,8 +156,11 @@ static void dc_q8act_run(dc_exec *exec, const char *op, uint32_t dtype, const fl
     return;
   dc_q8act_args args = {exec, dtype, x, T, K, weight, N, epilogue, residual, y};
   const double rows_per_column = epilogue == DC_K_EPILOGUE_SWIGLU ? 2.0 : 1.0;
-  if (epilogue != DC_Q8ACT_LM_HEAD && dc_q8act_packed(dtype) && exec->threads > 1 &&
-      T >= DC_Q8ACT_TOKEN_SPLIT_MIN * exec->threads)
+  if (dc_q8act_packed(dtype) && T == 1)
+    dc_exec_parallel_claimed(exec, N, DC_Q8ACT_GRANULE, rows_per_column * (double)K,
+                             dc_q8act_claimed_task, &args);
+  else if (epilogue != DC_Q8ACT_LM_HEAD && dc_q8act_packed(dtype) && exec->threads > 1 &&
+           T >= DC_Q8ACT_TOKEN_SPLIT_MIN * exec->threads)
     dc_exec_parallel_balanced(exec, T, 2, rows_per_column * (double)N * (double)K,
                               dc_q8act_token_task, &args);
   else /* every output column's bits are the same wherever the cuts fall (kernel_abi.h) */

@@ -12,6 +12,12 @@
  * speed a step towards the one its part showed (dc_pool_update_speeds). On a VM whose two vCPUs
  * run at different speeds for seconds at a time, the faster one then takes more rows, so it no
  * longer waits for the slower one at the end of every decode GEMV (docs/runtime.md).
+ *
+ * A claimed job (dc_pool_run_claimed) starts from the same cuts, but the threads take their ranges
+ * piece by piece (a quarter of what is left at a time, at least a granule) through one atomic word
+ * per part, front << 32 | back in granules: the owner claims from the front, and a thread whose
+ * own range is used up claims from the back of the others'. The speeds that cut the next job are
+ * then learnt from the granules each thread claimed in its time.
  *===----------------------------------------------------------------------===*/
 
 #include "runtime_internal.h"
@@ -32,11 +38,24 @@
 /* Speeds stay within this factor of the mean, so one preempted part cannot starve a thread. */
 #define DC_POOL_BALANCE_LIMIT 2.0
 
+/* A claim takes this fraction of what is left of a range (at least a granule): few claims while
+ * the range is long, pieces of a granule or two at its end. */
+#define DC_POOL_CLAIM_DIVISOR 4
+
 /* The job word: generation in the high 48 bits, number of parts in the low 16. */
 #define DC_PARTS_BITS 16
 #define DC_MAX_THREADS ((1 << DC_PARTS_BITS) - 1)
 
 struct dc_pool;
+
+/* Part `part` of a claimed job: its unclaimed granules, and what its thread claimed. One cache
+ * line each, so that the owners' claims do not contend. */
+typedef struct dc_claimer {
+  _Atomic uint64_t range; /* front << 32 | back, in granules */
+  struct dc_pool *pool;
+  int32_t part;
+  int64_t claimed; /* rows claimed by this part's thread in the current job */
+} __attribute__((aligned(64))) dc_claimer;
 
 typedef struct dc_worker {
   struct dc_pool *pool;
@@ -66,6 +85,9 @@ struct dc_pool {
   int64_t n;
   int64_t granule;
   int balanced;    /* the parts are bounds[i] .. bounds[i + 1], and each is timed */
+  dc_claim_task_fn claim_fn; /* non-NULL for a claimed job: fn is unused */
+  int32_t claim_parts;
+  dc_claimer *claimers; /* threads, for claimed jobs */
   int64_t *bounds; /* threads + 1 */
   double *seconds; /* per thread: its part of the current balanced job; written before `pending` */
   double *speed;   /* per thread: relative speed for balanced jobs, mean 1 */
@@ -141,7 +163,46 @@ static double dc_pool_seconds(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+int32_t dc_pool_claim(void *handle, int64_t *begin, int64_t *end) {
+  dc_claimer *self = handle;
+  dc_pool *pool = self->pool;
+  const int32_t parts = pool->claim_parts;
+  /* Its own part first (k = 0, from the front), then the others' (from the back). */
+  for (int32_t k = 0; k < parts; ++k) {
+    _Atomic uint64_t *word = &pool->claimers[(self->part + k) % parts].range;
+    uint64_t w = atomic_load_explicit(word, memory_order_relaxed);
+    for (;;) {
+      const uint64_t front = w >> 32, back = w & 0xFFFFFFFFu;
+      if (front >= back)
+        break;
+      uint64_t take = (back - front) / DC_POOL_CLAIM_DIVISOR;
+      take = take < 1 ? 1 : take;
+      const uint64_t from = k == 0 ? front : back - take;
+      const uint64_t next = k == 0 ? (front + take) << 32 | back : front << 32 | (back - take);
+      /* Relaxed: the word only hands out disjoint ranges; the outputs are published by the
+       * job's `pending` count. A failed exchange reloads w. */
+      if (atomic_compare_exchange_weak_explicit(word, &w, next, memory_order_relaxed,
+                                                memory_order_relaxed)) {
+        const int64_t b = (int64_t)from * pool->granule, e = (int64_t)(from + take) * pool->granule;
+        *begin = b;
+        *end = e < pool->n ? e : pool->n;
+        self->claimed += *end - *begin;
+        return 1;
+      }
+    }
+  }
+  return 0;
+}
+
 static void dc_pool_run_part(dc_pool *pool, int32_t parts, int32_t part) {
+  if (pool->claim_fn) {
+    dc_claimer *claimer = &pool->claimers[part];
+    claimer->claimed = 0;
+    const double start = dc_pool_seconds();
+    pool->claim_fn(pool->context, claimer, part);
+    pool->seconds[part] = dc_pool_seconds() - start;
+    return;
+  }
   int64_t begin, end;
   if (pool->balanced) {
     begin = pool->bounds[part];
@@ -237,12 +298,18 @@ dc_status *dc_pool_create(int32_t threads, dc_pool **out_pool) {
   pool->bounds = calloc((size_t)threads + 1, sizeof(int64_t));
   pool->seconds = calloc((size_t)threads, sizeof(double));
   pool->speed = calloc((size_t)threads, sizeof(double));
-  if (!pool->bounds || !pool->seconds || !pool->speed) {
+  pool->claimers = aligned_alloc(_Alignof(dc_claimer), (size_t)threads * sizeof(dc_claimer));
+  if (!pool->bounds || !pool->seconds || !pool->speed || !pool->claimers) {
     dc_pool_destroy(pool);
     return dc_status_make(DC_STATUS_OUT_OF_MEMORY, "out of memory creating a thread pool");
   }
-  for (int32_t i = 0; i < threads; ++i)
+  for (int32_t i = 0; i < threads; ++i) {
     pool->speed[i] = 1.0;
+    pool->claimers[i].pool = pool;
+    pool->claimers[i].part = i;
+    pool->claimers[i].claimed = 0;
+    atomic_init(&pool->claimers[i].range, 0);
+  }
   if (threads > 1) {
     pool->workers = calloc((size_t)threads - 1, sizeof(dc_worker));
     if (!pool->workers) {
@@ -276,6 +343,7 @@ void dc_pool_destroy(dc_pool *pool) {
   free(pool->bounds);
   free(pool->seconds);
   free(pool->speed);
+  free(pool->claimers);
   free(pool);
 }
 
@@ -306,6 +374,7 @@ static void dc_pool_run_job(dc_pool *pool, int32_t parts, int64_t n, int64_t gra
   if (parts < 1)
     parts = 1;
   pool->fn = fn;
+  pool->claim_fn = NULL;
   pool->context = context;
   pool->n = n;
   pool->granule = granule;
@@ -326,6 +395,48 @@ static void dc_pool_run_job(dc_pool *pool, int32_t parts, int64_t n, int64_t gra
   /* The workers wrote their times before their release of `pending`; the wait acquired it. */
   if (pool->balanced)
     dc_pool_update_speeds(parts, pool->bounds, pool->seconds, pool->speed);
+}
+
+void dc_pool_run_claimed(dc_pool *pool, int32_t parts, int64_t n, int64_t granule,
+                         dc_claim_task_fn fn, void *context) {
+  if (parts > pool->threads)
+    parts = pool->threads;
+  if (parts < 1)
+    parts = 1;
+  if (granule < 1)
+    granule = 1;
+  /* Whole granules of the original size still, fewer of them, until they fit a range word. */
+  while ((n + granule - 1) / granule > (int64_t)0xFFFFFFFFu)
+    granule *= 2;
+  pool->fn = NULL;
+  pool->claim_fn = fn;
+  pool->claim_parts = parts;
+  pool->context = context;
+  pool->n = n;
+  pool->granule = granule;
+  pool->balanced = 0;
+  dc_split_weighted(n, granule, parts, pool->speed, pool->bounds);
+  for (int32_t i = 0; i < parts; ++i) {
+    /* The cuts are on granules but for a last part that ends at n: rounded up alike. */
+    const uint64_t front = (uint64_t)((pool->bounds[i] + granule - 1) / granule);
+    const uint64_t back = (uint64_t)((pool->bounds[i + 1] + granule - 1) / granule);
+    atomic_store_explicit(&pool->claimers[i].range, front << 32 | back, memory_order_relaxed);
+    pool->seconds[i] = 0.0;
+  }
+  if (parts == 1) {
+    dc_pool_run_part(pool, 1, 0);
+    return;
+  }
+  atomic_store(&pool->pending, parts - 1);
+  dc_pool_publish(pool, parts);
+  dc_pool_run_part(pool, parts, 0);
+  dc_pool_wait(pool);
+  /* Each thread's claims as if they had been its range: its speed is what it claimed per second. */
+  int64_t *claimed_bounds = pool->bounds;
+  claimed_bounds[0] = 0;
+  for (int32_t i = 0; i < parts; ++i)
+    claimed_bounds[i + 1] = claimed_bounds[i] + pool->claimers[i].claimed;
+  dc_pool_update_speeds(parts, claimed_bounds, pool->seconds, pool->speed);
 }
 
 void dc_pool_run(dc_pool *pool, int32_t parts, int64_t n, int64_t granule, dc_task_fn fn,

@@ -75,6 +75,23 @@ void dc_split_range(int64_t n, int64_t granule, int32_t parts, int32_t part, int
 void dc_pool_run_balanced(dc_pool *pool, int32_t parts, int64_t n, int64_t granule, dc_task_fn fn,
                           void *context);
 
+/* A claimed job's task: runs on thread `thread` and takes its ranges of [0, n) one at a time from
+ * dc_pool_claim(claimer, ...) until it returns 0 (a kernel_abi.h dc_k_claim_fn). */
+typedef void (*dc_claim_task_fn)(void *context, void *claimer, int32_t thread);
+
+/* Work claiming: [0, n) is cut in whole granules into `parts` home ranges as dc_pool_run_balanced
+ * cuts it, and each thread claims its own range piece by piece from the front; a thread whose
+ * range is used up claims pieces from the back of another's. So no thread waits at the end of the
+ * job for one that drew a slower share of the machine (docs/runtime.md, "Work claiming"). Every
+ * granule goes to exactly one claim. The threads' speeds are learnt as for balanced jobs, from
+ * the granules each claimed and its time. */
+void dc_pool_run_claimed(dc_pool *pool, int32_t parts, int64_t n, int64_t granule,
+                         dc_claim_task_fn fn, void *context);
+
+/* The claimer's next range of the current claimed job: returns 1 and [*begin, *end), or 0 when
+ * every granule has been claimed. Only the thread the claimer was given to may call it. */
+int32_t dc_pool_claim(void *claimer, int64_t *begin, int64_t *end);
+
 /* bounds[0 .. parts]: [0, n) cut in whole granules, part i's share in proportion to weights[i]
  * (part i is bounds[i] .. bounds[i + 1], possibly empty; the last part takes the rest). */
 void dc_split_weighted(int64_t n, int64_t granule, int32_t parts, const double *weights,
@@ -127,6 +144,9 @@ void dc_exec_parallel(dc_exec *exec, int64_t n, int64_t granule, double cost_per
 /* As dc_exec_parallel, with the parts cut by dc_pool_run_balanced. */
 void dc_exec_parallel_balanced(dc_exec *exec, int64_t n, int64_t granule, double cost_per_unit,
                                dc_task_fn fn, void *context);
+/* As dc_exec_parallel_balanced, by dc_pool_run_claimed (a single part: one claim of [0, n)). */
+void dc_exec_parallel_claimed(dc_exec *exec, int64_t n, int64_t granule, double cost_per_unit,
+                              dc_claim_task_fn fn, void *context);
 
 /*---- Model ---------------------------------------------------------------------------------*/
 

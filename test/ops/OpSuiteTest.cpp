@@ -2209,6 +2209,60 @@ Q8ActKernels packedKernelsFor(WType t, bool x8) {
 }
 #undef DC_Q8ACT_KERNELS
 
+using ClaimedFn = void (*)(const float *, int64_t, int64_t, const uint8_t *, int64_t, int32_t,
+                           const float *, dc_k_claim_fn, void *, void *, float *);
+
+ClaimedFn packedClaimedFor(WType t, bool x8) {
+  if (x8)
+    return dc_k_linear_claimed_q8act_q4_0_x8;
+  return t == WType::Q8_0 ? dc_k_linear_claimed_q8act_q8_0_packed
+                          : dc_k_linear_claimed_q8act_q4_0_packed;
+}
+
+/// A claimer that hands out [0, n) in pieces of 1, 2, 3, 4, 5, 1, ... columns, alternately from the
+/// back and from the front (as a pool's owner and thief would): the claimed kernels must give the
+/// range-at-a-time bits whatever the pieces and their order.
+struct ScrambledClaims {
+  std::vector<std::pair<int64_t, int64_t>> pieces;
+  size_t next = 0;
+
+  explicit ScrambledClaims(int64_t n) {
+    std::vector<std::pair<int64_t, int64_t>> inOrder;
+    for (int64_t b = 0, size = 1; b < n; b += size, size = size % 5 + 1)
+      inOrder.push_back({b, std::min(n, b + size)});
+    for (size_t lo = 0, hi = inOrder.size(); lo < hi;) {
+      pieces.push_back(inOrder[--hi]);
+      if (lo < hi)
+        pieces.push_back(inOrder[lo++]);
+    }
+  }
+
+  static int32_t claim(void *self, int64_t *begin, int64_t *end) {
+    auto *c = static_cast<ScrambledClaims *>(self);
+    if (c->next == c->pieces.size())
+      return 0;
+    *begin = c->pieces[c->next].first;
+    *end = c->pieces[c->next].second;
+    ++c->next;
+    return 1;
+  }
+};
+
+/// Runs a claimed kernel over scrambled pieces of [0, n) into a NaN-filled output, with a fresh
+/// (NaN-filled) scratch so that it cannot reuse activations an earlier call quantized, and checks
+/// that it took every piece and left the bits of `expected`.
+void expectClaimedSameBits(ClaimedFn fn, const std::vector<float> &x, int64_t t, int64_t k,
+                           const std::vector<uint8_t> &packed, int64_t n, int32_t epilogue,
+                           const float *residual, const std::vector<float> &expected) {
+  auto claimed = nanFilled(t * n);
+  ScrambledClaims claims(n);
+  Scratch scratch(dc_k_q8act_scratch_bytes(t, k));
+  fn(x.data(), t, k, packed.data(), n, epilogue, residual, ScrambledClaims::claim, &claims,
+     scratch.get(), claimed.data());
+  EXPECT_EQ(claims.next, claims.pieces.size()) << "the kernel stopped claiming early";
+  expectSameBits("claimed ranges vs one range", claimed, expected);
+}
+
 void addPackedCases(std::vector<OpCase> &cases) {
   struct Shape {
     int64_t t, k, n;
@@ -2273,6 +2327,8 @@ void addPackedCases(std::vector<OpCase> &cases) {
              kernels.linear(x.data(), s.t, s.k, packed.data(), s.n, m, s.n, scratch.get(),
                             split.data());
              expectSameBits("linear_q8act packed split", split, y);
+             expectClaimedSameBits(packedClaimedFor(type, x8), x, s.t, s.k, packed, s.n,
+                                   DC_K_EPILOGUE_NONE, nullptr, y);
            }});
     }
 
@@ -2285,7 +2341,7 @@ void addPackedCases(std::vector<OpCase> &cases) {
     const Mode modes[] = {
         {"swiglu", true, false}, {"residual", false, true}, {"swiglu_residual", true, true}};
     for (const Mode &mode : modes)
-      for (Shape s : {Shape{1, 96, 5}, Shape{9, 256, 19}, Shape{17, 160, 6}}) {
+      for (Shape s : {Shape{1, 96, 5}, Shape{9, 256, 19}, Shape{17, 160, 6}, Shape{1, 1024, 37}}) {
         std::string name = "linear_epilogue_q8act_" + packedName + "_" + mode.name + "_T" +
                            str(s.t) + "_K" + str(s.k) + "_N" + str(s.n);
         cases.push_back(
@@ -2332,6 +2388,8 @@ void addPackedCases(std::vector<OpCase> &cases) {
                kernels.epilogue(x.data(), s.t, s.k, packed.data(), s.n, epilogue, r, m, s.n,
                                 scratch.get(), split.data());
                expectSameBits("linear_epilogue_q8act packed split", split, y);
+               expectClaimedSameBits(packedClaimedFor(type, x8), x, s.t, s.k, packed, s.n, epilogue,
+                                     r, y);
              }});
       }
 

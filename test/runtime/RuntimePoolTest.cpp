@@ -2,7 +2,8 @@
 //
 // Every part of a split runs exactly once, on the thread its index names; the parts tile [0, n) in
 // whole granules; thousands of back-to-back jobs neither lose a wake-up nor deadlock, whether the
-// workers spin (threads <= CPUs) or sleep (more threads than CPUs).
+// workers spin (threads <= CPUs) or sleep (more threads than CPUs); a claimed job hands every
+// granule out once, and a thread that runs out of its own range claims from a slower one's.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,7 +11,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -210,6 +213,101 @@ TEST(RuntimePool, BalancedJobsCoverTheRangeOnce) {
     }
     dc_exec_destroy(exec);
   }
+}
+
+/// A claimed job's task: claims ranges until none is left, recording each with its thread. The
+/// thread `slowThread` sleeps after its first claim, as a preempted or slower thread would. With
+/// `together`, each thread waits after its first claim until every thread has made one (before
+/// any sleep), so that each first claim comes from the front of the thread's own range however
+/// late a worker starts.
+struct Claims {
+  std::mutex mutex;
+  std::vector<std::tuple<int64_t, int64_t, int32_t>> ranges;
+  int32_t slowThread = -1;
+  int32_t together = 0; ///< threads to wait for
+  std::atomic<int32_t> started{0};
+  int64_t firstBegin[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
+};
+
+void claimAll(void *context, void *claimer, int32_t thread) {
+  auto *c = static_cast<Claims *>(context);
+  int64_t b, e;
+  for (bool first = true; dc_pool_claim(claimer, &b, &e); first = false) {
+    {
+      std::lock_guard<std::mutex> lock(c->mutex);
+      c->ranges.emplace_back(b, e, thread);
+      if (first)
+        c->firstBegin[thread] = b;
+    }
+    if (first && c->together) {
+      ++c->started;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (c->started < c->together && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::yield();
+    }
+    if (first && thread == c->slowThread)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+/// Rows of [lo, hi) that thread `thread` claimed.
+int64_t claimedBy(const Claims &c, int32_t thread, int64_t lo, int64_t hi) {
+  int64_t rows = 0;
+  for (auto [b, e, t] : c.ranges)
+    if (t == thread)
+      rows += std::max<int64_t>(0, std::min(e, hi) - std::max(b, lo));
+  return rows;
+}
+
+TEST(RuntimePool, ClaimedJobsCoverTheRangeOnce) {
+  for (int32_t threads : {1, 2, 3, 5}) {
+    dc_exec *exec = nullptr;
+    ASSERT_EQ(dc_exec_create(threads, &exec), nullptr);
+    dc_exec_set_min_work(exec, 0);
+    for (int job = 0; job < 1000; ++job) {
+      const int64_t n = job % 517;
+      const int64_t granule = job % 3 == 0 ? 16 : 1;
+      Claims c;
+      dc_exec_parallel_claimed(exec, n, granule, 1.0, claimAll, &c);
+      std::sort(c.ranges.begin(), c.ranges.end());
+      int64_t next = 0;
+      for (auto [b, e, t] : c.ranges) {
+        ASSERT_EQ(b, next) << "threads " << threads << " job " << job;
+        ASSERT_LT(b, e);
+        ASSERT_EQ(b % granule, 0);
+        if (e < n)
+          ASSERT_EQ(e % granule, 0);
+        ASSERT_GE(t, 0);
+        ASSERT_LT(t, threads);
+        next = e;
+      }
+      ASSERT_EQ(next, n) << "threads " << threads << " job " << job;
+    }
+    dc_exec_destroy(exec);
+  }
+}
+
+TEST(RuntimePool, AThreadThatRunsOutClaimsFromASlowerOne) {
+  dc_exec *exec = nullptr;
+  ASSERT_EQ(dc_exec_create(2, &exec), nullptr);
+  dc_exec_set_min_work(exec, 0);
+  // Even speeds: thread 0's own range is [0, 800), thread 1's [800, 1600). Thread 1 stalls after
+  // its first claim, so thread 0 takes most of thread 1's range from its back.
+  Claims slow;
+  slow.slowThread = 1;
+  slow.together = 2;
+  dc_exec_parallel_claimed(exec, 1600, 16, 1.0, claimAll, &slow);
+  EXPECT_EQ(claimedBy(slow, 0, 0, 1600) + claimedBy(slow, 1, 0, 1600), 1600);
+  EXPECT_EQ(claimedBy(slow, 0, 0, 800), 800);
+  EXPECT_GT(claimedBy(slow, 0, 800, 1600), 400) << "thread 0 did not claim from thread 1";
+  // The next job's own ranges follow the speeds the claims showed: thread 1's starts later.
+  Claims next;
+  next.together = 2;
+  dc_exec_parallel_claimed(exec, 1600, 16, 1.0, claimAll, &next);
+  EXPECT_EQ(next.firstBegin[0], 0);
+  EXPECT_GT(next.firstBegin[1], 800);
+  EXPECT_EQ(next.firstBegin[1] % 16, 0);
+  dc_exec_destroy(exec);
 }
 
 TEST(RuntimePool, ScratchGrowsAndAligns) {

@@ -848,10 +848,48 @@ DC_INLINE void dc_pk_tile_any(const int q4, int64_t rows, int64_t tokens, const 
 
 /*---- The driver -----------------------------------------------------------------------------*/
 
+/* The rows of outputs n_begin .. n_end - 1 against the tc tokens from c0 whose records are in act
+ * (token tiles tile_bytes apart): tiles of rows, then tiles of tokens. Without the AVX2 kernels,
+ * Q4_0_X8 rows are rearranged into Q4_0_PACKED rows, a row tile at a time, in `panel`. */
+DC_INLINE void dc_pk_rows_chunk(const int q4, const int x8, const uint8_t *restrict act,
+                                uint8_t *restrict panel, int64_t c0, int64_t tc, int64_t K,
+                                const uint8_t *restrict weight, int64_t N, int32_t epilogue,
+                                const float *restrict residual, int64_t n_begin, int64_t n_end,
+                                float *restrict y) {
+  const int64_t row_bytes = dc_pk_row_bytes(q4, K), rec = dc_pk_rec_bytes(q4);
+  const int64_t tile_bytes = dc_pk_steps(q4, K) * DC_PK_TOKENS * rec; /* one token tile */
+  const int swiglu = epilogue == DC_K_EPILOGUE_SWIGLU;
+  /* Outputs per row tile: DC_PK_ROWS, or half of it when each output needs a gate and an up row. */
+  const int64_t step = swiglu ? DC_PK_ROWS / 2 : DC_PK_ROWS;
+  const int64_t pf = dc_pk_prefetch_distance(step, row_bytes);
+  for (int64_t n0 = n_begin; n0 < n_end; n0 += step) {
+    const int64_t outputs = dc_min64(step, n_end - n0);
+    const uint8_t *rp[DC_PK_ROWS];
+    const int64_t rows = dc_pk_tile_rows(weight, N, row_bytes, n0, outputs, swiglu, rp);
+    for (int64_t r = 0; x8 && r < rows; ++r) {
+      dc_x8_unshuffle_row(rp[r], K, panel + r * row_bytes);
+      rp[r] = panel + r * row_bytes;
+    }
+    for (int64_t t0 = 0; t0 < tc; t0 += DC_PK_TOKENS) {
+      const int64_t tokens = dc_min64(DC_PK_TOKENS, tc - t0);
+      float p[DC_PK_ROWS][DC_PK_TOKENS];
+      dc_pk_tile_any(q4, rows, tokens, rp, K, act + t0 / DC_PK_TOKENS * tile_bytes,
+                     t0 == 0 ? pf : 0, p);
+      dc_pk_store(p, outputs, tokens, swiglu, residual, N, (c0 + t0) * N + n0, y);
+    }
+  }
+}
+
+/* The scratch of dc_pk_rows_chunk: the panel (Q4_0_X8 rows rearranged, one row tile), then the
+ * token records (dc_pk_scratch_bytes). */
+DC_INLINE uint8_t *dc_pk_scratch_records(const int q4, const int x8, int64_t K, void *scratch) {
+  return (uint8_t *)scratch + (x8 ? DC_PK_ROWS * dc_pk_row_bytes(q4, K) : 0);
+}
+
 /* y = x W^T with the epilogue of dc_k_linear_epilogue_* (as dc_q8act_rows in linear_q8act.c): for
  * DC_K_EPILOGUE_SWIGLU the weight is [2N, K] and y[t, n] = silu(p[t, n]) * p[t, N + n]; a non-NULL
  * residual [T, N] is added last. Chunks of tokens outermost (quantized into scratch as each
- * starts), then tiles of rows, then tiles of tokens. On x86 with T > 1: dc_pw_rows. */
+ * starts), then dc_pk_rows_chunk. On x86 with T > 1: dc_pw_rows. */
 DC_INLINE void dc_pk_rows_impl(const int q4, const int x8, const float *restrict x, int64_t T,
                                int64_t K, const uint8_t *restrict weight, int64_t N,
                                int32_t epilogue, const float *restrict residual, int64_t n_begin,
@@ -864,44 +902,55 @@ DC_INLINE void dc_pk_rows_impl(const int q4, const int x8, const float *restrict
     return;
   }
   if (x8) {
-    dc_x8_rows_decode(x, K, weight, N, epilogue, residual, n_begin, n_end, scratch, y);
+    dc_x8_quantize(x, K, scratch);
+    dc_x8_rows_quantized((const uint8_t *)scratch, K, weight, N, epilogue, residual, n_begin, n_end,
+                         y);
     return;
   }
 #endif
-  const int64_t row_bytes = dc_pk_row_bytes(q4, K), rec = dc_pk_rec_bytes(q4);
+  const int64_t rec = dc_pk_rec_bytes(q4);
   const int64_t tile_bytes = dc_pk_steps(q4, K) * DC_PK_TOKENS * rec; /* one token tile */
   const int64_t chunk = dc_min64(T, dc_pk_chunk_tokens(K, dc_pk_grouped(q4) ? 2 : 3));
-  /* Without the AVX2 kernels, Q4_0_X8 rows are rearranged into Q4_0_PACKED rows, a row tile at a
-   * time, in a panel at the start of the scratch (dc_pk_scratch_bytes). */
-  uint8_t *panel = (uint8_t *)scratch;
-  uint8_t *act = panel + (x8 ? DC_PK_ROWS * row_bytes : 0);
-  const int swiglu = epilogue == DC_K_EPILOGUE_SWIGLU;
-  /* Outputs per row tile: DC_PK_ROWS, or half of it when each output needs a gate and an up row. */
-  const int64_t step = swiglu ? DC_PK_ROWS / 2 : DC_PK_ROWS;
-  const int64_t pf = dc_pk_prefetch_distance(step, row_bytes);
+  uint8_t *act = dc_pk_scratch_records(q4, x8, K, scratch);
   for (int64_t c0 = 0; c0 < T; c0 += chunk) {
     const int64_t tc = dc_min64(chunk, T - c0);
     for (int64_t t = 0; t < tc; ++t)
       dc_pk_quantize_token(q4, x + (c0 + t) * K, K,
                            act + t / DC_PK_TOKENS * tile_bytes + t % DC_PK_TOKENS * rec,
                            DC_PK_TOKENS * rec);
-    for (int64_t n0 = n_begin; n0 < n_end; n0 += step) {
-      const int64_t outputs = dc_min64(step, n_end - n0);
-      const uint8_t *rp[DC_PK_ROWS];
-      const int64_t rows = dc_pk_tile_rows(weight, N, row_bytes, n0, outputs, swiglu, rp);
-      for (int64_t r = 0; x8 && r < rows; ++r) {
-        dc_x8_unshuffle_row(rp[r], K, panel + r * row_bytes);
-        rp[r] = panel + r * row_bytes;
-      }
-      for (int64_t t0 = 0; t0 < tc; t0 += DC_PK_TOKENS) {
-        const int64_t tokens = dc_min64(DC_PK_TOKENS, tc - t0);
-        float p[DC_PK_ROWS][DC_PK_TOKENS];
-        dc_pk_tile_any(q4, rows, tokens, rp, K, act + t0 / DC_PK_TOKENS * tile_bytes,
-                       t0 == 0 ? pf : 0, p);
-        dc_pk_store(p, outputs, tokens, swiglu, residual, N, (c0 + t0) * N + n0, y);
-      }
-    }
+    dc_pk_rows_chunk(q4, x8, act, (uint8_t *)scratch, c0, tc, K, weight, N, epilogue, residual,
+                     n_begin, n_end, y);
   }
+}
+
+/* dc_pk_rows_impl over the ranges `claim` hands out (kernel_abi.h, "Claimed ranges"). At T = 1
+ * the token is quantized once for all of them; other T go range by range. */
+DC_INLINE void dc_pk_rows_claimed(const int q4, const int x8, const float *restrict x, int64_t T,
+                                  int64_t K, const uint8_t *restrict weight, int64_t N,
+                                  int32_t epilogue, const float *restrict residual,
+                                  dc_k_claim_fn claim, void *claimer, void *scratch,
+                                  float *restrict y) {
+  int64_t begin, end;
+  if (T != 1) {
+    while (claim(claimer, &begin, &end))
+      dc_pk_rows_impl(q4, x8, x, T, K, weight, N, epilogue, residual, begin, end, scratch, y);
+    return;
+  }
+#if DC_PK_SPANS
+  if (x8) {
+    dc_x8_quantize(x, K, scratch);
+    while (claim(claimer, &begin, &end))
+      dc_x8_rows_quantized((const uint8_t *)scratch, K, weight, N, epilogue, residual, begin, end,
+                           y);
+    return;
+  }
+#endif
+  uint8_t *act = dc_pk_scratch_records(q4, x8, K, scratch);
+  dc_pk_quantize_token(q4, x, K, act, DC_PK_TOKENS * dc_pk_rec_bytes(q4));
+  while (claim(claimer, &begin, &end))
+    if (begin < end)
+      dc_pk_rows_chunk(q4, x8, act, (uint8_t *)scratch, 0, 1, K, weight, N, epilogue, residual,
+                       begin, end, y);
 }
 
 static void dc_pk_rows_q8(const float *x, int64_t T, int64_t K, const uint8_t *weight, int64_t N,
@@ -921,6 +970,14 @@ static void dc_pk_rows_q4_x8(const float *x, int64_t T, int64_t K, const uint8_t
                              int64_t n_end, void *scratch, float *y) {
   dc_pk_rows_impl(1, 1, x, T, K, weight, N, epilogue, residual, n_begin, n_end, scratch, y);
 }
+
+#define DC_DEFINE_PACKED_CLAIMED(name, q4, x8)                                                     \
+  void dc_k_linear_claimed_q8act_##name(                                                           \
+      const float *x, int64_t T, int64_t K, const uint8_t *weight, int64_t N, int32_t epilogue,    \
+      const float *residual, dc_k_claim_fn claim, void *claimer, void *scratch, float *y) {        \
+    dc_pk_rows_claimed(q4, x8, x, T, K, weight, N, epilogue, residual, claim, claimer, scratch,    \
+                       y);                                                                         \
+  }
 
 /*---- Entry points ---------------------------------------------------------------------------*/
 
@@ -944,6 +1001,9 @@ static void dc_pk_rows_q4_x8(const float *x, int64_t T, int64_t K, const uint8_t
 DC_DEFINE_PACKED(q8_0_packed, dc_pk_rows_q8)
 DC_DEFINE_PACKED(q4_0_packed, dc_pk_rows_q4)
 DC_DEFINE_PACKED(q4_0_x8, dc_pk_rows_q4_x8)
+DC_DEFINE_PACKED_CLAIMED(q8_0_packed, 0, 0)
+DC_DEFINE_PACKED_CLAIMED(q4_0_packed, 1, 0)
+DC_DEFINE_PACKED_CLAIMED(q4_0_x8, 1, 1)
 
 /*---- Embedding ------------------------------------------------------------------------------*/
 

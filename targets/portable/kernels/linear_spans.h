@@ -636,16 +636,20 @@ DC_INLINE void dc_x8_group(int64_t rows, const uint8_t *restrict first, int64_t 
     acc[r] = dc_x8_row(first + r * row_bytes, K, row_bytes, act, pf);
 }
 
-/* dc_pk_rows_impl for Q4_0_X8 at T = 1: the token's byte span records, then groups of 8 rows one
- * row at a time (4 outputs' gate and up rows with SwiGLU), whose 8 lane sums dc_pw_hsum8 makes in
- * one register: 7 shuffles and adds per group against 4 per row, in the order of dc_pw_hsum, so
+/* The token's byte span records for dc_x8_rows_quantized, at the start of the scratch. */
+DC_INLINE void dc_x8_quantize(const float *restrict x, int64_t K, void *scratch) {
+  dc_pb_quantize_token(x, K, (uint8_t *)scratch, DC_PB_REC, 8);
+}
+
+/* dc_pk_rows_impl for Q4_0_X8 at T = 1 on the records dc_x8_quantize left in act: groups of 8 rows
+ * one row at a time (4 outputs' gate and up rows with SwiGLU), whose 8 lane sums dc_pw_hsum8 makes
+ * in one register: 7 shuffles and adds per group against 4 per row, in the order of dc_pw_hsum, so
  * the bits are those of the T > 1 path. */
-DC_INLINE void dc_x8_rows_decode(const float *restrict x, int64_t K, const uint8_t *restrict weight,
-                                 int64_t N, int32_t epilogue, const float *restrict residual,
-                                 int64_t n_begin, int64_t n_end, void *scratch, float *restrict y) {
+DC_INLINE void dc_x8_rows_quantized(const uint8_t *restrict act, int64_t K,
+                                    const uint8_t *restrict weight, int64_t N, int32_t epilogue,
+                                    const float *restrict residual, int64_t n_begin, int64_t n_end,
+                                    float *restrict y) {
   const int64_t row_bytes = dc_pk_row_bytes(1, K);
-  uint8_t *act = (uint8_t *)scratch;
-  dc_pb_quantize_token(x, K, act, DC_PB_REC, 8);
   const int swiglu = epilogue == DC_K_EPILOGUE_SWIGLU;
   const int64_t step = swiglu ? 4 : 8;
   const int64_t pf = dc_pk_prefetch_distance(step, row_bytes);
