@@ -154,6 +154,25 @@ void dc_exec_parallel_balanced(dc_exec *exec, int64_t n, int64_t granule, double
   dc_exec_split(exec, n, granule, cost_per_unit, fn, context, 1);
 }
 
+typedef struct {
+  dc_task_fn fn;
+  void *context;
+} dc_exec_ranges;
+
+/* A claimed job's task that runs a range task on each range it claims. */
+static void dc_exec_claim_ranges(void *context, void *claimer, int32_t thread) {
+  const dc_exec_ranges *ranges = context;
+  int64_t begin, end;
+  while (dc_pool_claim(claimer, &begin, &end))
+    ranges->fn(ranges->context, begin, end, thread);
+}
+
+void dc_exec_parallel_pieces(dc_exec *exec, int64_t n, int64_t granule, double cost_per_unit,
+                             dc_task_fn fn, void *context) {
+  dc_exec_ranges ranges = {fn, context};
+  dc_exec_parallel_claimed(exec, n, granule, cost_per_unit, dc_exec_claim_ranges, &ranges);
+}
+
 void dc_exec_parallel_claimed(dc_exec *exec, int64_t n, int64_t granule, double cost_per_unit,
                               dc_claim_task_fn fn, void *context) {
   if (n <= 0)

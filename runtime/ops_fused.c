@@ -157,5 +157,10 @@ void dc_op_gated_delta_net(dc_exec *exec, const float *qkv, const float *a, cons
   /* Per key head: its r value heads' recurrence (about 4 dk dv per token) dominates the conv. */
   const double per_key_head =
       (double)T * (double)(nv / nk) * (4.0 * (double)dk * (double)dv + 8.0 * (double)(dk + dv));
-  dc_exec_parallel(exec, nk, 1, per_key_head, dc_gated_delta_net_task, &args);
+  /* Decode: key heads claimed piece by piece, as the GEMVs' columns (docs/runtime.md, "Work
+   * claiming"), so that a worker that is late or has lost its CPU holds no heads up. */
+  if (T == 1)
+    dc_exec_parallel_pieces(exec, nk, 1, per_key_head, dc_gated_delta_net_task, &args);
+  else
+    dc_exec_parallel(exec, nk, 1, per_key_head, dc_gated_delta_net_task, &args);
 }

@@ -210,5 +210,10 @@ void dc_op_attention(dc_exec *exec, const float *q, const float *k, const float 
   dc_attention_args args = {exec, q,     k,           v,         gate,        T, nh,       nkv, hd,
                             hdv,  scale, cache_dtype, key_cache, value_cache, S, position, out};
   const double per_head = (double)T * (double)(position + T) * (double)(hd + hdv) * 1.5;
-  dc_exec_parallel(exec, nh, 1, per_head, dc_attention_task, &args);
+  /* Decode: query heads claimed piece by piece (docs/runtime.md, "Work claiming"), whole groups of
+   * the query heads that share a kv head, whose cache rows the kernel reads once per group. */
+  if (T == 1 && nkv > 0 && nh % nkv == 0)
+    dc_exec_parallel_pieces(exec, nh, nh / nkv, per_head, dc_attention_task, &args);
+  else
+    dc_exec_parallel(exec, nh, 1, per_head, dc_attention_task, &args);
 }

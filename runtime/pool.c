@@ -17,7 +17,11 @@
  * piece by piece (a quarter of what is left at a time, at least a granule) through one atomic word
  * per part, front << 32 | back in granules: the owner claims from the front, and a thread whose
  * own range is used up claims from the back of the others'. The speeds that cut the next job are
- * then learnt from the granules each thread claimed in its time.
+ * then learnt from the granules each thread claimed in its time. A worker only counts once it is
+ * inside the job (a compare-and-swap on the claim state that the caller's generation and an open
+ * job let through): when the caller has claimed the last piece it closes the job and waits only for
+ * the workers inside, so a worker that has not woken yet, or lost its CPU to another process,
+ * holds nothing up. It skips the job when it comes to it.
  *===----------------------------------------------------------------------===*/
 
 #include "runtime_internal.h"
@@ -42,9 +46,16 @@
  * the range is long, pieces of a granule or two at its end. */
 #define DC_POOL_CLAIM_DIVISOR 4
 
-/* The job word: generation in the high 48 bits, number of parts in the low 16. */
+/* The job word: generation in the high 48 bits, then a flag for claimed jobs, then the number of
+ * parts in the low 15. */
 #define DC_PARTS_BITS 16
-#define DC_MAX_THREADS ((1 << DC_PARTS_BITS) - 1)
+#define DC_CLAIMED_JOB ((uint64_t)1 << 15)
+#define DC_MAX_THREADS ((1 << 15) - 1)
+
+/* The claim state of a claimed job: the low 32 bits of its generation, then DC_CLAIMS_CLOSED,
+ * then the number of workers inside it. */
+#define DC_CLAIMS_CLOSED ((uint64_t)1 << 31)
+#define DC_CLAIMS_INSIDE (DC_CLAIMS_CLOSED - 1)
 
 struct dc_pool;
 
@@ -87,6 +98,7 @@ struct dc_pool {
   int balanced;    /* the parts are bounds[i] .. bounds[i + 1], and each is timed */
   dc_claim_task_fn claim_fn; /* non-NULL for a claimed job: fn is unused */
   int32_t claim_parts;
+  _Atomic uint64_t claim_state; /* generation << 32 | DC_CLAIMS_CLOSED | workers inside */
   dc_claimer *claimers; /* threads, for claimed jobs */
   int64_t *bounds; /* threads + 1 */
   double *seconds; /* per thread: its part of the current balanced job; written before `pending` */
@@ -197,7 +209,6 @@ int32_t dc_pool_claim(void *handle, int64_t *begin, int64_t *end) {
 static void dc_pool_run_part(dc_pool *pool, int32_t parts, int32_t part) {
   if (pool->claim_fn) {
     dc_claimer *claimer = &pool->claimers[part];
-    claimer->claimed = 0;
     const double start = dc_pool_seconds();
     pool->claim_fn(pool->context, claimer, part);
     pool->seconds[part] = dc_pool_seconds() - start;
@@ -216,6 +227,25 @@ static void dc_pool_run_part(dc_pool *pool, int32_t parts, int32_t part) {
   pool->fn(pool->context, begin, end, part);
   if (pool->balanced)
     pool->seconds[part] = dc_pool_seconds() - start;
+}
+
+/* A worker's part of claimed job `generation`, if the job is still open: enters it (counted in the
+ * claim state), claims until nothing is left, leaves, and wakes the caller if it was the last one
+ * inside a closed job. */
+static void dc_pool_join_claimed(dc_pool *pool, uint32_t generation, int32_t parts, int32_t index) {
+  uint64_t state = atomic_load(&pool->claim_state);
+  do {
+    if ((uint32_t)(state >> 32) != generation || (state & DC_CLAIMS_CLOSED))
+      return; /* too late: the caller claimed everything and moved on, or is waiting to */
+  } while (!atomic_compare_exchange_weak(&pool->claim_state, &state, state + 1));
+  dc_pool_run_part(pool, parts, index);
+  state = atomic_fetch_sub(&pool->claim_state, 1) - 1;
+  if ((state & DC_CLAIMS_CLOSED) && (state & DC_CLAIMS_INSIDE) == 0 &&
+      atomic_load(&pool->caller_waiting)) {
+    pthread_mutex_lock(&pool->mutex);
+    pthread_cond_broadcast(&pool->done);
+    pthread_mutex_unlock(&pool->mutex);
+  }
 }
 
 static void *dc_worker_main(void *arg) {
@@ -244,6 +274,10 @@ static void *dc_worker_main(void *arg) {
     const int32_t parts = (int32_t)(job & DC_MAX_THREADS);
     if (self->index >= parts)
       continue;
+    if (job & DC_CLAIMED_JOB) {
+      dc_pool_join_claimed(pool, (uint32_t)seen, parts, self->index);
+      continue;
+    }
     dc_pool_run_part(pool, parts, self->index);
     if (atomic_fetch_sub(&pool->pending, 1) == 1 && atomic_load(&pool->caller_waiting)) {
       pthread_mutex_lock(&pool->mutex);
@@ -254,10 +288,10 @@ static void *dc_worker_main(void *arg) {
 }
 
 /* Publishes a job word and wakes sleeping workers. */
-static void dc_pool_publish(dc_pool *pool, int32_t parts) {
+static void dc_pool_publish(dc_pool *pool, uint64_t parts) {
   uint64_t generation =
       (atomic_load_explicit(&pool->job, memory_order_relaxed) >> DC_PARTS_BITS) + 1;
-  atomic_store(&pool->job, generation << DC_PARTS_BITS | (uint64_t)parts);
+  atomic_store(&pool->job, generation << DC_PARTS_BITS | parts);
   /* C11 already orders this seq_cst store before the seq_cst load below; the fence is for
    * emulators that do not (qemu-aarch64 on an x86 host may let an stlr pass a later ldar), where
    * a lost wake-up would leave the caller waiting forever (docs/runtime.md). */
@@ -295,6 +329,7 @@ dc_status *dc_pool_create(int32_t threads, dc_pool **out_pool) {
   atomic_init(&pool->sleepers, 0);
   atomic_init(&pool->caller_waiting, 0);
   atomic_init(&pool->stop, 0);
+  atomic_init(&pool->claim_state, 0);
   pool->bounds = calloc((size_t)threads + 1, sizeof(int64_t));
   pool->seconds = calloc((size_t)threads, sizeof(double));
   pool->speed = calloc((size_t)threads, sizeof(double));
@@ -367,6 +402,24 @@ static void dc_pool_wait(dc_pool *pool) {
   pthread_mutex_unlock(&pool->mutex);
 }
 
+/* Returns when no worker is inside the current (closed) claimed job: as dc_pool_wait. */
+static void dc_pool_wait_inside(dc_pool *pool) {
+  for (int32_t i = 0; i < pool->spin; ++i) {
+    if ((atomic_load_explicit(&pool->claim_state, memory_order_acquire) & DC_CLAIMS_INSIDE) == 0)
+      return;
+    dc_cpu_relax();
+  }
+  if ((atomic_load(&pool->claim_state) & DC_CLAIMS_INSIDE) == 0)
+    return;
+  pthread_mutex_lock(&pool->mutex);
+  atomic_store(&pool->caller_waiting, 1);
+  atomic_thread_fence(memory_order_seq_cst); /* as in dc_pool_publish */
+  while ((atomic_load(&pool->claim_state) & DC_CLAIMS_INSIDE) != 0)
+    pthread_cond_wait(&pool->done, &pool->mutex);
+  atomic_store(&pool->caller_waiting, 0);
+  pthread_mutex_unlock(&pool->mutex);
+}
+
 static void dc_pool_run_job(dc_pool *pool, int32_t parts, int64_t n, int64_t granule, dc_task_fn fn,
                             void *context, int balanced) {
   if (parts > pool->threads)
@@ -421,16 +474,21 @@ void dc_pool_run_claimed(dc_pool *pool, int32_t parts, int64_t n, int64_t granul
     const uint64_t front = (uint64_t)((pool->bounds[i] + granule - 1) / granule);
     const uint64_t back = (uint64_t)((pool->bounds[i + 1] + granule - 1) / granule);
     atomic_store_explicit(&pool->claimers[i].range, front << 32 | back, memory_order_relaxed);
+    pool->claimers[i].claimed = 0;
     pool->seconds[i] = 0.0;
   }
   if (parts == 1) {
     dc_pool_run_part(pool, 1, 0);
     return;
   }
-  atomic_store(&pool->pending, parts - 1);
-  dc_pool_publish(pool, parts);
+  const uint64_t generation =
+      (atomic_load_explicit(&pool->job, memory_order_relaxed) >> DC_PARTS_BITS) + 1;
+  atomic_store(&pool->claim_state, (uint64_t)(uint32_t)generation << 32);
+  dc_pool_publish(pool, (uint64_t)parts | DC_CLAIMED_JOB);
   dc_pool_run_part(pool, parts, 0);
-  dc_pool_wait(pool);
+  /* Nothing is left to claim: close the job and wait for the workers inside it. */
+  atomic_fetch_or(&pool->claim_state, DC_CLAIMS_CLOSED);
+  dc_pool_wait_inside(pool);
   /* Each thread's claims as if they had been its range: its speed is what it claimed per second. */
   int64_t *claimed_bounds = pool->bounds;
   claimed_bounds[0] = 0;

@@ -147,6 +147,11 @@ void dc_exec_parallel_balanced(dc_exec *exec, int64_t n, int64_t granule, double
 /* As dc_exec_parallel_balanced, by dc_pool_run_claimed (a single part: one claim of [0, n)). */
 void dc_exec_parallel_claimed(dc_exec *exec, int64_t n, int64_t granule, double cost_per_unit,
                               dc_claim_task_fn fn, void *context);
+/* A range task over claimed pieces: fn runs once per piece a thread claims, so it may run several
+ * times on one thread, on ranges in any order. For tasks whose outputs do not depend on the cuts.
+ */
+void dc_exec_parallel_pieces(dc_exec *exec, int64_t n, int64_t granule, double cost_per_unit,
+                             dc_task_fn fn, void *context);
 
 /*---- Model ---------------------------------------------------------------------------------*/
 
