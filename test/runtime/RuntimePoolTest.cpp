@@ -54,6 +54,30 @@ void record(void *context, int64_t begin, int64_t end, int32_t thread) {
   r->threadIds.insert(std::this_thread::get_id());
 }
 
+using Ranges = std::vector<std::tuple<int64_t, int64_t, int32_t>>;
+
+/// Whether (begin, end, thread) ranges tile [0, n) once: non-empty, each starting where the one
+/// before ends, cut on multiples of `granule` (but at n), each on a thread below `threads`.
+::testing::AssertionResult tilesRange(Ranges ranges, int64_t n, int64_t granule, int32_t threads) {
+  std::sort(ranges.begin(), ranges.end());
+  int64_t next = 0;
+  for (auto [b, e, t] : ranges) {
+    if (b != next)
+      return ::testing::AssertionFailure() << "a range starts at " << b << ", not " << next;
+    if (b >= e)
+      return ::testing::AssertionFailure() << "an empty range at " << b;
+    if (b % granule != 0 || (e < n && e % granule != 0))
+      return ::testing::AssertionFailure()
+             << "[" << b << ", " << e << ") is not cut on multiples of " << granule;
+    if (t < 0 || t >= threads)
+      return ::testing::AssertionFailure() << "a range on thread " << t;
+    next = e;
+  }
+  if (next != n)
+    return ::testing::AssertionFailure() << "the ranges end at " << next << ", not " << n;
+  return ::testing::AssertionSuccess();
+}
+
 TEST(RuntimePool, EveryPartRunsOnceOnItsThread) {
   for (int32_t threads : {1, 2, 3, 5}) {
     dc_exec *exec = nullptr;
@@ -200,16 +224,8 @@ TEST(RuntimePool, BalancedJobsCoverTheRangeOnce) {
       const int64_t granule = job % 3 == 0 ? 16 : 1;
       Record r;
       dc_exec_parallel_balanced(exec, n, granule, 1.0, record, &r);
-      std::sort(r.calls.begin(), r.calls.end());
-      int64_t next = 0;
-      for (auto [b, e, t] : r.calls) {
-        ASSERT_EQ(b, next) << "threads " << threads << " job " << job;
-        ASSERT_LT(b, e);
-        if (e < n)
-          ASSERT_EQ(e % granule, 0);
-        next = e;
-      }
-      ASSERT_EQ(next, n) << "threads " << threads << " job " << job;
+      ASSERT_TRUE(tilesRange(r.calls, n, granule, threads))
+          << "threads " << threads << " job " << job;
     }
     dc_exec_destroy(exec);
   }
@@ -269,19 +285,8 @@ TEST(RuntimePool, ClaimedJobsCoverTheRangeOnce) {
       const int64_t granule = job % 3 == 0 ? 16 : 1;
       Claims c;
       dc_exec_parallel_claimed(exec, n, granule, 1.0, claimAll, &c);
-      std::sort(c.ranges.begin(), c.ranges.end());
-      int64_t next = 0;
-      for (auto [b, e, t] : c.ranges) {
-        ASSERT_EQ(b, next) << "threads " << threads << " job " << job;
-        ASSERT_LT(b, e);
-        ASSERT_EQ(b % granule, 0);
-        if (e < n)
-          ASSERT_EQ(e % granule, 0);
-        ASSERT_GE(t, 0);
-        ASSERT_LT(t, threads);
-        next = e;
-      }
-      ASSERT_EQ(next, n) << "threads " << threads << " job " << job;
+      ASSERT_TRUE(tilesRange(c.ranges, n, granule, threads))
+          << "threads " << threads << " job " << job;
     }
     dc_exec_destroy(exec);
   }
@@ -301,21 +306,12 @@ TEST(RuntimePool, ClaimedAndSplitJobsInterleave) {
       if (job % 3 == 2) {
         Record r;
         dc_exec_parallel(exec, n, 1, 1.0, record, &r);
-        int64_t covered = 0;
-        for (auto [b, e, t] : r.calls)
-          covered += e - b;
-        ASSERT_EQ(covered, n) << "threads " << threads << " job " << job;
+        ASSERT_TRUE(tilesRange(r.calls, n, 1, threads)) << "threads " << threads << " job " << job;
         continue;
       }
       Claims c;
       dc_exec_parallel_claimed(exec, n, 1, 1.0, claimAll, &c);
-      std::sort(c.ranges.begin(), c.ranges.end());
-      int64_t next = 0;
-      for (auto [b, e, t] : c.ranges) {
-        ASSERT_EQ(b, next) << "threads " << threads << " job " << job;
-        next = e;
-      }
-      ASSERT_EQ(next, n) << "threads " << threads << " job " << job;
+      ASSERT_TRUE(tilesRange(c.ranges, n, 1, threads)) << "threads " << threads << " job " << job;
     }
     dc_exec_destroy(exec);
   }
