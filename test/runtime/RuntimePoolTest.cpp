@@ -78,11 +78,28 @@ using Ranges = std::vector<std::tuple<int64_t, int64_t, int32_t>>;
   return ::testing::AssertionSuccess();
 }
 
+/// A context of `threads` threads that splits every op however small (min work 0), destroyed at the
+/// end of its scope, also when a failed assertion returns early.
+struct SplitExec {
+  dc_exec *exec = nullptr;
+  explicit SplitExec(int32_t threads) {
+    if (dc_status *status = dc_exec_create(threads, &exec)) {
+      ADD_FAILURE() << dc_status_message(status);
+      dc_status_free(status);
+      return;
+    }
+    dc_exec_set_min_work(exec, 0);
+  }
+  ~SplitExec() { dc_exec_destroy(exec); }
+  SplitExec(const SplitExec &) = delete;
+  SplitExec &operator=(const SplitExec &) = delete;
+};
+
 TEST(RuntimePool, EveryPartRunsOnceOnItsThread) {
   for (int32_t threads : {1, 2, 3, 5}) {
-    dc_exec *exec = nullptr;
-    ASSERT_EQ(dc_exec_create(threads, &exec), nullptr);
-    dc_exec_set_min_work(exec, 0);
+    SplitExec split(threads);
+    ASSERT_NE(split.exec, nullptr);
+    dc_exec *exec = split.exec;
     Record r;
     dc_exec_parallel(exec, 100, 1, 1.0, record, &r);
     ASSERT_EQ(int32_t(r.calls.size()), threads);
@@ -96,7 +113,6 @@ TEST(RuntimePool, EveryPartRunsOnceOnItsThread) {
       next = e;
     }
     EXPECT_EQ(next, 100);
-    dc_exec_destroy(exec);
   }
 }
 
@@ -132,9 +148,9 @@ TEST(RuntimePool, ManyJobsBackToBack) {
   unsigned cpus = std::thread::hardware_concurrency();
   // Spinning workers (threads <= CPUs) and sleeping ones (more threads than CPUs).
   for (int32_t threads : {2, int32_t(cpus ? cpus : 2), int32_t(cpus + 3)}) {
-    dc_exec *exec = nullptr;
-    ASSERT_EQ(dc_exec_create(threads, &exec), nullptr);
-    dc_exec_set_min_work(exec, 0);
+    SplitExec split(threads);
+    ASSERT_NE(split.exec, nullptr);
+    dc_exec *exec = split.exec;
     for (int job = 0; job < 5000; ++job) {
       std::atomic<int64_t> total{0};
       int64_t n = 1 + job % 97;
@@ -143,7 +159,6 @@ TEST(RuntimePool, ManyJobsBackToBack) {
       if (job % 1000 == 999)
         std::this_thread::sleep_for(std::chrono::milliseconds(20)); // let the workers sleep
     }
-    dc_exec_destroy(exec);
   }
 }
 
@@ -216,9 +231,9 @@ TEST(RuntimePool, SpeedsFollowTheFasterThread) {
 
 TEST(RuntimePool, BalancedJobsCoverTheRangeOnce) {
   for (int32_t threads : {2, 3}) {
-    dc_exec *exec = nullptr;
-    ASSERT_EQ(dc_exec_create(threads, &exec), nullptr);
-    dc_exec_set_min_work(exec, 0);
+    SplitExec split(threads);
+    ASSERT_NE(split.exec, nullptr);
+    dc_exec *exec = split.exec;
     for (int job = 0; job < 2000; ++job) {
       const int64_t n = 1 + job % 517;
       const int64_t granule = job % 3 == 0 ? 16 : 1;
@@ -227,7 +242,6 @@ TEST(RuntimePool, BalancedJobsCoverTheRangeOnce) {
       ASSERT_TRUE(tilesRange(r.calls, n, granule, threads))
           << "threads " << threads << " job " << job;
     }
-    dc_exec_destroy(exec);
   }
 }
 
@@ -277,9 +291,9 @@ int64_t claimedBy(const Claims &c, int32_t thread, int64_t lo, int64_t hi) {
 
 TEST(RuntimePool, ClaimedJobsCoverTheRangeOnce) {
   for (int32_t threads : {1, 2, 3, 5}) {
-    dc_exec *exec = nullptr;
-    ASSERT_EQ(dc_exec_create(threads, &exec), nullptr);
-    dc_exec_set_min_work(exec, 0);
+    SplitExec split(threads);
+    ASSERT_NE(split.exec, nullptr);
+    dc_exec *exec = split.exec;
     for (int job = 0; job < 1000; ++job) {
       const int64_t n = job % 517;
       const int64_t granule = job % 3 == 0 ? 16 : 1;
@@ -288,7 +302,6 @@ TEST(RuntimePool, ClaimedJobsCoverTheRangeOnce) {
       ASSERT_TRUE(tilesRange(c.ranges, n, granule, threads))
           << "threads " << threads << " job " << job;
     }
-    dc_exec_destroy(exec);
   }
 }
 
@@ -298,9 +311,9 @@ TEST(RuntimePool, ClaimedAndSplitJobsInterleave) {
   // than CPUs (nobody spins, workers are often late) every job must still cover its range once
   // and no wake-up may be lost.
   for (int32_t threads : {2, 5}) {
-    dc_exec *exec = nullptr;
-    ASSERT_EQ(dc_exec_create(threads, &exec), nullptr);
-    dc_exec_set_min_work(exec, 0);
+    SplitExec split(threads);
+    ASSERT_NE(split.exec, nullptr);
+    dc_exec *exec = split.exec;
     for (int job = 0; job < 3000; ++job) {
       const int64_t n = 1 + job % 97;
       if (job % 3 == 2) {
@@ -313,14 +326,13 @@ TEST(RuntimePool, ClaimedAndSplitJobsInterleave) {
       dc_exec_parallel_claimed(exec, n, 1, 1.0, claimAll, &c);
       ASSERT_TRUE(tilesRange(c.ranges, n, 1, threads)) << "threads " << threads << " job " << job;
     }
-    dc_exec_destroy(exec);
   }
 }
 
 TEST(RuntimePool, AThreadThatRunsOutClaimsFromASlowerOne) {
-  dc_exec *exec = nullptr;
-  ASSERT_EQ(dc_exec_create(2, &exec), nullptr);
-  dc_exec_set_min_work(exec, 0);
+  SplitExec split(2);
+  ASSERT_NE(split.exec, nullptr);
+  dc_exec *exec = split.exec;
   // Even speeds: thread 0's own range is [0, 800), thread 1's [800, 1600). Thread 1 stalls after
   // its first claim, so thread 0 takes most of thread 1's range from its back.
   Claims slow;
@@ -337,7 +349,6 @@ TEST(RuntimePool, AThreadThatRunsOutClaimsFromASlowerOne) {
   EXPECT_EQ(next.firstBegin[0], 0);
   EXPECT_GT(next.firstBegin[1], 800);
   EXPECT_EQ(next.firstBegin[1] % 16, 0);
-  dc_exec_destroy(exec);
 }
 
 TEST(RuntimePool, ScratchGrowsAndAligns) {
