@@ -1797,7 +1797,9 @@ void addF16StateCases(std::vector<OpCase> &cases) {
   const std::vector<GDNTimedShape> shapes = {
       {{2, 4, 16, 8, 4, DC_K_HEADS_GROUPED, DC_K_DECAY_A_LOG}, {1, 2, 65}},
       {{2, 2, 128, 128, 4, DC_K_HEADS_GROUPED, DC_K_DECAY_A_LOG}, {1, 64}},
-      {{3, 3, 33, 17, 3, DC_K_HEADS_TILED, DC_K_DECAY_NEG_EXP}, {1, 20}}};
+      {{3, 3, 33, 17, 3, DC_K_HEADS_TILED, DC_K_DECAY_NEG_EXP}, {1, 20}},
+      // dv = 40: an AVX2 build steps columns 0 .. 31 as one register tile, the rest generically.
+      {{2, 2, 24, 40, 4, DC_K_HEADS_GROUPED, DC_K_DECAY_NEG_EXP}, {1, 3}}};
   for (const GDNTimedShape &ts : shapes)
     for (int64_t t : ts.tokens) {
       const GDNShape s = ts.s;
