@@ -14,6 +14,10 @@
 
 #include "deltac/kernel_abi.h"
 
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
 #define DC_INLINE static inline __attribute__((always_inline))
 
 /* The only library functions the kernels reach (see kernel_abi.h). With -fno-math-errno sqrtf is
@@ -326,8 +330,18 @@ DC_INLINE const float *dc_decode_span(enum dc_weight_format fmt, const uint8_t *
 
 #define DC_LANES 16
 
-/* Sums n lanes (a power of two) pairwise; destroys acc. */
+/* Sums n lanes (a power of two) pairwise; destroys acc. With AVX the 16 lanes go the same pairwise
+ * way in registers: clang kept the attention's per-key sums on the stack and added them one by one.
+ */
 DC_INLINE float dc_reduce_lanes(float *acc, int n) {
+#if defined(__AVX__)
+  if (n == 16) {
+    const __m256 half = _mm256_add_ps(_mm256_loadu_ps(acc), _mm256_loadu_ps(acc + 8));
+    __m128 x = _mm_add_ps(_mm256_castps256_ps128(half), _mm256_extractf128_ps(half, 1));
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    return _mm_cvtss_f32(_mm_add_ss(x, _mm_movehdup_ps(x)));
+  }
+#endif
   for (int width = n / 2; width > 0; width /= 2)
     for (int i = 0; i < width; ++i)
       acc[i] += acc[i + width];
