@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <initializer_list>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -94,6 +95,29 @@ struct SplitExec {
   SplitExec(const SplitExec &) = delete;
   SplitExec &operator=(const SplitExec &) = delete;
 };
+
+/// Runs jobs 0 .. jobs - 1 on a SplitExec of each thread count in turn; run(exec, threads, job)
+/// runs one job and says whether its ranges tiled (tilesRange). Stops at the first job that did
+/// not.
+template <typename RunJob>
+void runJobs(std::initializer_list<int32_t> threadCounts, int jobs, RunJob run) {
+  for (int32_t threads : threadCounts) {
+    SplitExec split(threads);
+    ASSERT_NE(split.exec, nullptr);
+    for (int job = 0; job < jobs; ++job)
+      ASSERT_TRUE(run(split.exec, threads, job)) << "threads " << threads << " job " << job;
+  }
+}
+
+/// Whether a job split by `parallel` (dc_exec_parallel or dc_exec_parallel_balanced, with the
+/// recording task) tiled [0, n).
+template <typename Parallel>
+::testing::AssertionResult splitTiles(Parallel parallel, dc_exec *exec, int64_t n, int64_t granule,
+                                      int32_t threads) {
+  Record r;
+  parallel(exec, n, granule, 1.0, record, &r);
+  return tilesRange(r.calls, n, granule, threads);
+}
 
 TEST(RuntimePool, EveryPartRunsOnceOnItsThread) {
   for (int32_t threads : {1, 2, 3, 5}) {
@@ -230,19 +254,10 @@ TEST(RuntimePool, SpeedsFollowTheFasterThread) {
 }
 
 TEST(RuntimePool, BalancedJobsCoverTheRangeOnce) {
-  for (int32_t threads : {2, 3}) {
-    SplitExec split(threads);
-    ASSERT_NE(split.exec, nullptr);
-    dc_exec *exec = split.exec;
-    for (int job = 0; job < 2000; ++job) {
-      const int64_t n = 1 + job % 517;
-      const int64_t granule = job % 3 == 0 ? 16 : 1;
-      Record r;
-      dc_exec_parallel_balanced(exec, n, granule, 1.0, record, &r);
-      ASSERT_TRUE(tilesRange(r.calls, n, granule, threads))
-          << "threads " << threads << " job " << job;
-    }
-  }
+  runJobs({2, 3}, 2000, [](dc_exec *exec, int32_t threads, int job) {
+    return splitTiles(dc_exec_parallel_balanced, exec, 1 + job % 517, job % 3 == 0 ? 16 : 1,
+                      threads);
+  });
 }
 
 /// A claimed job's task: claims ranges until none is left, recording each with its thread. The
@@ -289,20 +304,18 @@ int64_t claimedBy(const Claims &c, int32_t thread, int64_t lo, int64_t hi) {
   return rows;
 }
 
+/// Whether a claimed job (claimAll, no thread slowed) tiled [0, n).
+::testing::AssertionResult claimedTiles(dc_exec *exec, int64_t n, int64_t granule,
+                                        int32_t threads) {
+  Claims c;
+  dc_exec_parallel_claimed(exec, n, granule, 1.0, claimAll, &c);
+  return tilesRange(c.ranges, n, granule, threads);
+}
+
 TEST(RuntimePool, ClaimedJobsCoverTheRangeOnce) {
-  for (int32_t threads : {1, 2, 3, 5}) {
-    SplitExec split(threads);
-    ASSERT_NE(split.exec, nullptr);
-    dc_exec *exec = split.exec;
-    for (int job = 0; job < 1000; ++job) {
-      const int64_t n = job % 517;
-      const int64_t granule = job % 3 == 0 ? 16 : 1;
-      Claims c;
-      dc_exec_parallel_claimed(exec, n, granule, 1.0, claimAll, &c);
-      ASSERT_TRUE(tilesRange(c.ranges, n, granule, threads))
-          << "threads " << threads << " job " << job;
-    }
-  }
+  runJobs({1, 2, 3, 5}, 1000, [](dc_exec *exec, int32_t threads, int job) {
+    return claimedTiles(exec, job % 517, job % 3 == 0 ? 16 : 1, threads);
+  });
 }
 
 TEST(RuntimePool, ClaimedAndSplitJobsInterleave) {
@@ -310,23 +323,11 @@ TEST(RuntimePool, ClaimedAndSplitJobsInterleave) {
   // claimed job after the caller has closed it, or after the next job has started. On more threads
   // than CPUs (nobody spins, workers are often late) every job must still cover its range once
   // and no wake-up may be lost.
-  for (int32_t threads : {2, 5}) {
-    SplitExec split(threads);
-    ASSERT_NE(split.exec, nullptr);
-    dc_exec *exec = split.exec;
-    for (int job = 0; job < 3000; ++job) {
-      const int64_t n = 1 + job % 97;
-      if (job % 3 == 2) {
-        Record r;
-        dc_exec_parallel(exec, n, 1, 1.0, record, &r);
-        ASSERT_TRUE(tilesRange(r.calls, n, 1, threads)) << "threads " << threads << " job " << job;
-        continue;
-      }
-      Claims c;
-      dc_exec_parallel_claimed(exec, n, 1, 1.0, claimAll, &c);
-      ASSERT_TRUE(tilesRange(c.ranges, n, 1, threads)) << "threads " << threads << " job " << job;
-    }
-  }
+  runJobs({2, 5}, 3000, [](dc_exec *exec, int32_t threads, int job) {
+    const int64_t n = 1 + job % 97;
+    return job % 3 == 2 ? splitTiles(dc_exec_parallel, exec, n, 1, threads)
+                        : claimedTiles(exec, n, 1, threads);
+  });
 }
 
 TEST(RuntimePool, AThreadThatRunsOutClaimsFromASlowerOne) {
