@@ -591,8 +591,16 @@ DC_INLINE void dc_x8_span(const int g, const uint8_t *restrict w, int64_t K, int
   *scale = _mm256_mul_ps(dc_x8_scales(w + K / 2, s, g), dx);
 }
 
-/* Full spans per prefetch burst of dc_x8_row: 2 KiB of codes, 32 lines. */
+/* Full spans per prefetch burst of dc_x8_row, each measured on the machine of its ISA (one thread
+ * and two, weights from memory, docs/perf.md "Prefetch bursts"): with VNNI 16 (2 KiB of codes, 32
+ * lines; Zen 4 VM); AVX2 alone 4 (512 bytes, 8 lines): on the Zen 3 VM bursts of 32 lines held the
+ * 0.8B down projection (K = 3584) at 0.6-0.7 of the bandwidth probe, and 8-line bursts took
+ * 1.15-1.25x less time there and on the 2B's (K = 6144), every other shape the same. */
+#if DC_PK_VNNI
 #define DC_X8_PREFETCH_SPANS 16
+#else
+#define DC_X8_PREFETCH_SPANS 4
+#endif
 
 /* The row at w (row_bytes long) against the one token whose byte span records start at act, its
  * 8 lanes not yet summed: the first span's product, then one FMA per span (the full spans with
@@ -600,8 +608,7 @@ DC_INLINE void dc_x8_span(const int g, const uint8_t *restrict w, int64_t K, int
  * ahead are prefetched in bursts, one before each piece of DC_X8_PREFETCH_SPANS spans (the last
  * burst runs to the row's end, its scales included), so the span loop holds no prefetch
  * conditions. A single burst per row was 1.66x slower on the 2B's down projection (K = 6144, 54
- * lines a row) from memory, one thread, Zen 4 VM; rows of up to 32 lines (every other Qwen3.5
- * 0.8B / 2B projection) still take one burst (docs/perf.md, "Prefetch bursts"). */
+ * lines a row) from memory, one thread, Zen 4 VM (docs/perf.md, "Prefetch bursts"). */
 DC_INLINE __m256 dc_x8_row(const uint8_t *restrict w, int64_t K, int64_t row_bytes,
                            const uint8_t *restrict act, int64_t pf) {
   const int64_t blocks = K / DC_PK_BLOCK, full = blocks / 8;
