@@ -198,6 +198,60 @@ int64_t dc_k_attention_f32_scratch_bytes(int64_t hd, int64_t hdv) {
   return bytes;
 }
 
+/* AVX2 hosts without AVX-512: the decode's key scores in registers (key_chunks). */
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__) && !defined(__AVX512F__)
+#define DC_ATTN_AVX2_KEYS 1
+#else
+#define DC_ATTN_AVX2_KEYS 0
+#endif
+
+/* The G heads' dot products with one key row over its whole chunks of DC_LANES columns, into
+ * acc[g] (zero on entry), the row given as f16 (kh) or f32 (kr, when kh is NULL); returns the first
+ * column left for the caller's tail. Lane i of head g sums q[d] k[d] over d = i (mod DC_LANES) in
+ * increasing d, one fma each: the operations of the C loop in streamed_group, in the same order, so
+ * the bits are the same. On AVX2 the loop keeps the 16 lanes of each head in two ymm registers and
+ * widens the f16 row a register at a time; the C loop, compiled for AVX2, widened through a stack
+ * array and ran at about 0.65 FMA a cycle (Zen 3 VM, docs/perf.md). Elsewhere it returns 0 and the
+ * C loop does every column. */
+DC_INLINE int64_t key_chunks(const int G, const float *restrict qg, int64_t hd,
+                             const uint16_t *restrict kh, const float *restrict kr,
+                             float acc[][DC_LANES]) {
+#if DC_ATTN_AVX2_KEYS
+  _Static_assert(DC_LANES == 16, "two ymm registers per head");
+  __m256 lo[DC_ATTN_GROUP_MAX], hi[DC_ATTN_GROUP_MAX];
+  for (int g = 0; g < G; ++g)
+    lo[g] = hi[g] = _mm256_setzero_ps();
+  int64_t d = 0;
+#define DC_ATTN_KEY_STEP(k0, k1)                                                                   \
+  for (int g = 0; g < G; ++g) {                                                                    \
+    lo[g] = _mm256_fmadd_ps(_mm256_loadu_ps(qg + g * hd + d), k0, lo[g]);                          \
+    hi[g] = _mm256_fmadd_ps(_mm256_loadu_ps(qg + g * hd + d + 8), k1, hi[g]);                      \
+  }
+  if (kh) {
+    for (; d + DC_LANES <= hd; d += DC_LANES) {
+      const __m256 k0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(kh + d)));
+      const __m256 k1 =
+          _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(kh + d + 8)));
+      DC_ATTN_KEY_STEP(k0, k1)
+    }
+  } else {
+    for (; d + DC_LANES <= hd; d += DC_LANES) {
+      const __m256 k0 = _mm256_loadu_ps(kr + d), k1 = _mm256_loadu_ps(kr + d + 8);
+      DC_ATTN_KEY_STEP(k0, k1)
+    }
+  }
+#undef DC_ATTN_KEY_STEP
+  for (int g = 0; g < G; ++g) {
+    _mm256_storeu_ps(acc[g], lo[g]);
+    _mm256_storeu_ps(acc[g] + 8, hi[g]);
+  }
+  return d;
+#else
+  (void)G, (void)qg, (void)hd, (void)kh, (void)kr, (void)acc;
+  return 0;
+#endif
+}
+
 /* acc[g][i] += p[g][u] row[i] for the G heads' chunk of DC_ATTN_VALUE_CHUNK columns. */
 DC_INLINE void value_chunk_fma(const int G, float acc[][DC_ATTN_VALUE_CHUNK],
                                const float p[][DC_KEY_BLOCK], int64_t u, const float *row) {
@@ -206,6 +260,60 @@ DC_INLINE void value_chunk_fma(const int G, float acc[][DC_ATTN_VALUE_CHUNK],
     for (int i = 0; i < DC_ATTN_VALUE_CHUNK; ++i)
       acc[g][i] += pu * row[i];
   }
+}
+
+/* The G heads' output accumulators o (G rows of hdv) += p[g][u0 + u] v_u over the rows v_u, u <
+ * rows, of keys j .. j + rows - 1, over the whole chunks of DC_ATTN_VALUE_CHUNK columns; returns the
+ * first column left for the caller's loops. value_buf: the step's own rows rounded to f16 and
+ * widened (row u at u hdv), with an f16 cache. Each column adds its rows' products in order, one
+ * fma each, as value_chunk_fma does: the bits are the same. On AVX2 the chunk's accumulators stay in
+ * two ymm registers per head and each f16 row is widened a register at a time (the C loop widened
+ * through a stack array and loaded the products' operands from it); elsewhere it returns 0. */
+DC_INLINE int64_t value_chunks(const int G, const int f16, const struct kv_rows *values, int64_t j,
+                               int64_t rows, const float *value_buf,
+                               const float p[][DC_KEY_BLOCK], int64_t u0, int64_t hdv,
+                               float *restrict o) {
+#if DC_ATTN_AVX2_KEYS
+  _Static_assert(DC_ATTN_VALUE_CHUNK == 16, "two ymm registers per head");
+  const uint16_t *vh[DC_ATTN_VALUE_ROWS];
+  const float *vf[DC_ATTN_VALUE_ROWS];
+  for (int64_t u = 0; u < rows; ++u) {
+    vh[u] = kv_cache_row_f16(f16, values, j + u);
+    vf[u] = vh[u] ? NULL : f16 ? value_buf + u * hdv : kv_row(0, values, j + u, NULL);
+  }
+  int64_t d0 = 0;
+  for (; d0 + DC_ATTN_VALUE_CHUNK <= hdv; d0 += DC_ATTN_VALUE_CHUNK) {
+    __m256 lo[DC_ATTN_GROUP_MAX], hi[DC_ATTN_GROUP_MAX];
+    for (int g = 0; g < G; ++g) {
+      lo[g] = _mm256_loadu_ps(o + g * hdv + d0);
+      hi[g] = _mm256_loadu_ps(o + g * hdv + d0 + 8);
+    }
+    for (int64_t u = 0; u < rows; ++u) {
+      __m256 v0, v1;
+      if (vh[u]) {
+        v0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(vh[u] + d0)));
+        v1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(vh[u] + d0 + 8)));
+      } else {
+        v0 = _mm256_loadu_ps(vf[u] + d0);
+        v1 = _mm256_loadu_ps(vf[u] + d0 + 8);
+      }
+      for (int g = 0; g < G; ++g) {
+        const __m256 pu = _mm256_broadcast_ss(&p[g][u0 + u]);
+        lo[g] = _mm256_fmadd_ps(pu, v0, lo[g]);
+        hi[g] = _mm256_fmadd_ps(pu, v1, hi[g]);
+      }
+    }
+    for (int g = 0; g < G; ++g) {
+      _mm256_storeu_ps(o + g * hdv + d0, lo[g]);
+      _mm256_storeu_ps(o + g * hdv + d0 + 8, hi[g]);
+    }
+  }
+  return d0;
+#else
+  (void)G, (void)f16, (void)values, (void)j, (void)rows, (void)value_buf, (void)p, (void)u0,
+      (void)hdv, (void)o;
+  return 0;
+#endif
 }
 
 /* Query heads h0 .. h0 + G - 1 (one kv head) of token t. The callers pass G and f16 as constants
@@ -230,8 +338,9 @@ DC_INLINE void streamed_group(const int G, const int f16, const float *q, const 
        * hardware prefetchers do not follow: fetch each row as its key is scored. */
       kv_prefetch(f16, values, j0 + jj);
       float acc[DC_ATTN_GROUP_MAX][DC_LANES] = {{0}};
-      int64_t d = 0;
       const uint16_t *kh = kv_cache_row_f16(f16, keys, j0 + jj);
+      const float *kr = kh ? NULL : kv_row(f16, keys, j0 + jj, key_buf);
+      int64_t d = key_chunks(G, qg, hd, kh, kr, acc);
       if (kh) {
         /* An f16 cache row, widened a register at a time (the same values, products and order as
          * the row widened whole: the bits do not change). */
@@ -247,7 +356,6 @@ DC_INLINE void streamed_group(const int G, const int f16, const float *q, const 
           for (int i = 0; d + i < hd; ++i)
             acc[g][i] += qg[g * hd + d + i] * kd[i];
       } else {
-        const float *kr = kv_row(f16, keys, j0 + jj, key_buf);
         for (; d + DC_LANES <= hd; d += DC_LANES)
           for (int g = 0; g < G; ++g)
             for (int i = 0; i < DC_LANES; ++i)
@@ -289,7 +397,7 @@ DC_INLINE void streamed_group(const int G, const int f16, const float *q, const 
           if (!kv_cache_row_f16(f16, values, j0 + u0 + u))
             kv_row(f16, values, j0 + u0 + u, value_buf + u * hdv);
 #define DC_ATTN_VALUE_ROW(u) (f16 ? value_buf + (u)*hdv : kv_row(f16, values, j0 + u0 + (u), NULL))
-      int64_t d0 = 0;
+      int64_t d0 = value_chunks(G, f16, values, j0 + u0, rows, value_buf, p, u0, hdv, o);
       for (; d0 + DC_ATTN_VALUE_CHUNK <= hdv; d0 += DC_ATTN_VALUE_CHUNK) {
         float acc[DC_ATTN_GROUP_MAX][DC_ATTN_VALUE_CHUNK];
         for (int g = 0; g < G; ++g)
