@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The weight store of an executable compiled with --embed-weights (Compile.cpp emits them with
@@ -305,6 +306,14 @@ static int dc_write_rows(FILE *file, const char *path, const float *rows, int64_
   return 1;
 }
 
+/* Removes the logits file at path after a failed run, so that no part of a dump is left behind: a
+ * regular file only (a dump written to a device or a pipe is left alone). */
+static void dc_remove_partial_dump(const char *path) {
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+    (void)remove(path);
+}
+
 static int dc_generate(const dc_options *o, dc_run *r) {
   const int64_t context = dc_model_max_context(r->model);
   const int64_t max_tokens = dc_model_max_tokens(r->model);
@@ -331,6 +340,7 @@ static int dc_generate(const dc_options *o, dc_run *r) {
     rows = malloc((size_t)max_tokens * (size_t)r->vocab * sizeof(float));
     if (!rows) {
       fclose(dump);
+      dc_remove_partial_dump(o->dump_logits);
       dc_error("out of memory");
       return DC_EXIT_ERROR;
     }
@@ -338,8 +348,10 @@ static int dc_generate(const dc_options *o, dc_run *r) {
   int32_t *generated = malloc(((size_t)o->generate + 1) * sizeof(int32_t));
   if (!generated) {
     free(rows);
-    if (dump)
+    if (dump) {
       fclose(dump);
+      dc_remove_partial_dump(o->dump_logits);
+    }
     dc_error("out of memory");
     return DC_EXIT_ERROR;
   }
@@ -426,6 +438,8 @@ static int dc_generate(const dc_options *o, dc_run *r) {
 done:
   if (dump)
     fclose(dump);
+  if (rc != 0 && rows) /* the dump was opened */
+    dc_remove_partial_dump(o->dump_logits);
   free(rows);
   free(generated);
   return rc;

@@ -18,6 +18,7 @@
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
 
 using namespace deltac::test;
@@ -140,6 +141,20 @@ TEST_F(RuntimeCli, DumpLogitsHasOneRowPerPromptAndGeneratedToken) {
           float(v) / 64.0f + (v == (fed[row] + int64_t(row) + 1) % FAKE_VOCAB ? 10.0f : 0.0f);
       ASSERT_EQ(value, expected) << "row " << row << " v " << v;
     }
+}
+
+// A run that fails after the logits file is opened leaves no part of it behind. Here its writes
+// fail: a file size limit of one block (512 or 1024 bytes; SIGXFSZ ignored, so write returns EFBIG)
+// against 26 rows of 64 bytes. A model compiled with --prefill-logits=last fails the same way at
+// its prefill.
+TEST_F(RuntimeCli, FailedDumpLeavesNoLogitsFile) {
+  std::string logits = dir.file("logits.bin");
+  Result r = run("-c \"trap '' XFSZ; ulimit -f 1; exec '" DELTAC_FAKE_MODEL "' --weights '" +
+                     store + "' --tokens 9,0,15,3,3,8 -n 20 --dump-logits '" + logits + "'\"",
+                 "/bin/sh");
+  expectError(r, 1, "cannot write logits");
+  EXPECT_NE(r.err.find(logits), std::string::npos) << r.err;
+  EXPECT_NE(access(logits.c_str(), F_OK), 0) << logits << " is left behind";
 }
 
 TEST_F(RuntimeCli, BenchJson) {
