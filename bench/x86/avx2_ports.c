@@ -13,7 +13,9 @@
  *     acc += multiply(w, x) with the multiplies independent of each other and only the adds
  *     chained (a 4 x 2 span tile). The pair figures above chain the multiply on itself, so a
  *     multiply's latency floors them (vpmaddubsw + vpaddd reads 0.73 on Zen 3 where the
- *     accumulate step below takes the multiply's own 0.5 to 0.6).
+ *     accumulate step below takes the multiply's own 0.5 to 0.6). The last step is Winograd's
+ *     form of the int16 product, per 32 values instead of 16 (docs/perf.md, "Prefetch bursts on
+ *     the Zen 3 VM": the same instructions per value, so no faster).
  * docs/kernels.md ("What bounds the AVX2 tiles") reads the figures for Zen 4.
  *
  * Built as build/bin/deltac-avx2-ports (bench/CMakeLists.txt), or by hand with clang, the
@@ -128,6 +130,15 @@ static inline __m256i madd_then_widen(__m256i w, __m256i x) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(w, x), _mm256_set1_epi16(1));
 }
 
+/* The instructions of Winograd's inner product per 32 values and pair: sums w0 + x1 and w1 + x0
+ * (two vpaddw), their products added in pairs by one vpmaddwd, the per-row and per-token sums of
+ * w0 w1 and x0 x1 made once and subtracted later. Half the multiplies of the int16 step, the same
+ * instruction count per 32 values (two such steps). Here the sums are w + x and w - x: the same
+ * instructions and dependences, not the same values. */
+static inline __m256i winograd_sums(__m256i w, __m256i x) {
+  return _mm256_madd_epi16(_mm256_add_epi16(w, x), _mm256_sub_epi16(w, x));
+}
+
 int main(void) {
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
     printf("this CPU has no AVX2 and FMA: nothing to measure\n");
@@ -144,5 +155,6 @@ int main(void) {
   ACCUMULATE("vpmaddwd -> vpaddd", _mm256_madd_epi16, _mm256_add_epi32);
   ACCUMULATE("vpmaddubsw -> vpaddw", _mm256_maddubs_epi16, _mm256_add_epi16);
   ACCUMULATE("vpmaddubsw, vpmaddwd -> vpaddd", madd_then_widen, _mm256_add_epi32);
+  ACCUMULATE("vpaddw x2, vpmaddwd -> vpaddd", winograd_sums, _mm256_add_epi32);
   return 0;
 }
