@@ -85,11 +85,10 @@ std::string specializationHeader(const SpecializationDims &dims) {
          dimsMacro("DC_MODEL_VALUE_DIMS", dims.values);
 }
 
-llvm::Expected<std::vector<std::string>> compileSpecializedKernels(const std::string &header,
-                                                                   const TargetInfo &target,
-                                                                   const LinkInputs &driver,
-                                                                   const KernelSources &sources,
-                                                                   llvm::StringRef workDir) {
+llvm::Expected<std::vector<std::string>>
+compileSpecializedKernels(const std::string &header, const TargetInfo &target,
+                          const LinkInputs &driver, const KernelSources &sources,
+                          llvm::StringRef workDir, const std::atomic<bool> *stop) {
   llvm::SmallString<256> headerPath(workDir);
   llvm::sys::path::append(headerPath, "dc_model_dims.h");
   if (llvm::Error e = writeFileAtomically(headerPath, header))
@@ -118,6 +117,8 @@ llvm::Expected<std::vector<std::string>> compileSpecializedKernels(const std::st
     return llvm::Error::success();
   };
   for (const std::string &source : cFiles) {
+    if (stop && stop->load())
+      break;
     llvm::SmallString<256> object(workDir);
     llvm::sys::path::append(object, llvm::sys::path::stem(source) + ".o");
     std::vector<std::string> args = {driver.driver,
@@ -154,6 +155,9 @@ llvm::Expected<std::vector<std::string>> compileSpecializedKernels(const std::st
   for (auto &job : running)
     if (llvm::Error e = wait(job))
       return std::move(e);
+  if (stop && stop->load())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "the kernels' compile was stopped");
   return objects;
 }
 

@@ -18,6 +18,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include <atomic>
 #include <set>
 
 namespace deltac {
@@ -45,12 +46,12 @@ struct KernelSources {
 };
 
 /// Compiles every kernel source with `header` for `target` into objects in `workDir`; returns their
-/// paths.
-llvm::Expected<std::vector<std::string>> compileSpecializedKernels(const std::string &header,
-                                                                   const TargetInfo &target,
-                                                                   const LinkInputs &driver,
-                                                                   const KernelSources &sources,
-                                                                   llvm::StringRef workDir);
+/// paths. Once `*stop` (when given) is set, no further compiler process starts: the call waits for
+/// the running ones and returns an error.
+llvm::Expected<std::vector<std::string>>
+compileSpecializedKernels(const std::string &header, const TargetInfo &target,
+                          const LinkInputs &driver, const KernelSources &sources,
+                          llvm::StringRef workDir, const std::atomic<bool> *stop = nullptr);
 
 } // namespace deltac
 

@@ -36,7 +36,9 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <atomic>
 #include <chrono>
+#include <future>
 
 using namespace llvm;
 
@@ -538,6 +540,48 @@ static Error runPipeline(const CompileOptions &options, std::vector<std::string>
                              "internal error: the graph passes failed on " + options.input);
   timer.done();
 
+  // 7, started now: the kernels rebuilt with the model's sizes as compile-time constants (or the
+  // prebuilt, generic library with --no-specialize-kernels). The sizes are known once the graph
+  // passes are done, so the compiler processes run beside phases 3 to 6 (the weight store, mostly
+  // reading, converting and writing, and the program) on a thread that only waits for them;
+  // phase 7 then waits for what is left (docs/design/compile.md, "Kernels specialized to the
+  // model's shapes"). An early return stops it from starting more, waits for the running ones,
+  // then removes the directory.
+  const std::string kernelDims = specializationHeader(specializationDims(model));
+  const bool buildKernels =
+      options.specializeKernels && (options.emit == "exe" || options.emit == "lib");
+  std::string kernelDir = dump ? dumpPath("kernels") : withSuffix(prefix, ".kernels");
+  scope_exit removeKernelDir([&] {
+    if (buildKernels && !dump)
+      sys::fs::remove_directories(kernelDir);
+  });
+  std::atomic<bool> stopKernels{false};
+  std::future<Expected<std::vector<std::string>>> kernelJob;
+  scope_exit finishKernels([&] {
+    if (!kernelJob.valid())
+      return;
+    stopKernels = true;
+    Expected<std::vector<std::string>> unused = kernelJob.get();
+    if (!unused)
+      consumeError(unused.takeError());
+  });
+  auto startKernels = [&]() -> Error {
+    if (std::error_code ec = sys::fs::create_directories(kernelDir))
+      return fileError(kernelDir, "cannot create directory: " + ec.message());
+    KernelSources sources{res.kernelSources, res.kernelInclude};
+    kernelJob = std::async(std::launch::async, [&, sources] {
+      return compileSpecializedKernels(kernelDims, *target, link, sources, kernelDir, &stopKernels);
+    });
+    return Error::success();
+  };
+  // Early only into an existing directory: an output in a missing one fails at the store's write,
+  // as before, with nothing created.
+  SmallString<256> kernelParent(kernelDir);
+  sys::path::remove_filename(kernelParent);
+  if (buildKernels && (kernelParent.empty() || sys::fs::is_directory(kernelParent)))
+    if (Error e = startKernels())
+      return e;
+
   // 3. The weight store: the weights the functions now reference, derived ones computed.
   timer.begin("weights");
   StoreOptions storeOptions;
@@ -575,9 +619,9 @@ static Error runPipeline(const CompileOptions &options, std::vector<std::string>
             writeText(dumpPath("kernels.mlir"), [&](raw_ostream &os) { (*program)->print(os); }))
       return e;
   // The sizes the kernels will be specialized to (phase 7); dumped here already, so that
-  // `--emit=kernels --dump-phases-to` shows them without building the kernels.
-  const std::string kernelDims = specializationHeader(specializationDims(model));
-  if (dump && options.specializeKernels) {
+  // `--emit=kernels --dump-phases-to` shows them without building the kernels (a build writes
+  // them into the same directory itself).
+  if (dump && options.specializeKernels && !buildKernels) {
     if (std::error_code ec = sys::fs::create_directories(dumpPath("kernels")))
       return fileError(dumpPath("kernels"), "cannot create directory: " + ec.message());
     if (Error e = writeFileAtomically(dumpPath("kernels/dc_model_dims.h"), kernelDims))
@@ -619,20 +663,14 @@ static Error runPipeline(const CompileOptions &options, std::vector<std::string>
   if (options.emit == "obj")
     return Error::success();
 
-  // 7. The kernels, rebuilt with the model's sizes as compile-time constants (or the prebuilt,
-  // generic library with --no-specialize-kernels).
+  // 7. The specialized kernels, started after phase 2 (or now): what is left of their compile.
   std::vector<std::string> objects = {objectPath};
-  std::string kernelDir = dump ? dumpPath("kernels") : withSuffix(prefix, ".kernels");
-  scope_exit removeKernelDir([&] {
-    if (!dump)
-      sys::fs::remove_directories(kernelDir);
-  });
-  if (options.specializeKernels) {
+  if (buildKernels) {
     timer.begin("kernels");
-    if (std::error_code ec = sys::fs::create_directories(kernelDir))
-      return fileError(kernelDir, "cannot create directory: " + ec.message());
-    KernelSources sources{res.kernelSources, res.kernelInclude};
-    auto kernels = compileSpecializedKernels(kernelDims, *target, link, sources, kernelDir);
+    if (!kernelJob.valid())
+      if (Error e = startKernels())
+        return e;
+    Expected<std::vector<std::string>> kernels = kernelJob.get();
     if (!kernels)
       return kernels.takeError();
     objects.insert(objects.end(), kernels->begin(), kernels->end());
