@@ -198,7 +198,8 @@ int64_t dc_k_attention_f32_scratch_bytes(int64_t hd, int64_t hdv) {
   return bytes;
 }
 
-/* AVX2 hosts without AVX-512: the decode's key scores in registers (key_chunks). */
+/* AVX2 hosts without AVX-512: the decode's key dot products and value sums in registers (key_chunks,
+ * value_chunks). */
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__) && !defined(__AVX512F__)
 #define DC_ATTN_AVX2_KEYS 1
 #else
