@@ -417,7 +417,16 @@ DC_INLINE int64_t dc_pk_chunk_tokens(int64_t K, int64_t bytes_per_value) {
  * bytes of the int8 records', as a row tile's panel is built once per chunk (512 KiB: the 0.8B's
  * down projection, K = 3584, on Zen 3 ran at 56 GOP/s with 256 KiB, 78 with 512 KiB, 75 with 1 MiB
  * in int16 spans). */
-#define DC_PK_WIDE_REC 544
+/* Q8 int16 spans in Winograd's form (linear_spans.h, "Winograd's inner product") where the vector
+ * integer multiplies have a single 128-bit pipe (Zen 1); its records add 8 int32 corrections. */
+#ifndef DC_PW_WINOGRAD
+#if defined(__znver1__) && defined(__AVX2__) && !defined(__AVX512VNNI__)
+#define DC_PW_WINOGRAD 1
+#else
+#define DC_PW_WINOGRAD 0
+#endif
+#endif
+#define DC_PK_WIDE_REC (DC_PW_WINOGRAD ? 576 : 544)
 #define DC_PK_BYTE_REC 320
 #ifndef DC_PK_WIDE_CHUNK_BYTES
 #define DC_PK_WIDE_CHUNK_BYTES (512 * 1024)

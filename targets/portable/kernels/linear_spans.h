@@ -62,21 +62,58 @@ DC_INLINE void dc_pw_transpose8(__m256i v[8]) {
   }
 }
 
+/*---- Winograd's inner product (DC_PW_WINOGRAD) ----*
+ * Per pair of values, w0 a0 + w1 a1 = (w0 + a1)(w1 + a0) - w0 w1 - a0 a1: one multiply per two
+ * values instead of two, the products w0 w1 and a0 a1 summed once per row and per token. On int16
+ * (sums within +-255) vpmaddwd adds two such products exactly in int32, so per 32 values and pair
+ * the span loop takes two vpaddw, one vpmaddwd and one vpaddd, against two vpmaddwd and two vpaddd:
+ * the same count, half of it multiplies. Where the multiplies have one 128-bit pipe (Zen 1:
+ * vpmaddwd ymm 2 cycles, vpaddd 0.67; deltac-avx2-ports: 2.82 cycles per 32 values and pair against
+ * 3.98) that is the bound; where they have two (Zen 3), both forms run at the issue width and this
+ * one was no faster (docs/perf.md, "Prefetch bursts on the Zen 3 VM").
+ * The record's 16 registers pair up: with R_p the int16 span's register p (lane b: values 2p,
+ * 2p + 1 of block b), E_j holds in lane b the first values of R_2j and R_2j+1 (4j, 4j + 2) and O_j
+ * their second (4j + 1, 4j + 3). A weight record holds E_j, O_j as registers 2j, 2j + 1, an
+ * activation record O_j, E_j, so registers 2j of both add to (w0 + a1) and registers 2j + 1 to
+ * (w1 + a0) for two pairs per lane. After the codes and scales, the record holds the 8 blocks'
+ * int32 sums of v0 v1 over their pairs: negated for weights, as they are for activations. The block
+ * sums are exact, so the outputs are bit for bit those of the int16 spans. */
+#if DC_PW_WINOGRAD
+DC_INLINE void dc_pw_winograd(__m256i r[16], int act, int32_t *restrict corr) {
+  __m256i c = _mm256_setzero_si256();
+  for (int p = 0; p < 16; ++p) /* lane b += v0 v1 + v1 0 over the lane's pair */
+    c = _mm256_add_epi32(c, _mm256_madd_epi16(r[p], _mm256_srli_epi32(r[p], 16)));
+  _mm256_storeu_si256((__m256i *)(void *)corr,
+                      act ? c : _mm256_sub_epi32(_mm256_setzero_si256(), c));
+  for (int j = 0; j < 8; ++j) {
+    const __m256i a = r[2 * j], b = r[2 * j + 1];
+    const __m256i e = _mm256_blend_epi16(a, _mm256_slli_epi32(b, 16), 0xAA);
+    const __m256i o = _mm256_blend_epi16(_mm256_srli_epi32(a, 16), b, 0xAA);
+    r[2 * j] = act ? o : e;
+    r[2 * j + 1] = act ? e : o;
+  }
+}
+#endif
+
 /* Writes the span record at `rec` from g (<= 8) blocks given as signed int8 codes, 16 values per
- * half (lo: values 0 .. 15, hi: 16 .. 31), and their scales. */
+ * half (lo: values 0 .. 15, hi: 16 .. 31), and their scales; `act`: a token's record (Winograd's
+ * layout differs for the two operands). */
 DC_INLINE void dc_pw_emit(const __m128i lo8[8], const __m128i hi8[8], const float scale[8], int g,
-                          uint8_t *restrict rec) {
-  __m256i lo[8], hi[8];
+                          int act, uint8_t *restrict rec) {
+  __m256i r[16];
   for (int b = 0; b < 8; ++b) {
-    lo[b] = b < g ? _mm256_cvtepi8_epi16(lo8[b]) : _mm256_setzero_si256();
-    hi[b] = b < g ? _mm256_cvtepi8_epi16(hi8[b]) : _mm256_setzero_si256();
+    r[b] = b < g ? _mm256_cvtepi8_epi16(lo8[b]) : _mm256_setzero_si256();
+    r[8 + b] = b < g ? _mm256_cvtepi8_epi16(hi8[b]) : _mm256_setzero_si256();
   }
-  dc_pw_transpose8(lo);
-  dc_pw_transpose8(hi);
-  for (int p = 0; p < 8; ++p) {
-    _mm256_storeu_si256((__m256i *)(void *)(rec + 32 * p), lo[p]);
-    _mm256_storeu_si256((__m256i *)(void *)(rec + 256 + 32 * p), hi[p]);
-  }
+  dc_pw_transpose8(r);
+  dc_pw_transpose8(r + 8);
+#if DC_PW_WINOGRAD
+  dc_pw_winograd(r, act, (int32_t *)(void *)(rec + 544));
+#else
+  (void)act;
+#endif
+  for (int p = 0; p < 16; ++p)
+    _mm256_storeu_si256((__m256i *)(void *)(rec + 32 * p), r[p]);
   float *dx = (float *)(void *)(rec + 512);
   for (int b = 0; b < 8; ++b)
     dx[b] = b < g ? scale[b] : 0.0f;
@@ -96,7 +133,7 @@ DC_INLINE void dc_pw_quantize_token(const float *restrict x, int64_t K, uint8_t 
       lo[b] = _mm_loadu_si128((const __m128i *)(const void *)q[b]);
       hi[b] = _mm_loadu_si128((const __m128i *)(const void *)(q[b] + 16));
     }
-    dc_pw_emit(lo, hi, d, g, rec + s * stride);
+    dc_pw_emit(lo, hi, d, g, 1, rec + s * stride);
   }
 }
 
@@ -124,7 +161,7 @@ DC_INLINE void dc_pw_panel_row(const int q4, const uint8_t *restrict row, int64_
       }
       scale[b] = dc_load_f16(d + 2 * k);
     }
-    dc_pw_emit(lo, hi, scale, g, rec + s * DC_PW_REC);
+    dc_pw_emit(lo, hi, scale, g, 0, rec + s * DC_PW_REC);
   }
 }
 
@@ -282,7 +319,35 @@ DC_INLINE void dc_span(const int bytes, const int R, const int TT, const int fir
   for (int r = 0; r < R; ++r)
     for (int t = 0; t < TT; ++t)
       sum[r][t] = _mm256_setzero_si256();
+#if DC_PW_WINOGRAD
+  if (!bytes) {
+    /* start from the corrections: -(sum w0 w1) - (sum a0 a1) per block */
+    for (int r = 0; r < R; ++r)
+      for (int t = 0; t < TT; ++t)
+        sum[r][t] = _mm256_sub_epi32(
+            _mm256_loadu_si256((const __m256i *)(const void *)(w + r * wstride + 544)),
+            _mm256_loadu_si256((const __m256i *)(const void *)(a + t * rec + 544)));
+    for (int j = 0; j < 8; ++j) {
+      __m256i x0[DC_PW_TOKENS], x1[DC_PW_TOKENS];
+      for (int t = 0; t < TT; ++t) {
+        x0[t] = _mm256_loadu_si256((const __m256i *)(const void *)(a + t * rec + 64 * j));
+        x1[t] = _mm256_loadu_si256((const __m256i *)(const void *)(a + t * rec + 64 * j + 32));
+      }
+      for (int r = 0; r < R; ++r) {
+        const __m256i w0 =
+            _mm256_loadu_si256((const __m256i *)(const void *)(w + r * wstride + 64 * j));
+        const __m256i w1 =
+            _mm256_loadu_si256((const __m256i *)(const void *)(w + r * wstride + 64 * j + 32));
+        for (int t = 0; t < TT; ++t)
+          sum[r][t] = _mm256_add_epi32(sum[r][t], _mm256_madd_epi16(_mm256_add_epi16(w0, x0[t]),
+                                                                    _mm256_add_epi16(w1, x1[t])));
+      }
+    }
+  }
+  for (int p = 0; p < (bytes ? 8 : 0); ++p) {
+#else
   for (int p = 0; p < (bytes ? 8 : 16); ++p) {
+#endif
     __m256i x[DC_PW_TOKENS];
     for (int t = 0; t < TT; ++t)
       x[t] = _mm256_loadu_si256((const __m256i *)(const void *)(a + t * rec + 32 * p));
