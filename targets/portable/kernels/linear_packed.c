@@ -299,6 +299,13 @@ DC_INLINE void dc_pk_store(float p[DC_PK_ROWS][DC_PK_TOKENS], int64_t outputs, i
  * `swiglu` their up rows (N further on). Returns how many. */
 DC_INLINE int64_t dc_pk_tile_rows(const uint8_t *weight, int64_t N, int64_t row_bytes, int64_t n0,
                                   int64_t outputs, int swiglu, const uint8_t *rp[DC_PK_ROWS]) {
+  if (outputs == DC_PK_ROWS && !swiglu) {
+    /* The usual tile, a constant count: plain stores. The loops below compile to masked stores,
+     * which Zen 1 microcodes (docs/perf.md, "A Zen 1 VM"). */
+    for (int o = 0; o < DC_PK_ROWS; ++o)
+      rp[o] = weight + (n0 + o) * row_bytes;
+    return DC_PK_ROWS;
+  }
   int64_t rows = 0;
   for (int64_t o = 0; o < outputs; ++o)
     rp[rows++] = weight + (n0 + o) * row_bytes;

@@ -739,8 +739,14 @@ DC_INLINE void dc_x8_rows_quantized(const uint8_t *restrict act, int64_t K,
       dc_x8_group(outputs, rows, row_bytes, K, act, pf, acc);
     if (swiglu)
       dc_x8_group(outputs, rows + N * row_bytes, row_bytes, K, act, pf, acc + 4);
+    const __m256 all = dc_pw_hsum8(acc);
+    if (outputs == 8) {
+      /* a plain group of 8 (no SwiGLU): one store; the loop below compiles to masked stores */
+      _mm256_storeu_ps(y + n0, residual ? _mm256_add_ps(all, _mm256_loadu_ps(residual + n0)) : all);
+      continue;
+    }
     float sums[8];
-    _mm256_storeu_ps(sums, dc_pw_hsum8(acc));
+    _mm256_storeu_ps(sums, all);
     /* Separate loops: one with a select would compute the SiLUs of every plain output too. */
     if (swiglu)
       for (int64_t o = 0; o < outputs; ++o)
