@@ -2279,14 +2279,14 @@ void addPackedCases(std::vector<OpCase> &cases) {
     const std::string packedName = std::string(wtypeName(type)) + (x8 ? "_x8" : "_packed");
     // K: 1 to 112 blocks, every remainder of a 128-value group (K = 32, 64, 96, 160, 224, ...) and
     // of a 256-value span of the AVX2 int16 path (1056: 4 spans and 1 block); T: decode, token
-    // tiles and remainders, 130 x 1024 for several token chunks of the int8 records and 130 x 3584
-    // for two of the AVX2 span records (at least 120 tokens each) and two panels of 16 rows, 1 x
+    // tiles and remainders, 130 x 1024 for several token chunks of the int8 records and 530 x 3584
+    // for two of the AVX2 span records (at least 516 tokens each) and two panels of 16 rows, 1 x
     // 4448 for a decode row of two prefetch bursts and a last span of 3 blocks (Q4_0_X8,
     // linear_spans.h); N: row tiles and remainders.
     const Shape shapes[] = {{1, 32, 7},      {3, 96, 33},    {7, 256, 17},  {66, 160, 9},
                             {2, 1024, 40},   {130, 64, 6},   {17, 224, 13}, {64, 384, 21},
                             {1, 1024, 64},   {130, 1024, 9}, {5, 2048, 11}, {13, 1056, 10},
-                            {130, 3584, 21}, {1, 4448, 9}};
+                            {530, 3584, 21}, {1, 4448, 9}};
     for (Shape s : shapes) {
       std::string name =
           "linear_q8act_" + packedName + "_T" + str(s.t) + "_K" + str(s.k) + "_N" + str(s.n);

@@ -436,9 +436,13 @@ DC_INLINE int64_t dc_pk_wide_spans(int64_t K) { return (K + 255) / 256; }
  * rebuilt for every chunk, and since each record meets 16 rows per load from L2 or L3, records past
  * L2 cost less than rebuilding it for a few tokens. Zen 3 VM, 2 threads, T = 512: Q8 down
  * projections of the 0.8B (K = 3584: 60 -> 120 tokens) 190 -> 205 GOP/s and of the 2B (K = 6144:
- * 36 -> 120) 183 -> 209 (docs/perf.md). */
+ * 36 -> 120) 183 -> 209 (docs/perf.md). 516 (a 512-token prompt, or a thread's share of it, in one
+ * chunk): on the Zen 1 VM the Q8 int16 panel in Winograd's form costs about as much per row as a
+ * token's records, and a 256-token share of K = 1024 took 2 chunks (216 + 40), of K = 3584 three;
+ * 0.8B prefill, alternated pairs, 2 threads: int8 1.029x (6 of 6), int4 1.011x (5 of 6); one
+ * thread, T = 512, the Q8 up projection 91.9 -> 84.9 ms, down the same (docs/perf.md). */
 #ifndef DC_PK_WIDE_MIN_TOKENS
-#define DC_PK_WIDE_MIN_TOKENS 120
+#define DC_PK_WIDE_MIN_TOKENS 516
 #endif
 /* Tokens per chunk of span records of `rec` bytes: a multiple of DC_PK_TOKEN_ROUND, at least
  * DC_PK_WIDE_MIN_TOKENS. */
