@@ -418,7 +418,8 @@ DC_INLINE int64_t dc_pk_chunk_tokens(int64_t K, int64_t bytes_per_value) {
  * down projection, K = 3584, on Zen 3 ran at 56 GOP/s with 256 KiB, 78 with 512 KiB, 75 with 1 MiB
  * in int16 spans). */
 /* Q8 int16 spans in Winograd's form (linear_spans.h, "Winograd's inner product") where the vector
- * integer multiplies have a single 128-bit pipe (Zen 1); its records add 8 int32 corrections. */
+ * integer multiplies have a single 128-bit pipe (Zen 1); its records add 8 corrections (int32
+ * for weights, float for tokens). */
 #ifndef DC_PW_WINOGRAD
 #if defined(__znver1__) && defined(__AVX2__) && !defined(__AVX512VNNI__)
 #define DC_PW_WINOGRAD 1

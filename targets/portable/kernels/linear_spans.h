@@ -76,15 +76,29 @@ DC_INLINE void dc_pw_transpose8(__m256i v[8]) {
  * their second (4j + 1, 4j + 3). A weight record holds E_j, O_j as registers 2j, 2j + 1, an
  * activation record O_j, E_j, so registers 2j of both add to (w0 + a1) and registers 2j + 1 to
  * (w1 + a0) for two pairs per lane. After the codes and scales, the record holds the 8 blocks'
- * int32 sums of v0 v1 over their pairs: negated for weights, as they are for activations. The block
- * sums are exact, so the outputs are bit for bit those of the int16 spans. */
+ * corrections c = sum(v0 v1) over their pairs, each block's sum then being the span loop's int32
+ * lane less c_w + c_a. A weight record holds DC_PW_BIAS - c_w (int32), DC_PW_BIAS being the bits
+ * of the float 1.5 x 2^23; a token's record holds the float 12582912 + c_a. The span loop starts
+ * its lanes at the weight's corrections, so a block's final lane is the int32 DC_PW_BIAS + s + c_a
+ * with |s + c_a| <= 32 x 128 x 127 + 16 x 127^2 < 2^22, the bits of the float 12582912 + s + c_a
+ * exactly (floats in [2^23, 2^24) step by 1); one vsubps of the token's float leaves s exactly,
+ * as vcvtdq2ps of the int16 spans' lane does, so the outputs are bit for bit theirs. That takes
+ * no integer subtraction for the corrections and no conversion: on Zen 1 vcvtdq2ps and vpsubd
+ * share the pipes of the span loop's integer adds, and vsubps goes to a float add pipe the loop
+ * leaves idle (docs/kernels.md). */
+#define DC_PW_BIAS 0x4B400000
+#define DC_PW_BIAS_F 12582912.0f
 #if DC_PW_WINOGRAD
-DC_INLINE void dc_pw_winograd(__m256i r[16], int act, int32_t *restrict corr) {
+DC_INLINE void dc_pw_winograd(__m256i r[16], int act, uint8_t *restrict corr) {
   __m256i c = _mm256_setzero_si256();
   for (int p = 0; p < 16; ++p) /* lane b += v0 v1 + v1 0 over the lane's pair */
     c = _mm256_add_epi32(c, _mm256_madd_epi16(r[p], _mm256_srli_epi32(r[p], 16)));
-  _mm256_storeu_si256((__m256i *)(void *)corr,
-                      act ? c : _mm256_sub_epi32(_mm256_setzero_si256(), c));
+  if (act) /* exact: integers below 2^24 */
+    _mm256_storeu_ps((float *)(void *)corr,
+                     _mm256_add_ps(_mm256_cvtepi32_ps(c), _mm256_set1_ps(DC_PW_BIAS_F)));
+  else
+    _mm256_storeu_si256((__m256i *)(void *)corr,
+                        _mm256_sub_epi32(_mm256_set1_epi32(DC_PW_BIAS), c));
   for (int j = 0; j < 8; ++j) {
     const __m256i a = r[2 * j], b = r[2 * j + 1];
     const __m256i e = _mm256_blend_epi16(a, _mm256_slli_epi32(b, 16), 0xAA);
@@ -108,7 +122,7 @@ DC_INLINE void dc_pw_emit(const __m128i lo8[8], const __m128i hi8[8], const floa
   dc_pw_transpose8(r);
   dc_pw_transpose8(r + 8);
 #if DC_PW_WINOGRAD
-  dc_pw_winograd(r, act, (int32_t *)(void *)(rec + 544));
+  dc_pw_winograd(r, act, rec + 544);
 #else
   (void)act;
 #endif
@@ -321,12 +335,11 @@ DC_INLINE void dc_span(const int bytes, const int R, const int TT, const int fir
       sum[r][t] = _mm256_setzero_si256();
 #if DC_PW_WINOGRAD
   if (!bytes) {
-    /* start from the corrections: -(sum w0 w1) - (sum a0 a1) per block */
+    /* start from the weights' corrections, DC_PW_BIAS - sum(w0 w1) per block; the tokens' come
+     * off in the float epilogue below */
     for (int r = 0; r < R; ++r)
       for (int t = 0; t < TT; ++t)
-        sum[r][t] = _mm256_sub_epi32(
-            _mm256_loadu_si256((const __m256i *)(const void *)(w + r * wstride + 544)),
-            _mm256_loadu_si256((const __m256i *)(const void *)(a + t * rec + 544)));
+        sum[r][t] = _mm256_loadu_si256((const __m256i *)(const void *)(w + r * wstride + 544));
     for (int j = 0; j < 8; ++j) {
       __m256i x0[DC_PW_TOKENS], x1[DC_PW_TOKENS];
       for (int t = 0; t < TT; ++t) {
@@ -388,7 +401,14 @@ DC_INLINE void dc_span(const int bytes, const int R, const int TT, const int fir
       }
       const __m256 dxt =
           bytes ? dx[t] : _mm256_loadu_ps((const float *)(const void *)(a + t * rec + scales));
-      dc_pw_accumulate(first, _mm256_cvtepi32_ps(block), dw, dxt, acc + 8 * (r * DC_PW_TOKENS + t));
+      /* the exact block sums as floats (Winograd's form: 12582912 + s + c_a less the token's
+       * float 12582912 + c_a) */
+      const __m256 f =
+          DC_PW_WINOGRAD && !bytes
+              ? _mm256_sub_ps(_mm256_castsi256_ps(block),
+                              _mm256_loadu_ps((const float *)(const void *)(a + t * rec + 544)))
+              : _mm256_cvtepi32_ps(block);
+      dc_pw_accumulate(first, f, dw, dxt, acc + 8 * (r * DC_PW_TOKENS + t));
     }
   }
 }
