@@ -1798,7 +1798,9 @@ void addF16StateCases(std::vector<OpCase> &cases) {
       {{2, 4, 16, 8, 4, DC_K_HEADS_GROUPED, DC_K_DECAY_A_LOG}, {1, 2, 65}},
       {{2, 2, 128, 128, 4, DC_K_HEADS_GROUPED, DC_K_DECAY_A_LOG}, {1, 64}},
       {{3, 3, 33, 17, 3, DC_K_HEADS_TILED, DC_K_DECAY_NEG_EXP}, {1, 20}},
-      // dv = 40: an AVX2 build steps columns 0 .. 31 as one register tile, the rest generically.
+      // dv = 40: an AVX2 build steps columns 0 .. 31 as one 4-register tile and 32 .. 39 as a
+      // 1-register one; an AVX-512 build 0 .. 15 and 16 .. 31 as 1-register tiles, the rest
+      // generically.
       {{2, 2, 24, 40, 4, DC_K_HEADS_GROUPED, DC_K_DECAY_NEG_EXP}, {1, 3}}};
   for (const GDNTimedShape &ts : shapes)
     for (int64_t t : ts.tokens) {
@@ -1847,6 +1849,46 @@ void addF16StateCases(std::vector<OpCase> &cases) {
                             fromHalves(new16));
            }});
     }
+
+  // Decode steps in a row, each state carried in place: the f16 kernel against the f32 kernel run
+  // on the same f16 state, whose result is rounded once. Rounding to f16 hides most one-ulp
+  // differences of the f32 update (about one in 2^13 changes a half), so this takes many values:
+  // 16 heads of 128 x 128, 8 steps, about 2 million roundings.
+  {
+    const GDNShape s{2, 16, 128, 128, 4, DC_K_HEADS_GROUPED, DC_K_DECAY_A_LOG};
+    cases.push_back(
+        {"gated_delta_net_f16_state_decode_steps_" + gdnShapeName(s), [s](const std::string &name) {
+           Rng rng(name);
+           GDNInputs in = makeGDNInputs(rng, s, 1);
+           std::vector<uint16_t> state16 = toHalves(in.state);
+           std::vector<float> conv16 = in.convState;
+           for (int step = 0; step < 8; ++step) {
+             if (step > 0) {
+               GDNInputs next = makeGDNInputs(rng, s, 1);
+               in.qkv = next.qkv;
+               in.a = next.a;
+               in.b = next.b;
+             }
+             in.state = fromHalves(state16);
+             in.convState = conv16;
+             std::vector<float> out(size_t(s.nv * s.dv)), conv(conv16.size()),
+                 state(in.state.size());
+             in.run(0, s.nk, out, conv, state, false);
+             Scratch scratch(dc_k_gated_delta_net_f32_scratch_bytes(1, s.dk, s.dv));
+             std::vector<float> out16(out.size());
+             dc_k_gated_delta_net_f32_state_f16(
+                 in.qkv.data(), in.a.data(), in.b.data(), 1, s.nk, s.nv, s.dk, s.dv,
+                 in.convWeight.data(), s.k, conv16.data(), in.decay.data(), in.dtBias.data(),
+                 s.decayForm, s.mapping, in.scale, in.l2Eps, state16.data(), 0, s.nk, scratch.get(),
+                 out16.data(), conv16.data(), state16.data());
+             const std::string at = "step " + str(step) + ": ";
+             expectSameBits(at + "output vs the f32 kernel", out16, out);
+             expectSameBits(at + "conv state vs the f32 kernel", conv16, conv);
+             expectSameBits(at + "the f32 kernel's state rounded once", fromHalves(state16),
+                            refHalves(state));
+           }
+         }});
+  }
 }
 
 //===----------------------------------------------------------------------===//

@@ -93,62 +93,99 @@ DC_INLINE void dc_delta_rule_step(float *S, const float *kk, const float *qq, co
 /* Columns an f16 row is widened in at a time: one 512-bit register of floats. */
 #define DC_DELTA_F16_CHUNK 16
 
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__) && !defined(__AVX512F__)
+/* Register tiles for the f16 state: a tile's two dot products stay in vector registers, each row
+ * is widened in registers as it is loaded and rounded back as it is stored. The generic step below
+ * widens each row through a stack array and keeps its dot products in memory; compiled for AVX2 the
+ * 0.8B's fused Gated DeltaNet with an f16 state at T = 1 took 1.6 times as long as with an f32
+ * state, on half the bytes (Zen 3 VM, docs/perf.md "An AVX2 step for the f16 state"), and compiled
+ * for AVX-512 1.28 times (Zen 4 VM, docs/perf.md "An AVX-512 step for the f16 state"). A full
+ * tile is DC_DELTA_F16_TILE_REGS registers of DC_DELTA_F16_LANES columns: with AVX-512 8 zmm (a
+ * whole Qwen3.5 row, dv = 128: the two dot products take 16 of the 32 registers), with AVX2 4 ymm
+ * (32 columns, 8 of the 16). */
+#if defined(__AVX512F__)
 #include <immintrin.h>
-#define DC_DELTA_F16_AVX2 1
-
-/* Columns of an f16 state per AVX2 tile: the two dot products of 32 columns are 8 of the 16 ymm
- * registers, with room for the broadcasts and the widened row. The generic step below, compiled
- * for AVX2, widened each row through a stack array and kept its 64-column dot products in memory:
- * the 0.8B's fused Gated DeltaNet with an f16 state at T = 1 took 1.6 times as long as with an f32
- * state, on half the bytes (Zen 3 VM, docs/perf.md "An AVX2 step for the f16 state"). */
-#define DC_DELTA_F16_AVX2_TILE 32
-
-/* ymm c (0 .. 3) of a tile row: 8 f16 values widened. */
-DC_INLINE __m256 dc_delta_f16_load8(const uint16_t *row, int c) {
-  return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(row + 8 * c)));
+#define DC_DELTA_F16_TILES 1
+#define DC_DELTA_F16_TILE_REGS 8
+#define DC_DELTA_F16_LANES 16
+typedef __m512 dc_delta_vec;
+DC_INLINE dc_delta_vec dc_delta_vec_f16(const uint16_t *row) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)row));
 }
+DC_INLINE void dc_delta_vec_store_f16(uint16_t *row, dc_delta_vec v) {
+  _mm256_storeu_si256((__m256i *)(void *)row,
+                      _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+#define dc_delta_vec_zero _mm512_setzero_ps
+#define dc_delta_vec_set1 _mm512_set1_ps
+#define dc_delta_vec_load _mm512_loadu_ps
+#define dc_delta_vec_store _mm512_storeu_ps
+#define dc_delta_vec_fmadd _mm512_fmadd_ps
+#define dc_delta_vec_mul _mm512_mul_ps
+#elif defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#include <immintrin.h>
+#define DC_DELTA_F16_TILES 1
+#define DC_DELTA_F16_TILE_REGS 4
+#define DC_DELTA_F16_LANES 8
+typedef __m256 dc_delta_vec;
+DC_INLINE dc_delta_vec dc_delta_vec_f16(const uint16_t *row) {
+  return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)row));
+}
+DC_INLINE void dc_delta_vec_store_f16(uint16_t *row, dc_delta_vec v) {
+  _mm_storeu_si128((__m128i *)(void *)row,
+                   _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+#define dc_delta_vec_zero _mm256_setzero_ps
+#define dc_delta_vec_set1 _mm256_set1_ps
+#define dc_delta_vec_load _mm256_loadu_ps
+#define dc_delta_vec_store _mm256_storeu_ps
+#define dc_delta_vec_fmadd _mm256_fmadd_ps
+#define dc_delta_vec_mul _mm256_mul_ps
+#else
+#define DC_DELTA_F16_TILES 0
+#endif
 
-/* dc_delta_rule_step_f16 on columns j0 .. j0 + 31, in registers: the same operations per column in
- * the same order as the generic tile (an FMA per row into each dot product; the update decay * s
- * fused with the product ki * delta), so the same bits. */
-DC_INLINE void dc_delta_f16_tile32(uint16_t *S, const float *kk, const float *qq, const float *vv,
-                                   float decay, float b, float scale, float qk, int64_t dk,
-                                   int64_t dv, int64_t j0, const uint16_t *next,
-                                   float *restrict o) {
-  __m256 sk[4], sq[4];
-  for (int c = 0; c < 4; ++c)
-    sk[c] = sq[c] = _mm256_setzero_ps();
+#if DC_DELTA_F16_TILES
+#define DC_DELTA_F16_TILE_COLUMNS (DC_DELTA_F16_TILE_REGS * DC_DELTA_F16_LANES)
+
+/* dc_delta_rule_step_f16 on the `regs` x DC_DELTA_F16_LANES columns from j0 (regs a constant at
+ * each call: DC_DELTA_F16_TILE_REGS, or 1 for the columns left), in registers: the same operations
+ * per column in the same order as the generic tile (an FMA per row into each dot product; the
+ * update decay * s fused with the product ki * delta), so the same bits. */
+DC_INLINE void dc_delta_f16_tile(const int regs, uint16_t *S, const float *kk, const float *qq,
+                                 const float *vv, float decay, float b, float scale, float qk,
+                                 int64_t dk, int64_t dv, int64_t j0, const uint16_t *next,
+                                 float *restrict o) {
+  const int64_t L = DC_DELTA_F16_LANES;
+  dc_delta_vec sk[DC_DELTA_F16_TILE_REGS], sq[DC_DELTA_F16_TILE_REGS];
+  for (int c = 0; c < regs; ++c)
+    sk[c] = sq[c] = dc_delta_vec_zero();
   for (int64_t i = 0; i < dk; ++i) {
     const uint16_t *row = S + i * dv + j0;
-    const __m256 ki = _mm256_broadcast_ss(kk + i), qi = _mm256_broadcast_ss(qq + i);
-    for (int c = 0; c < 4; ++c) {
-      const __m256 s = dc_delta_f16_load8(row, c);
-      sk[c] = _mm256_fmadd_ps(s, ki, sk[c]);
-      sq[c] = _mm256_fmadd_ps(s, qi, sq[c]);
+    const dc_delta_vec ki = dc_delta_vec_set1(kk[i]), qi = dc_delta_vec_set1(qq[i]);
+    for (int c = 0; c < regs; ++c) {
+      const dc_delta_vec s = dc_delta_vec_f16(row + L * c);
+      sk[c] = dc_delta_vec_fmadd(s, ki, sk[c]);
+      sq[c] = dc_delta_vec_fmadd(s, qi, sq[c]);
     }
   }
-  float dots_k[DC_DELTA_F16_AVX2_TILE], dots_q[DC_DELTA_F16_AVX2_TILE];
-  float delta[DC_DELTA_F16_AVX2_TILE];
-  for (int c = 0; c < 4; ++c) {
-    _mm256_storeu_ps(dots_k + 8 * c, sk[c]);
-    _mm256_storeu_ps(dots_q + 8 * c, sq[c]);
+  float dots_k[DC_DELTA_F16_TILE_COLUMNS], dots_q[DC_DELTA_F16_TILE_COLUMNS];
+  float delta[DC_DELTA_F16_TILE_COLUMNS];
+  for (int c = 0; c < regs; ++c) {
+    dc_delta_vec_store(dots_k + L * c, sk[c]);
+    dc_delta_vec_store(dots_q + L * c, sq[c]);
   }
-  dc_delta_tile_outputs(dots_k, dots_q, vv + j0, decay, b, scale, qk, DC_DELTA_F16_AVX2_TILE, delta,
-                        o + j0);
-  __m256 d[4];
-  for (int c = 0; c < 4; ++c)
-    d[c] = _mm256_loadu_ps(delta + 8 * c);
-  const __m256 dec = _mm256_set1_ps(decay);
+  dc_delta_tile_outputs(dots_k, dots_q, vv + j0, decay, b, scale, qk, regs * L, delta, o + j0);
+  dc_delta_vec d[DC_DELTA_F16_TILE_REGS];
+  for (int c = 0; c < regs; ++c)
+    d[c] = dc_delta_vec_load(delta + L * c);
+  const dc_delta_vec dec = dc_delta_vec_set1(decay);
   for (int64_t i = 0; i < dk; ++i) {
     uint16_t *row = S + i * dv + j0;
-    dc_delta_prefetch(next ? next + i * dv + j0 : NULL, 2 * DC_DELTA_F16_AVX2_TILE);
-    const __m256 ki = _mm256_broadcast_ss(kk + i);
-    for (int c = 0; c < 4; ++c) {
-      const __m256 s = _mm256_fmadd_ps(dec, dc_delta_f16_load8(row, c), _mm256_mul_ps(ki, d[c]));
-      _mm_storeu_si128((__m128i *)(void *)(row + 8 * c),
-                       _mm256_cvtps_ph(s, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    }
+    dc_delta_prefetch(next ? next + i * dv + j0 : NULL, 2 * regs * L);
+    const dc_delta_vec ki = dc_delta_vec_set1(kk[i]);
+    for (int c = 0; c < regs; ++c)
+      dc_delta_vec_store_f16(row + L * c, dc_delta_vec_fmadd(dec, dc_delta_vec_f16(row + L * c),
+                                                             dc_delta_vec_mul(ki, d[c])));
   }
 }
 #endif
@@ -157,15 +194,19 @@ DC_INLINE void dc_delta_f16_tile32(uint16_t *S, const float *kk, const float *qq
  * columns at a time (one register, so the converted values need not go through memory), and the
  * updated row is rounded back to f16 (to nearest, ties to even) as it is written, so the result is
  * the f32 step's, rounded once. Each decode step reads and writes half the bytes of the f32 state.
- * On AVX2 without AVX-512 the whole 32-column tiles go through dc_delta_f16_tile32 (same bits). */
+ * With AVX2 or AVX-512 the columns go through the register tiles first (dc_delta_f16_tile, same
+ * bits): whole tiles, then single registers; the generic loop takes what is left. */
 DC_INLINE void dc_delta_rule_step_f16(uint16_t *S, const float *kk, const float *qq,
                                       const float *vv, float decay, float b, float scale, float qk,
                                       int64_t dk, int64_t dv, const uint16_t *next,
                                       float *restrict o) {
   int64_t j0 = 0;
-#if DC_DELTA_F16_AVX2
-  for (; j0 + DC_DELTA_F16_AVX2_TILE <= dv; j0 += DC_DELTA_F16_AVX2_TILE)
-    dc_delta_f16_tile32(S, kk, qq, vv, decay, b, scale, qk, dk, dv, j0, next, o);
+#if DC_DELTA_F16_TILES
+  for (; j0 + DC_DELTA_F16_TILE_COLUMNS <= dv; j0 += DC_DELTA_F16_TILE_COLUMNS)
+    dc_delta_f16_tile(DC_DELTA_F16_TILE_REGS, S, kk, qq, vv, decay, b, scale, qk, dk, dv, j0, next,
+                      o);
+  for (; j0 + DC_DELTA_F16_LANES <= dv; j0 += DC_DELTA_F16_LANES)
+    dc_delta_f16_tile(1, S, kk, qq, vv, decay, b, scale, qk, dk, dv, j0, next, o);
 #endif
   for (; j0 < dv; j0 += DC_DELTA_COLUMN_TILE) {
     const int64_t width = dc_min64(DC_DELTA_COLUMN_TILE, dv - j0);

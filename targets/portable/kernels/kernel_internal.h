@@ -441,7 +441,8 @@ DC_INLINE int64_t dc_pk_wide_spans(int64_t K) { return (K + 255) / 256; }
  * chunk): on the Zen 1 VM the Q8 int16 panel in Winograd's form costs about as much per row as a
  * token's records, and a 256-token share of K = 1024 took 2 chunks (216 + 40), of K = 3584 three;
  * 0.8B prefill, alternated pairs, 2 threads: int8 1.029x (6 of 6), int4 1.011x (5 of 6); one
- * thread, T = 512, the Q8 up projection 91.9 -> 84.9 ms, down the same (docs/perf.md). */
+ * thread, T = 512, the Q8 up projection 91.9 -> 84.9 ms, down the same (docs/perf.md). Zen 4 VM
+ * (VNNI byte spans), 8 pairs against 120: int8 1.010x (7 of 8), int4 1.023x (6 of 8). */
 #ifndef DC_PK_WIDE_MIN_TOKENS
 #define DC_PK_WIDE_MIN_TOKENS 516
 #endif
