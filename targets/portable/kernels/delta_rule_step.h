@@ -98,7 +98,7 @@ DC_INLINE void dc_delta_rule_step(float *S, const float *kk, const float *qq, co
  * widens each row through a stack array and keeps its dot products in memory; compiled for AVX2 the
  * 0.8B's fused Gated DeltaNet with an f16 state at T = 1 took 1.6 times as long as with an f32
  * state, on half the bytes (Zen 3 VM, docs/perf.md "An AVX2 step for the f16 state"), and compiled
- * for AVX-512 1.28 times (Zen 4 VM, docs/perf.md "An AVX-512 step for the f16 state"). A full
+ * for AVX-512 1.15-1.28 times (Zen 4 VM, docs/perf.md "The Zen 4 VM again"). A full
  * tile is DC_DELTA_F16_TILE_REGS registers of DC_DELTA_F16_LANES columns: with AVX-512 8 zmm (a
  * whole Qwen3.5 row, dv = 128: the two dot products take 16 of the 32 registers), with AVX2 4 ymm
  * (32 columns, 8 of the 16). */
