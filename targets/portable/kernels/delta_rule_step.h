@@ -107,45 +107,36 @@ DC_INLINE void dc_delta_rule_step(float *S, const float *kk, const float *qq, co
 #define DC_DELTA_F16_TILES 1
 #define DC_DELTA_F16_TILE_REGS 8
 #define DC_DELTA_F16_LANES 16
-typedef __m512 dc_delta_vec;
-DC_INLINE dc_delta_vec dc_delta_vec_f16(const uint16_t *row) {
-  return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)row));
-}
-DC_INLINE void dc_delta_vec_store_f16(uint16_t *row, dc_delta_vec v) {
-  _mm256_storeu_si256((__m256i *)(void *)row,
-                      _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-}
-#define dc_delta_vec_zero _mm512_setzero_ps
-#define dc_delta_vec_set1 _mm512_set1_ps
-#define dc_delta_vec_load _mm512_loadu_ps
-#define dc_delta_vec_store _mm512_storeu_ps
-#define dc_delta_vec_fmadd _mm512_fmadd_ps
-#define dc_delta_vec_mul _mm512_mul_ps
+typedef __m512 dc_delta_vec;   /* DC_DELTA_F16_LANES floats */
+typedef __m256i dc_delta_half; /* as many halves */
+#define DC_DELTA_V(op) _mm512_##op
+#define DC_DELTA_HALF_LOAD _mm256_loadu_si256
+#define DC_DELTA_HALF_STORE _mm256_storeu_si256
 #elif defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #include <immintrin.h>
 #define DC_DELTA_F16_TILES 1
 #define DC_DELTA_F16_TILE_REGS 4
 #define DC_DELTA_F16_LANES 8
 typedef __m256 dc_delta_vec;
-DC_INLINE dc_delta_vec dc_delta_vec_f16(const uint16_t *row) {
-  return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)row));
-}
-DC_INLINE void dc_delta_vec_store_f16(uint16_t *row, dc_delta_vec v) {
-  _mm_storeu_si128((__m128i *)(void *)row,
-                   _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-}
-#define dc_delta_vec_zero _mm256_setzero_ps
-#define dc_delta_vec_set1 _mm256_set1_ps
-#define dc_delta_vec_load _mm256_loadu_ps
-#define dc_delta_vec_store _mm256_storeu_ps
-#define dc_delta_vec_fmadd _mm256_fmadd_ps
-#define dc_delta_vec_mul _mm256_mul_ps
+typedef __m128i dc_delta_half;
+#define DC_DELTA_V(op) _mm256_##op
+#define DC_DELTA_HALF_LOAD _mm_loadu_si128
+#define DC_DELTA_HALF_STORE _mm_storeu_si128
 #else
 #define DC_DELTA_F16_TILES 0
 #endif
 
 #if DC_DELTA_F16_TILES
 #define DC_DELTA_F16_TILE_COLUMNS (DC_DELTA_F16_TILE_REGS * DC_DELTA_F16_LANES)
+
+/* One register of an f16 row, widened; and one rounded back (to nearest, ties to even). */
+DC_INLINE dc_delta_vec dc_delta_vec_f16(const uint16_t *row) {
+  return DC_DELTA_V(cvtph_ps)(DC_DELTA_HALF_LOAD((const dc_delta_half *)(const void *)row));
+}
+DC_INLINE void dc_delta_vec_store_f16(uint16_t *row, dc_delta_vec v) {
+  DC_DELTA_HALF_STORE((dc_delta_half *)(void *)row,
+                      DC_DELTA_V(cvtps_ph)(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
 
 /* dc_delta_rule_step_f16 on the `regs` x DC_DELTA_F16_LANES columns from j0 (regs a constant at
  * each call: DC_DELTA_F16_TILE_REGS, or 1 for the columns left), in registers: the same operations
@@ -158,34 +149,34 @@ DC_INLINE void dc_delta_f16_tile(const int regs, uint16_t *S, const float *kk, c
   const int64_t L = DC_DELTA_F16_LANES;
   dc_delta_vec sk[DC_DELTA_F16_TILE_REGS], sq[DC_DELTA_F16_TILE_REGS];
   for (int c = 0; c < regs; ++c)
-    sk[c] = sq[c] = dc_delta_vec_zero();
+    sk[c] = sq[c] = DC_DELTA_V(setzero_ps)();
   for (int64_t i = 0; i < dk; ++i) {
     const uint16_t *row = S + i * dv + j0;
-    const dc_delta_vec ki = dc_delta_vec_set1(kk[i]), qi = dc_delta_vec_set1(qq[i]);
+    const dc_delta_vec ki = DC_DELTA_V(set1_ps)(kk[i]), qi = DC_DELTA_V(set1_ps)(qq[i]);
     for (int c = 0; c < regs; ++c) {
       const dc_delta_vec s = dc_delta_vec_f16(row + L * c);
-      sk[c] = dc_delta_vec_fmadd(s, ki, sk[c]);
-      sq[c] = dc_delta_vec_fmadd(s, qi, sq[c]);
+      sk[c] = DC_DELTA_V(fmadd_ps)(s, ki, sk[c]);
+      sq[c] = DC_DELTA_V(fmadd_ps)(s, qi, sq[c]);
     }
   }
   float dots_k[DC_DELTA_F16_TILE_COLUMNS], dots_q[DC_DELTA_F16_TILE_COLUMNS];
   float delta[DC_DELTA_F16_TILE_COLUMNS];
   for (int c = 0; c < regs; ++c) {
-    dc_delta_vec_store(dots_k + L * c, sk[c]);
-    dc_delta_vec_store(dots_q + L * c, sq[c]);
+    DC_DELTA_V(storeu_ps)(dots_k + L * c, sk[c]);
+    DC_DELTA_V(storeu_ps)(dots_q + L * c, sq[c]);
   }
   dc_delta_tile_outputs(dots_k, dots_q, vv + j0, decay, b, scale, qk, regs * L, delta, o + j0);
   dc_delta_vec d[DC_DELTA_F16_TILE_REGS];
   for (int c = 0; c < regs; ++c)
-    d[c] = dc_delta_vec_load(delta + L * c);
-  const dc_delta_vec dec = dc_delta_vec_set1(decay);
+    d[c] = DC_DELTA_V(loadu_ps)(delta + L * c);
+  const dc_delta_vec dec = DC_DELTA_V(set1_ps)(decay);
   for (int64_t i = 0; i < dk; ++i) {
     uint16_t *row = S + i * dv + j0;
     dc_delta_prefetch(next ? next + i * dv + j0 : NULL, 2 * regs * L);
-    const dc_delta_vec ki = dc_delta_vec_set1(kk[i]);
+    const dc_delta_vec ki = DC_DELTA_V(set1_ps)(kk[i]);
     for (int c = 0; c < regs; ++c)
-      dc_delta_vec_store_f16(row + L * c, dc_delta_vec_fmadd(dec, dc_delta_vec_f16(row + L * c),
-                                                             dc_delta_vec_mul(ki, d[c])));
+      dc_delta_vec_store_f16(row + L * c, DC_DELTA_V(fmadd_ps)(dec, dc_delta_vec_f16(row + L * c),
+                                                               DC_DELTA_V(mul_ps)(ki, d[c])));
   }
 }
 #endif
