@@ -6,7 +6,11 @@
 // q8act_<weight type>, including the packed rows of the delta-pack-weights pass: q8act_q8_0_packed,
 // q8act_q4_0_packed), the fused SwiGLU linear, the LM head, the delta rule (recurrent and
 // chunked), the fused Gated DeltaNet, attention (decode against a cache of 512 / 4096 positions,
-// prefill of 512; f32 and f16 caches), RMSNorm and the causal conv.
+// prefill of 512; f32 and f16 caches), RMSNorm and the causal conv. The decode steps of attention
+// and of the fused Gated DeltaNet also run with the stack 16, 32 and 48 bytes lower
+// (`/stack_pad:N`), since the ABI only promises a 16-byte aligned stack and a thread of the pool
+// may enter a kernel at any of the four 16-byte offsets within a cache line: the four times should
+// agree.
 //
 // Every benchmark reports
 //   bw          bytes moved per second: the compulsory traffic of one call (every weight, input,
@@ -58,6 +62,9 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#endif
+#if defined(__GNUC__)
+#include <alloca.h>
 #endif
 
 #ifndef DELTAC_BENCH_KERNELS
@@ -777,10 +784,19 @@ void benchDeltaRule(benchmark::State &state, int64_t T, bool chunked) {
   report(state, seconds, bytes, chunked ? chunkedFlops(T) : recurrentFlops(T), 1);
 }
 
+/// Runs fn() with the stack pointer `pad` bytes (a multiple of 16) lower than it would otherwise
+/// be, so that the kernel fn calls starts its frame at another 16-byte offset within a cache line.
+template <class Fn> __attribute__((noinline)) void withStackPad(int64_t pad, Fn &&fn) {
+  volatile char *bytes = static_cast<volatile char *>(alloca((size_t)pad + 1));
+  bytes[0] = 0; // kept: the allocation is what moves the stack
+  fn();
+  benchmark::DoNotOptimize(bytes);
+}
+
 /// The fused Gated DeltaNet core: qkv [T, 6144], a, b [T, 16], conv weight [6144, 4], conv state
 /// [3, 6144] and delta state [16, 128, 128] updated in place (both rotated); the delta state in f32,
 /// or in f16 (`f16State`, --recurrent-state-type=f16).
-void benchGatedDeltaNet(benchmark::State &state, int64_t T, bool f16State) {
+void benchGatedDeltaNet(benchmark::State &state, int64_t T, bool f16State, int64_t stackPad = 0) {
   const size_t stateFloats = (size_t)(kNv * kDk * kDv), convFloats = (size_t)((kConvK - 1) * kQkv);
   const size_t stateElementBytes = f16State ? 2 : 4;
   const int64_t copies = copiesFor(stateFloats * stateElementBytes + convFloats * 4);
@@ -806,20 +822,22 @@ void benchGatedDeltaNet(benchmark::State &state, int64_t T, bool f16State) {
   const auto start = Clock::now();
   for (auto _ : state) {
     float *conv = convStates.as<float>() + (size_t)copy * convFloats;
-    if (f16State) {
-      uint16_t *S = halfStates.as<uint16_t>() + (size_t)copy * stateFloats;
-      dc_k_gated_delta_net_f32_state_f16(
-          qkv.as<float>(), a.as<float>(), b.as<float>(), T, kNk, kNv, kDk, kDv,
-          convWeight.as<float>(), kConvK, conv, decay.as<float>(), dtBias.as<float>(),
-          DC_K_DECAY_A_LOG, DC_K_HEADS_GROUPED, scale, 1e-6f, S, 0, kNk, scratch.bytes(),
-          out.as<float>(), conv, S);
-    } else {
-      float *S = states.as<float>() + (size_t)copy * stateFloats;
-      dc_k_gated_delta_net_f32(qkv.as<float>(), a.as<float>(), b.as<float>(), T, kNk, kNv, kDk,
-                               kDv, convWeight.as<float>(), kConvK, conv, decay.as<float>(),
-                               dtBias.as<float>(), DC_K_DECAY_A_LOG, DC_K_HEADS_GROUPED, scale,
-                               1e-6f, S, 0, kNk, scratch.bytes(), out.as<float>(), conv, S);
-    }
+    withStackPad(stackPad, [&] {
+      if (f16State) {
+        uint16_t *S = halfStates.as<uint16_t>() + (size_t)copy * stateFloats;
+        dc_k_gated_delta_net_f32_state_f16(qkv.as<float>(), a.as<float>(), b.as<float>(), T, kNk,
+                                           kNv, kDk, kDv, convWeight.as<float>(), kConvK, conv,
+                                           decay.as<float>(), dtBias.as<float>(), DC_K_DECAY_A_LOG,
+                                           DC_K_HEADS_GROUPED, scale, 1e-6f, S, 0, kNk,
+                                           scratch.bytes(), out.as<float>(), conv, S);
+      } else {
+        float *S = states.as<float>() + (size_t)copy * stateFloats;
+        dc_k_gated_delta_net_f32(qkv.as<float>(), a.as<float>(), b.as<float>(), T, kNk, kNv, kDk,
+                                 kDv, convWeight.as<float>(), kConvK, conv, decay.as<float>(),
+                                 dtBias.as<float>(), DC_K_DECAY_A_LOG, DC_K_HEADS_GROUPED, scale,
+                                 1e-6f, S, 0, kNk, scratch.bytes(), out.as<float>(), conv, S);
+      }
+    });
     benchmark::ClobberMemory();
     copy = copy + 1 == copies ? 0 : copy + 1;
   }
@@ -837,7 +855,8 @@ void benchGatedDeltaNet(benchmark::State &state, int64_t T, bool f16State) {
 
 /// Gated attention: T new tokens at `position` against a KV cache [2, S, 256] (rotated), with the
 /// output gate; 8 query heads, 2 KV heads. The cache is f32, or f16 (dc_k_attention_f32_cache_f16).
-void benchAttention(benchmark::State &state, int64_t T, int64_t position, bool f16) {
+void benchAttention(benchmark::State &state, int64_t T, int64_t position, bool f16,
+                    int64_t stackPad = 0) {
   const int64_t S = position + T;
   const size_t cacheElements = (size_t)(kNkv * S * kHd), element = f16 ? 2 : 4;
   const int64_t copies = copiesFor(2 * cacheElements * element);
@@ -866,15 +885,17 @@ void benchAttention(benchmark::State &state, int64_t T, int64_t position, bool f
   const auto start = Clock::now();
   for (auto _ : state) {
     const size_t at = (size_t)copy * cacheElements;
-    if (f16)
-      dc_k_attention_f32_cache_f16(q.as<float>(), k.as<float>(), v.as<float>(), gate.as<float>(),
-                                   T, kNh, kNkv, kHd, kHd, scale, keys.as<uint16_t>() + at,
-                                   values.as<uint16_t>() + at, S, position, 0, kNh,
-                                   scratch.as<void>(), out.as<float>());
-    else
-      dc_k_attention_f32(q.as<float>(), k.as<float>(), v.as<float>(), gate.as<float>(), T, kNh,
-                         kNkv, kHd, kHd, scale, keys.as<float>() + at, values.as<float>() + at, S,
-                         position, 0, kNh, scratch.as<void>(), out.as<float>());
+    withStackPad(stackPad, [&] {
+      if (f16)
+        dc_k_attention_f32_cache_f16(q.as<float>(), k.as<float>(), v.as<float>(), gate.as<float>(),
+                                     T, kNh, kNkv, kHd, kHd, scale, keys.as<uint16_t>() + at,
+                                     values.as<uint16_t>() + at, S, position, 0, kNh,
+                                     scratch.as<void>(), out.as<float>());
+      else
+        dc_k_attention_f32(q.as<float>(), k.as<float>(), v.as<float>(), gate.as<float>(), T, kNh,
+                           kNkv, kHd, kHd, scale, keys.as<float>() + at, values.as<float>() + at, S,
+                           position, 0, kNh, scratch.as<void>(), out.as<float>());
+    });
     benchmark::ClobberMemory();
     copy = copy + 1 == copies ? 0 : copy + 1;
   }
@@ -1027,6 +1048,11 @@ void registerAll() {
   for (int64_t T : {1, 512})
     add("gated_delta_net_f16_state/T" + std::to_string(T),
         [T](benchmark::State &st) { benchGatedDeltaNet(st, T, true); });
+  for (int64_t pad : {16, 32, 48})
+    for (bool f16 : {false, true})
+      add(std::string(f16 ? "gated_delta_net_f16_state" : "gated_delta_net") +
+              "/T1/stack_pad:" + std::to_string(pad),
+          [f16, pad](benchmark::State &st) { benchGatedDeltaNet(st, 1, f16, pad); });
   for (bool f16 : {false, true}) {
     const std::string cache = f16 ? "_f16_cache" : "";
     for (int64_t position : {512, 4096})
@@ -1034,6 +1060,9 @@ void registerAll() {
           [position, f16](benchmark::State &st) { benchAttention(st, 1, position, f16); });
     add("attention" + cache + "_prefill/T512",
         [f16](benchmark::State &st) { benchAttention(st, 512, 0, f16); });
+    for (int64_t pad : {16, 32, 48})
+      add("attention" + cache + "_decode/pos512/stack_pad:" + std::to_string(pad),
+          [f16, pad](benchmark::State &st) { benchAttention(st, 1, 512, f16, pad); });
   }
   for (int64_t T : {1, 512})
     add("rms_norm/1024/T" + std::to_string(T),

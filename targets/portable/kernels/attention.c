@@ -26,7 +26,7 @@ void dc_k_rope_f32(const float *x, int64_t n, int64_t hd, const int32_t *positio
     const double p = (double)positions[t];
     for (int64_t i0 = 0; i0 < half; i0 += DC_ROPE_TILE) {
       const int64_t width = dc_min64(DC_ROPE_TILE, half - i0);
-      float cs[DC_ROPE_TILE], sn[DC_ROPE_TILE];
+      DC_VEC_ALIGNED float cs[DC_ROPE_TILE], sn[DC_ROPE_TILE];
       for (int64_t i = 0; i < width; ++i) {
         /* p * f_i can reach 1e5 and more: a float product would be off by ~1e-2 rad there. Form
          * it in double and reduce it into (-2 pi, 2 pi) before the float sin/cos. */
@@ -330,22 +330,22 @@ DC_INLINE void streamed_group(const int G, const int f16, const float *q, const 
   float *key_buf = f16 ? s->key_row : NULL, *value_buf = f16 ? s->value_rows : NULL;
   for (int64_t e = 0; e < G * hdv; ++e)
     o[e] = 0.0f;
-  float m[DC_ATTN_GROUP_MAX] = {0}, l[DC_ATTN_GROUP_MAX] = {0};
+  DC_VEC_ALIGNED float m[DC_ATTN_GROUP_MAX] = {0}, l[DC_ATTN_GROUP_MAX] = {0};
   for (int64_t j0 = 0; j0 < visible; j0 += DC_KEY_BLOCK) {
     const int64_t count = dc_min64(DC_KEY_BLOCK, visible - j0);
-    float p[DC_ATTN_GROUP_MAX][DC_KEY_BLOCK];
+    DC_VEC_ALIGNED float p[DC_ATTN_GROUP_MAX][DC_KEY_BLOCK];
     for (int64_t jj = 0; jj < count; ++jj) {
       /* The value pass below walks DC_ATTN_VALUE_ROWS rows a column chunk at a time, which the
        * hardware prefetchers do not follow: fetch each row as its key is scored. */
       kv_prefetch(f16, values, j0 + jj);
-      float acc[DC_ATTN_GROUP_MAX][DC_LANES] = {{0}};
+      DC_VEC_ALIGNED float acc[DC_ATTN_GROUP_MAX][DC_LANES] = {{0}};
       const uint16_t *kh = kv_cache_row_f16(f16, keys, j0 + jj);
       const float *kr = kh ? NULL : kv_row(f16, keys, j0 + jj, key_buf);
       int64_t d = key_chunks(G, qg, hd, kh, kr, acc);
       if (kh) {
         /* An f16 cache row, widened a register at a time (the same values, products and order as
          * the row widened whole: the bits do not change). */
-        float kd[DC_LANES];
+        DC_VEC_ALIGNED float kd[DC_LANES];
         for (; d + DC_LANES <= hd; d += DC_LANES) {
           dc_widen_f16_row(kh + d, DC_LANES, kd);
           for (int g = 0; g < G; ++g)
@@ -400,14 +400,14 @@ DC_INLINE void streamed_group(const int G, const int f16, const float *q, const 
 #define DC_ATTN_VALUE_ROW(u) (f16 ? value_buf + (u)*hdv : kv_row(f16, values, j0 + u0 + (u), NULL))
       int64_t d0 = value_chunks(G, f16, values, j0 + u0, rows, value_buf, p, u0, hdv, o);
       for (; d0 + DC_ATTN_VALUE_CHUNK <= hdv; d0 += DC_ATTN_VALUE_CHUNK) {
-        float acc[DC_ATTN_GROUP_MAX][DC_ATTN_VALUE_CHUNK];
+        DC_VEC_ALIGNED float acc[DC_ATTN_GROUP_MAX][DC_ATTN_VALUE_CHUNK];
         for (int g = 0; g < G; ++g)
           for (int i = 0; i < DC_ATTN_VALUE_CHUNK; ++i)
             acc[g][i] = o[g * hdv + d0 + i];
         for (int64_t u = 0; u < rows; ++u) {
           const uint16_t *vh = kv_cache_row_f16(f16, values, j0 + u0 + u);
           if (vh) {
-            float widened[DC_ATTN_VALUE_CHUNK];
+            DC_VEC_ALIGNED float widened[DC_ATTN_VALUE_CHUNK];
             dc_widen_f16_row(vh + d0, DC_ATTN_VALUE_CHUNK, widened);
             value_chunk_fma(G, acc, p, u0 + u, widened);
           } else {
@@ -420,7 +420,7 @@ DC_INLINE void streamed_group(const int G, const int f16, const float *q, const 
       }
       for (int64_t u = 0; d0 < hdv && u < rows; ++u) {
         const uint16_t *vh = kv_cache_row_f16(f16, values, j0 + u0 + u);
-        float widened[DC_ATTN_VALUE_CHUNK];
+        DC_VEC_ALIGNED float widened[DC_ATTN_VALUE_CHUNK];
         if (vh)
           dc_widen_f16_row(vh + d0, hdv - d0, widened);
         const float *row = vh ? widened - d0 : DC_ATTN_VALUE_ROW(u);
@@ -576,7 +576,7 @@ DC_INLINE void tiled_head(const int f16, const float *q, const float *gate, int6
          * lanes (a fixed order; one running sum was a chain of dependent adds). */
         for (int64_t jj = 0; jj < seen; ++jj)
           p[jj] = dc_expf_vec(p[jj] - m_new);
-        float lanes[DC_LANES] = {0};
+        DC_VEC_ALIGNED float lanes[DC_LANES] = {0};
         int64_t jj = 0;
         for (; jj + DC_LANES <= seen; jj += DC_LANES)
           for (int i = 0; i < DC_LANES; ++i)

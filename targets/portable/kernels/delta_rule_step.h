@@ -78,8 +78,8 @@ DC_INLINE void dc_delta_rule_step(float *S, const float *kk, const float *qq, co
                                   int64_t dv, const float *next, float *restrict o) {
   for (int64_t j0 = 0; j0 < dv; j0 += DC_DELTA_COLUMN_TILE) {
     const int64_t width = dc_min64(DC_DELTA_COLUMN_TILE, dv - j0);
-    float sk[DC_DELTA_COLUMN_TILE] = {0}, sq[DC_DELTA_COLUMN_TILE] = {0};
-    float delta[DC_DELTA_COLUMN_TILE];
+    DC_VEC_ALIGNED float sk[DC_DELTA_COLUMN_TILE] = {0}, sq[DC_DELTA_COLUMN_TILE] = {0};
+    DC_VEC_ALIGNED float delta[DC_DELTA_COLUMN_TILE];
     for (int64_t i = 0; i < dk; ++i)
       dc_delta_tile_dots(S + i * dv + j0, kk[i], qq[i], width, sk, sq);
     dc_delta_tile_outputs(sk, sq, vv + j0, decay, b, scale, qk, width, delta, o + j0);
@@ -159,8 +159,8 @@ DC_INLINE void dc_delta_f16_tile(const int regs, uint16_t *S, const float *kk, c
       sq[c] = DC_DELTA_V(fmadd_ps)(s, qi, sq[c]);
     }
   }
-  float dots_k[DC_DELTA_F16_TILE_COLUMNS], dots_q[DC_DELTA_F16_TILE_COLUMNS];
-  float delta[DC_DELTA_F16_TILE_COLUMNS];
+  DC_VEC_ALIGNED float dots_k[DC_DELTA_F16_TILE_COLUMNS], dots_q[DC_DELTA_F16_TILE_COLUMNS];
+  DC_VEC_ALIGNED float delta[DC_DELTA_F16_TILE_COLUMNS];
   for (int c = 0; c < regs; ++c) {
     DC_DELTA_V(storeu_ps)(dots_k + L * c, sk[c]);
     DC_DELTA_V(storeu_ps)(dots_q + L * c, sq[c]);
@@ -201,12 +201,12 @@ DC_INLINE void dc_delta_rule_step_f16(uint16_t *S, const float *kk, const float 
 #endif
   for (; j0 < dv; j0 += DC_DELTA_COLUMN_TILE) {
     const int64_t width = dc_min64(DC_DELTA_COLUMN_TILE, dv - j0);
-    float sk[DC_DELTA_COLUMN_TILE] = {0}, sq[DC_DELTA_COLUMN_TILE] = {0};
-    float delta[DC_DELTA_COLUMN_TILE];
+    DC_VEC_ALIGNED float sk[DC_DELTA_COLUMN_TILE] = {0}, sq[DC_DELTA_COLUMN_TILE] = {0};
+    DC_VEC_ALIGNED float delta[DC_DELTA_COLUMN_TILE];
     for (int64_t i = 0; i < dk; ++i)
       for (int64_t j = 0; j < width; j += DC_DELTA_F16_CHUNK) {
         const int64_t n = dc_min64(DC_DELTA_F16_CHUNK, width - j);
-        float row[DC_DELTA_F16_CHUNK];
+        DC_VEC_ALIGNED float row[DC_DELTA_F16_CHUNK];
         dc_widen_f16_row(S + i * dv + j0 + j, n, row);
         dc_delta_tile_dots(row, kk[i], qq[i], n, sk + j, sq + j);
       }
@@ -215,7 +215,7 @@ DC_INLINE void dc_delta_rule_step_f16(uint16_t *S, const float *kk, const float 
       dc_delta_prefetch(next ? next + i * dv + j0 : NULL, width * 2);
       for (int64_t j = 0; j < width; j += DC_DELTA_F16_CHUNK) {
         const int64_t n = dc_min64(DC_DELTA_F16_CHUNK, width - j);
-        float row[DC_DELTA_F16_CHUNK];
+        DC_VEC_ALIGNED float row[DC_DELTA_F16_CHUNK];
         dc_widen_f16_row(S + i * dv + j0 + j, n, row);
         dc_delta_tile_update(row, decay, kk[i], delta + j, n);
         dc_narrow_f16_row(row, n, S + i * dv + j0 + j);

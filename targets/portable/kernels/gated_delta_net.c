@@ -139,7 +139,7 @@ DC_INLINE void decode_key_head(const struct gdn_args *p, int64_t dk, int64_t dv,
                                int64_t kh_end, int f16) {
   const int64_t C = p->C, K = p->K, nk = p->nk, nv = p->nv;
   const int64_t q0 = kh * dk, k0 = nk * dk + kh * dk;
-  float q[DC_GDN_STACK_DK], k[DC_GDN_STACK_DK], v[DC_GDN_STACK_DV];
+  DC_VEC_ALIGNED float q[DC_GDN_STACK_DK], k[DC_GDN_STACK_DK], v[DC_GDN_STACK_DV];
   conv_silu(p->qkv, p->conv_state_in, C, p->conv_weight + q0 * K, 1, K, K, 0, q0, dk, q);
   conv_silu(p->qkv, p->conv_state_in, C, p->conv_weight + k0 * K, 1, K, K, 0, k0, dk, k);
   conv_state_update(p->qkv, 1, C, K, p->conv_state_in, q0, dk, p->conv_state_out);

@@ -19,7 +19,7 @@ void dc_k_causal_conv1d_f32(const float *restrict x, int64_t T, int64_t C,
   for (int64_t c0 = c_begin; c0 < c_end; c0 += DC_CONV_TILE) {
     const int64_t width = dc_min64(DC_CONV_TILE, c_end - c0);
     for (int64_t t = 0; t < T; ++t) {
-      float acc[DC_CONV_TILE] = {0};
+      DC_VEC_ALIGNED float acc[DC_CONV_TILE] = {0};
       for (int64_t j = 0; j < K; ++j) {
         const float *m = conv_history_row(x, state_in, C, hist, t + j, c0);
         const float *w = weight + c0 * K + j;

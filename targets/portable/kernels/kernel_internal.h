@@ -20,6 +20,18 @@
 
 #define DC_INLINE static inline __attribute__((always_inline))
 
+/* For local arrays that vector code stores to and reloads (accumulator lanes, a widened f16 chunk,
+ * a block of scores): 64-byte aligned, so that the compiler realigns the function's frame. The ABI
+ * promises a 16-byte aligned stack only, and a thread enters a kernel at whatever offset within a
+ * cache line its call chain leaves. A zmm store to an array 16, 32 or 48 bytes past a line boundary
+ * splits two lines (two pages, where the frame falls so), and a later load of part of it cannot be
+ * forwarded from the store. The f16 attention decode reloads the last 8 bytes of each widened key
+ * chunk (clang's code for kd below): on the Zen 4 VM the pool's worker, whose stack put that chunk
+ * across a page boundary, took 62-67 µs for its half of decode attention against the caller's
+ * 34-36 µs for the other half; the Gated DeltaNet's decode step ran 10% slower at one of the four
+ * offsets (kernel bench `/stack_pad:N`; docs/perf.md, "A split store on the worker's stack"). */
+#define DC_VEC_ALIGNED __attribute__((aligned(64)))
+
 /* The only library functions the kernels reach (see kernel_abi.h). With -fno-math-errno sqrtf is
  * an instruction; the others are calls a freestanding target must provide. */
 #define dc_expf(x) __builtin_expf(x)
@@ -349,7 +361,7 @@ DC_INLINE float dc_reduce_lanes(float *acc, int n) {
 }
 
 DC_INLINE float dc_dot(const float *a, const float *b, int64_t n) {
-  float acc[DC_LANES] = {0};
+  DC_VEC_ALIGNED float acc[DC_LANES] = {0};
   int64_t i = 0;
   for (; i + DC_LANES <= n; i += DC_LANES)
     for (int l = 0; l < DC_LANES; ++l)
@@ -371,7 +383,7 @@ DC_INLINE int64_t dc_align64(int64_t n) { return (n + 63) / 64 * 64; }
  * (quantizeActivationsQ8) computes the same codes independently. */
 DC_INLINE int32_t dc_q8_quantize_block(const float *restrict xb, int8_t *restrict q,
                                        float *restrict d) {
-  float m[32];
+  DC_VEC_ALIGNED float m[32];
   for (int i = 0; i < 32; ++i)
     m[i] = __builtin_fabsf(xb[i]);
   for (int width = 16; width > 0; width /= 2)
@@ -505,10 +517,10 @@ DC_INLINE int64_t dc_pk_scratch_bytes(int64_t T, int64_t K) {
  */
 #define DC_LINEAR_TILE(fmt, x, K, row, t0, tokens, STORE)                                          \
   do {                                                                                             \
-    float acc[DC_TOKEN_TILE][DC_SPAN] = {{0}};                                                     \
+    DC_VEC_ALIGNED float acc[DC_TOKEN_TILE][DC_SPAN] = {{0}};                                      \
     for (int64_t k0 = 0; k0 < (K); k0 += DC_SPAN) {                                                \
       const int64_t len = dc_min64(DC_SPAN, (K)-k0);                                               \
-      float buf[DC_SPAN];                                                                          \
+      DC_VEC_ALIGNED float buf[DC_SPAN];                                                           \
       const float *w = dc_decode_span((fmt), (row), k0, len, buf);                                 \
       for (int64_t tt = 0; tt < (tokens); ++tt) {                                                  \
         const float *xs = (x) + ((t0) + tt) * (K) + k0;                                            \
