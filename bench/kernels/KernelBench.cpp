@@ -32,6 +32,10 @@
 // Extra flags (before the --benchmark_* flags are parsed):
 //   --deltac_peak_mib=N    size of the bandwidth probe's buffer (default 1024; 0 skips the peaks)
 //   --deltac_rotate_mib=N  total size of the rotated copies (default 128)
+//   --deltac_stack_pad=N   bytes (a multiple of 16, below 65536) the decode cases of attention and
+//                          the fused Gated DeltaNet move the stack by, on top of their own
+//                          `/stack_pad:N` (default 0): a sweep over 0..4080 in steps of 16 puts
+//                          their stack temporaries at every offset within a page
 //
 // Timing is wall-clock (UseRealTime): the _2t variants split the range across this thread and one
 // helper thread the way the runtime's pool does (runtime/pool.c: the same spin-then-sleep
@@ -326,6 +330,7 @@ void fillWeights(const Format &f, uint8_t *p, size_t bytes, int64_t K, uint64_t 
 struct Options {
   int64_t peakMiB = 1024;
   int64_t rotateMiB = 128;
+  int64_t stackPad = 0;
 };
 Options options;
 
@@ -787,7 +792,7 @@ void benchDeltaRule(benchmark::State &state, int64_t T, bool chunked) {
 /// Runs fn() with the stack pointer `pad` bytes (a multiple of 16) lower than it would otherwise
 /// be, so that the kernel fn calls starts its frame at another 16-byte offset within a cache line.
 template <class Fn> __attribute__((noinline)) void withStackPad(int64_t pad, Fn &&fn) {
-  volatile char *bytes = static_cast<volatile char *>(alloca((size_t)pad + 1));
+  volatile char *bytes = static_cast<volatile char *>(alloca((size_t)(pad + options.stackPad) + 1));
   bytes[0] = 0; // kept: the allocation is what moves the stack
   fn();
   benchmark::DoNotOptimize(bytes);
@@ -1093,6 +1098,13 @@ void parseOptions(int &argc, char **argv) {
     if (value("--deltac_peak_mib", options.peakMiB) ||
         value("--deltac_rotate_mib", options.rotateMiB))
       continue;
+    if (value("--deltac_stack_pad", options.stackPad)) {
+      if (options.stackPad % 16 != 0 || options.stackPad >= 65536) {
+        std::fprintf(stderr, "deltac-kernel-bench: %s is not a multiple of 16 below 65536\n", arg);
+        std::exit(2);
+      }
+      continue;
+    }
     argv[out++] = argv[i];
   }
   argc = out;
@@ -1113,6 +1125,8 @@ int main(int argc, char **argv) {
   benchmark::AddCustomContext("kernel_abi_version", std::to_string(dc_k_abi_version()));
   benchmark::AddCustomContext("loadavg_at_start", readFirstLine("/proc/loadavg", nullptr));
   benchmark::AddCustomContext("rotate_mib", std::to_string(options.rotateMiB));
+  if (options.stackPad > 0)
+    benchmark::AddCustomContext("stack_pad", std::to_string(options.stackPad));
   if (options.peakMiB > 0) {
     measurePeaks();
     for (int t = 1; t <= 2; ++t) {

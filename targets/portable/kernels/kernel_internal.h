@@ -21,15 +21,14 @@
 #define DC_INLINE static inline __attribute__((always_inline))
 
 /* For local arrays that vector code stores to and reloads (accumulator lanes, a widened f16 chunk,
- * a block of scores): 64-byte aligned, so that the compiler realigns the function's frame. The ABI
- * promises a 16-byte aligned stack only, and a thread enters a kernel at whatever offset within a
- * cache line its call chain leaves. A zmm store to an array 16, 32 or 48 bytes past a line boundary
- * splits two lines (two pages, where the frame falls so), and a later load of part of it cannot be
- * forwarded from the store. The f16 attention decode reloads the last 8 bytes of each widened key
- * chunk (clang's code for kd below): on the Zen 4 VM the pool's worker, whose stack put that chunk
- * across a page boundary, took 62-67 µs for its half of decode attention against the caller's
- * 34-36 µs for the other half; the Gated DeltaNet's decode step ran 10% slower at one of the four
- * offsets (kernel bench `/stack_pad:N`; docs/perf.md, "A split store on the worker's stack"). */
+ * a block of scores): 64-byte aligned, so that the compiler realigns the function's frame and a
+ * zmm store to one never splits a cache line or a page. The ABI promises a 16-byte aligned stack
+ * only, so without this the arrays sit wherever a thread's call chain leaves its stack. On the Zen 4
+ * VM the pool's worker took 62-67 µs for its half of the 0.8B's f16 decode attention against the
+ * caller's 34-36 µs for the other half; moving the worker's stack by 16 to 4080 bytes removed the
+ * difference, moving it by 4096 did not, and realigned frames removed it (the loop stores each
+ * widened key chunk, kd below, and reloads part of it). No counters on that VM told which hazard it
+ * was (docs/perf.md, "The worker's stack"). */
 #define DC_VEC_ALIGNED __attribute__((aligned(64)))
 
 /* The only library functions the kernels reach (see kernel_abi.h). With -fno-math-errno sqrtf is
