@@ -205,6 +205,13 @@ int64_t dc_k_attention_f32_scratch_bytes(int64_t hd, int64_t hdv) {
 #else
 #define DC_ATTN_AVX2_KEYS 0
 #endif
+/* AVX-512 hosts: the key dot products of f16 rows in registers (key_chunks); f32 rows keep the C
+ * loop, which was faster there (docs/perf.md, "The Zen 4 VM again"). */
+#if defined(__AVX512F__)
+#define DC_ATTN_AVX512_F16_KEYS 1
+#else
+#define DC_ATTN_AVX512_F16_KEYS 0
+#endif
 
 /* The G heads' dot products with one key row over its whole chunks of DC_LANES columns, into
  * acc[g] (zero on entry), the row given as f16 (kh) or f32 (kr, when kh is NULL); returns the first
@@ -212,8 +219,10 @@ int64_t dc_k_attention_f32_scratch_bytes(int64_t hd, int64_t hdv) {
  * increasing d, one fma each: the operations of the C loop in streamed_group, in the same order, so
  * the bits are the same. On AVX2 the loop keeps the 16 lanes of each head in two ymm registers and
  * widens the f16 row a register at a time; the C loop, compiled for AVX2, widened through a stack
- * array and ran at about 0.65 FMA a cycle (Zen 3 VM, docs/perf.md). Elsewhere it returns 0 and the
- * C loop does every column. */
+ * array and ran at about 0.65 FMA a cycle (Zen 3 VM, docs/perf.md). On AVX-512 it does f16 rows
+ * alone, one zmm per head: the C loop stored each widened chunk to the stack and reloaded part of
+ * it, which made its time depend on where the thread's stack lay (docs/perf.md, "The worker's
+ * stack"). Elsewhere it returns 0 and the C loop does every column. */
 DC_INLINE int64_t key_chunks(const int G, const float *restrict qg, int64_t hd,
                              const uint16_t *restrict kh, const float *restrict kr,
                              float acc[][DC_LANES]) {
@@ -246,6 +255,23 @@ DC_INLINE int64_t key_chunks(const int G, const float *restrict qg, int64_t hd,
     _mm256_storeu_ps(acc[g], lo[g]);
     _mm256_storeu_ps(acc[g] + 8, hi[g]);
   }
+  return d;
+#elif DC_ATTN_AVX512_F16_KEYS
+  _Static_assert(DC_LANES == 16, "one zmm register per head");
+  (void)kr;
+  if (!kh)
+    return 0;
+  __m512 lanes[DC_ATTN_GROUP_MAX];
+  for (int g = 0; g < G; ++g)
+    lanes[g] = _mm512_setzero_ps();
+  int64_t d = 0;
+  for (; d + DC_LANES <= hd; d += DC_LANES) {
+    const __m512 kd = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(kh + d)));
+    for (int g = 0; g < G; ++g)
+      lanes[g] = _mm512_fmadd_ps(_mm512_loadu_ps(qg + g * hd + d), kd, lanes[g]);
+  }
+  for (int g = 0; g < G; ++g)
+    _mm512_storeu_ps(acc[g], lanes[g]);
   return d;
 #else
   (void)G, (void)qg, (void)hd, (void)kh, (void)kr, (void)acc;

@@ -26,9 +26,9 @@
  * only, so without this the arrays sit wherever a thread's call chain leaves its stack. On the Zen 4
  * VM the pool's worker took 62-67 µs for its half of the 0.8B's f16 decode attention against the
  * caller's 34-36 µs for the other half; moving the worker's stack by 16 to 4080 bytes removed the
- * difference, moving it by 4096 did not, and realigned frames removed it (the loop stores each
- * widened key chunk, kd below, and reloads part of it). No counters on that VM told which hazard it
- * was (docs/perf.md, "The worker's stack"). */
+ * difference, moving it by 4096 did not, and realigned frames removed it (attention.c's f16 key
+ * loop stored each widened chunk and reloaded part of it; on AVX-512 it now runs in registers). No
+ * counters on that VM told which hazard it was (docs/perf.md, "The worker's stack"). */
 #define DC_VEC_ALIGNED __attribute__((aligned(64)))
 
 /* The only library functions the kernels reach (see kernel_abi.h). With -fno-math-errno sqrtf is
