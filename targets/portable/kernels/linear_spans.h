@@ -532,6 +532,45 @@ DC_INLINE void dc_pw_tile_out(const float *restrict l, int64_t rows, int64_t out
   dc_pk_store(p, outputs, tokens, swiglu, residual, N, at, y);
 }
 
+/* The SwiGLU outputs of a whole panel group (DC_PK_WIDE_ROW_TILES full row tiles of 2 gate and 2 up
+ * rows) and one full token tile, from the row tiles' f32 lane sums (`l`, row tile i at
+ * l + i stride): token t's 2 DC_PK_WIDE_ROW_TILES outputs at y + at + t N. Two row tiles' 8 gate
+ * sums go through one 8-lane SiLU, where dc_pw_tile_out takes one tile's 4 at a time: on the Zen 4
+ * VM that epilogue, a chain of dependent FMAs and a division per 4 values, held about a quarter of
+ * the samples of the 0.8B's SwiGLU projection at T = 512 (docs/perf.md). The SiLU loop is
+ * dc_siluf per lane, which the compiler vectorizes (a lane's operations are the scalar call's),
+ * and each output is silu(gate) up (+ residual) as in dc_pk_store, so the bits are the same. */
+DC_INLINE void dc_pw_swiglu_group(const float *restrict l, int64_t stride,
+                                  const float *restrict residual, int64_t N, int64_t at,
+                                  float *restrict y) {
+  _Static_assert(DC_PK_ROWS * DC_PW_TOKENS == 8 && DC_PK_WIDE_ROW_TILES % 2 == 0,
+                 "a row tile's sums are one register of 4 gate and 4 up lanes");
+  for (int i = 0; i < DC_PK_WIDE_ROW_TILES; i += 2) {
+    __m256 v[8], w[8];
+    for (int k = 0; k < 8; ++k) {
+      v[k] = _mm256_loadu_ps(l + i * stride + 8 * k);
+      w[k] = _mm256_loadu_ps(l + (i + 1) * stride + 8 * k);
+    }
+    /* lane r DC_PW_TOKENS + t: row r's sum for token t; rows 0, 1 gates, 2, 3 their up rows */
+    const __m256 a = dc_pw_hsum8(v), b = dc_pw_hsum8(w);
+    DC_VEC_ALIGNED float gate[8], up[8], act[8];
+    _mm256_store_ps(gate, _mm256_permute2f128_ps(a, b, 0x20));
+    _mm256_store_ps(up, _mm256_permute2f128_ps(a, b, 0x31));
+    for (int k = 0; k < 8; ++k)
+      act[k] = dc_siluf(gate[k]) * up[k];
+    /* lane (tile, output, token) -> token-major: token t's 4 outputs are consecutive in y */
+    const __m256 by_token =
+        _mm256_permutevar8x32_ps(_mm256_load_ps(act), _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
+    for (int t = 0; t < DC_PW_TOKENS; ++t) {
+      __m128 o = t ? _mm256_extractf128_ps(by_token, 1) : _mm256_castps256_ps128(by_token);
+      const int64_t off = at + t * N + i * (DC_PK_ROWS / 2);
+      if (residual)
+        o = _mm_add_ps(o, _mm_loadu_ps(residual + off));
+      _mm_storeu_ps(y + off, o);
+    }
+  }
+}
+
 /* dc_pk_rows_impl on spans (T > 1). Per chunk of tokens, their span records, span-major (span s
  * of chunk token t at act + (s tcr + t) rec, tcr = the chunk's tokens rounded up to whole tiles);
  * per group of up to DC_PK_WIDE_ROW_TILES row tiles, their panel, then span by span every token
@@ -595,8 +634,13 @@ DC_INLINE void dc_pw_rows(const int q4, const int x8, const float *restrict x, i
                            act + (s * tcr + t0) * rec,
                            lanes + (i * chunk_tiles + t0 / DC_PW_TOKENS) * tile_lanes);
       }
+      /* A whole SwiGLU group's full token tiles take the grouped epilogue, the rest one tile. */
+      const int64_t grouped = swiglu ? whole : 0;
+      for (int64_t t0 = 0; t0 < grouped; t0 += DC_PW_TOKENS)
+        dc_pw_swiglu_group(lanes + t0 / DC_PW_TOKENS * tile_lanes, chunk_tiles * tile_lanes,
+                           residual, N, (c0 + t0) * N + g0, y);
       for (int i = 0; i < tiles; ++i)
-        for (int64_t t0 = 0; t0 < tc; t0 += DC_PW_TOKENS)
+        for (int64_t t0 = grouped; t0 < tc; t0 += DC_PW_TOKENS)
           dc_pw_tile_out(lanes + (i * chunk_tiles + t0 / DC_PW_TOKENS) * tile_lanes, rows[i],
                          outputs[i], dc_min64(DC_PW_TOKENS, tc - t0), swiglu, residual, N,
                          (c0 + t0) * N + g0 + i * step, y);
