@@ -329,10 +329,17 @@ DC_INLINE void dc_span(const int bytes, const int R, const int TT, const int fir
                        const uint8_t *restrict w, int64_t wstride, const uint8_t *restrict a,
                        float *restrict acc) {
   const int64_t rec = bytes ? DC_PB_REC : DC_PW_REC, scales = bytes ? 256 : 512;
-  __m256i sum[DC_PK_ROWS][DC_PW_TOKENS];
+  /* Byte spans' int32 lanes end less the token's correction (its code offset times sum(a), per
+   * block). With VNNI the lanes are int32 from the start, so they start from minus it, once per
+   * token instead of a subtraction per row and token; the int32 sums are exact (modulo 2^32, as
+   * vpdpbusd wraps), so the bits are the same. */
+  __m256i sum[DC_PK_ROWS][DC_PW_TOKENS], corr[DC_PW_TOKENS];
+  for (int t = 0; bytes && t < TT; ++t)
+    corr[t] = _mm256_loadu_si256((const __m256i *)(const void *)(a + t * rec + 288));
   for (int r = 0; r < R; ++r)
     for (int t = 0; t < TT; ++t)
-      sum[r][t] = _mm256_setzero_si256();
+      sum[r][t] = DC_PK_VNNI && bytes ? _mm256_sub_epi32(_mm256_setzero_si256(), corr[t])
+                                      : _mm256_setzero_si256();
 #if DC_PW_WINOGRAD
   if (!bytes) {
     /* start from the weights' corrections, DC_PW_BIAS - sum(w0 w1) per block; the tokens' come
@@ -383,22 +390,18 @@ DC_INLINE void dc_span(const int bytes, const int R, const int TT, const int fir
    * once, before it (Zen 3 VM, Q4, T = 512, 7 alternated pairs: about +2%); Q8 on int16 spans keeps
    * its loads. */
   __m256 dx[DC_PW_TOKENS];
-  __m256i corr[DC_PW_TOKENS];
-  for (int t = 0; bytes && t < TT; ++t) {
+  for (int t = 0; bytes && t < TT; ++t)
     dx[t] = _mm256_loadu_ps((const float *)(const void *)(a + t * rec + scales));
-    corr[t] = _mm256_loadu_si256((const __m256i *)(const void *)(a + t * rec + 288));
-  }
   for (int r = 0; r < R; ++r) {
     const __m256 dw = _mm256_loadu_ps((const float *)(const void *)(w + r * wstride + scales));
     for (int t = 0; t < TT; ++t) {
       __m256i block = sum[r][t];
-      if (bytes) { /* block b's int32 lane, less its code offset times sum(a) */
 #if !DC_PK_VNNI
-        /* the int16 pair sums into int32 lanes */
+      if (bytes) { /* block b's int32 lane (the int16 pair sums widened), less the correction */
         block = _mm256_madd_epi16(block, _mm256_set1_epi16(1));
-#endif
         block = _mm256_sub_epi32(block, corr[t]);
       }
+#endif
       const __m256 dxt =
           bytes ? dx[t] : _mm256_loadu_ps((const float *)(const void *)(a + t * rec + scales));
       /* the exact block sums as floats (Winograd's form: 12582912 + s + c_a less the token's
