@@ -24,6 +24,8 @@
 #define DC_GDN_STACK_DV 256
 /* The longest conv whose taps the prefill path transposes into its scratch (Qwen3.5's is 4). */
 #define DC_GDN_MAX_TAPS 8
+/* How many tokens ahead the prefill conv fetches its rows of qkv (conv_silu_rows). */
+#define DC_GDN_CONV_AHEAD 8
 
 /* out[c] = silu(sum_j w[c0 + c, j] * m[t + j, c0 + c]) for c < n, m = concat(state, qkv) over time:
  * the arithmetic of dc_k_causal_conv1d_f32 with DC_K_ACT_SILU. Tap j of channel c0 + c is read at
@@ -222,8 +224,18 @@ DC_INLINE void conv_silu_rows(const struct gdn_args *p, const struct gdn_scratch
     transpose_conv_taps(p->conv_weight, p->K, c0, n, s->taps);
     w = s->taps, tap = n, channel = 1;
   }
-  for (int64_t t = 0; t < p->T; ++t)
+  for (int64_t t = 0; t < p->T; ++t) {
+    /* Token t's newest tap reads its n floats of row t of qkv (the taps before read rows the
+     * tokens before brought in). The rows are C floats apart, further than the hardware
+     * prefetchers follow, so each one was a wait on L3 or memory: fetch row t + DC_GDN_CONV_AHEAD
+     * now (a line per 16 floats). Kernel bench, qkv from memory: gated_delta_net/T512 21.4-22.4
+     * -> 18.5-18.6 ms; in the model, whose qkv the projection just wrote (mostly in L3), within
+     * the noise (docs/perf.md, "The SwiGLU epilogue of the span path"). */
+    if (t + DC_GDN_CONV_AHEAD < p->T)
+      for (int64_t c = 0; c < n; c += 16)
+        __builtin_prefetch(p->qkv + (t + DC_GDN_CONV_AHEAD) * p->C + c0 + c);
     conv_silu(p->qkv, p->conv_state_in, p->C, w, tap, channel, p->K, t, c0, n, dst + t * n);
+  }
 }
 
 DC_INLINE void staged_key_head(const struct gdn_args *p, int64_t dk, int64_t dv, int64_t kh,
