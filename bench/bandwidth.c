@@ -6,7 +6,7 @@
  * Decode of a language model streams its weights once per token, so this is its speed limit.
  * The buffer sits on transparent huge pages where the kernel gives them (2 MiB aligned,
  * madvise(MADV_HUGEPAGE)), as the deltac runtime holds its weights (docs/runtime.md, "Model"):
- * on base pages the probe read 7-12% slower on the Zen 4 VM (docs/perf.md, "Weights on huge
+ * on base pages the probe read 7-12% slower on the Zen 4 VM (docs/perf-log.md, "Weights on huge
  * pages"), which would flatter a runtime on huge pages.
  * Build: cc -O2 -march=native -pthread bandwidth.c -o bandwidth
  *===----------------------------------------------------------------------===*/

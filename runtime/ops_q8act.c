@@ -23,7 +23,7 @@
  * kernels give every token the same bits for any T > 1 (linear_packed.c), and the parts are cut
  * on pairs of tokens, so none gets the T = 1 path. The cuts follow the threads' measured speeds
  * (dc_exec_parallel_balanced), as the decode column splits do: 0.8B int4 prefill of 512 tokens,
- * Zen 4 VM, 16 alternated pairs, median +2.6%, 12 of 16 faster (docs/perf.md). */
+ * Zen 4 VM, 16 alternated pairs, median +2.6%, 12 of 16 faster (docs/perf-log.md). */
 #define DC_Q8ACT_TOKEN_SPLIT_MIN 64
 
 /* Checks the dtype and row length; records a failure and returns 0 if the kernels cannot. */

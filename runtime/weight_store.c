@@ -207,7 +207,7 @@ static dc_status *dc_ws_validate(const char *path, dc_ws_file *f) {
 /* Maps f->size bytes of the open store `fd` read-only into f. MAP_POPULATE maps every page now
  * (reading the file if it is not cached yet), as llama.cpp's loader does: otherwise the first
  * forward pass takes a page fault per 64 KiB of weights (about 3% of the 0.8B's first 512-token
- * prefill on the Zen 4 VM, docs/perf.md). */
+ * prefill on the Zen 4 VM, docs/perf-log.md). */
 static dc_status *dc_ws_map(const char *path, int fd, dc_ws_file *f) {
   int flags = MAP_PRIVATE;
 #ifdef MAP_POPULATE
@@ -243,7 +243,7 @@ static int dc_ws_huge_pages_available(void) {
  * range asks for transparent huge pages (MADV_HUGEPAGE), then makes it read-only. Decode streams
  * every weight byte once per token: on 4 KiB pages that is a TLB miss, and a page walk (a nested
  * one in a VM), every 4 KiB, and the hardware prefetchers stop at each page's end; on 2 MiB pages
- * the 0.8B int4 build decoded 1.5-5% faster on the Zen 4 VM (docs/perf.md, "Weights on huge
+ * the 0.8B int4 build decoded 1.5-5% faster on the Zen 4 VM (docs/perf-log.md, "Weights on huge
  * pages"). Where the kernel gives no huge pages (the copy would buy nothing) or no such memory can
  * be had, leaves f->mapping NULL so that the caller maps the file instead; a read error or a file
  * shorter than f->size is an error naming the file. */

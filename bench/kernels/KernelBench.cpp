@@ -437,7 +437,7 @@ volatile float gSink;
 // Independent FMA chains: enough to cover the FMA latency on every pipe (4 cycles x 2 pipes on
 // Zen 3 and most cores: 8), and few enough that the chains and the two constants stay in registers.
 // 16 chains fit AVX-512's 32 zmm; on AVX2 they would not (16 + 2 of 16 ymm): the spills held the
-// Zen 3 VM's figure at 58 GFLOP/s a thread against 110 with 12 chains (docs/perf.md).
+// Zen 3 VM's figure at 58 GFLOP/s a thread against 110 with 12 chains (docs/perf-log.md).
 #if defined(__AVX512F__)
 constexpr int kFmaChains = 16;
 constexpr double kFmaFlopsPerIteration = kFmaChains * 16 * 2;

@@ -14,7 +14,7 @@
  *     chained (a 4 x 2 span tile). The pair figures above chain the multiply on itself, so a
  *     multiply's latency floors them (vpmaddubsw + vpaddd reads 0.73 on Zen 3 where the
  *     accumulate step below takes the multiply's own 0.5 to 0.6). The last step is Winograd's
- *     form of the int16 product, per 32 values instead of 16 (docs/perf.md, "Prefetch bursts on
+ *     form of the int16 product, per 32 values instead of 16 (docs/perf-log.md, "Prefetch bursts on
  *     the Zen 3 VM": the same instructions per value, so no faster).
  * docs/kernels.md ("What bounds the AVX2 tiles") reads the figures for Zen 4.
  *

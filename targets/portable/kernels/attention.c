@@ -144,7 +144,7 @@ DC_INLINE void finish_row(const float *o, float l, const float *gate_row, float 
  * hardware prefetchers follow, and the cache comes from DRAM in decode (the weights stream through
  * the caches between two steps of a layer). Before, each head streamed the rows on its own and
  * kept its hdv-wide accumulator in memory: 0.8B shapes (8 heads, 2 kv heads, hd 256), one thread,
- * attention_decode/pos512 209 -> 151 us and pos4096 1880 -> 1190 us (docs/perf.md).
+ * attention_decode/pos512 209 -> 151 us and pos4096 1880 -> 1190 us (docs/perf-log.md).
  *
  * Every output keeps the per-head operations in their order (the dot product's lanes as dc_dot
  * adds them, the running-max softmax, o[d] += p_j v_j[d] key by key), so grouping changes no bit:
@@ -206,7 +206,7 @@ int64_t dc_k_attention_f32_scratch_bytes(int64_t hd, int64_t hdv) {
 #define DC_ATTN_AVX2_KEYS 0
 #endif
 /* AVX-512 hosts: the key dot products of f16 rows in registers (key_chunks); f32 rows keep the C
- * loop, which was faster there (docs/perf.md, "The Zen 4 VM again"). */
+ * loop, which was faster there (docs/perf-log.md, "The Zen 4 VM again"). */
 #if defined(__AVX512F__)
 #define DC_ATTN_AVX512_F16_KEYS 1
 #else
@@ -219,9 +219,9 @@ int64_t dc_k_attention_f32_scratch_bytes(int64_t hd, int64_t hdv) {
  * increasing d, one fma each: the operations of the C loop in streamed_group, in the same order, so
  * the bits are the same. On AVX2 the loop keeps the 16 lanes of each head in two ymm registers and
  * widens the f16 row a register at a time; the C loop, compiled for AVX2, widened through a stack
- * array and ran at about 0.65 FMA a cycle (Zen 3 VM, docs/perf.md). On AVX-512 it does f16 rows
+ * array and ran at about 0.65 FMA a cycle (Zen 3 VM, docs/perf-log.md). On AVX-512 it does f16 rows
  * alone, one zmm per head: the C loop stored each widened chunk to the stack and reloaded part of
- * it, which made its time depend on where the thread's stack lay (docs/perf.md, "The worker's
+ * it, which made its time depend on where the thread's stack lay (docs/perf-log.md, "The worker's
  * stack"). Elsewhere it returns 0 and the C loop does every column. */
 DC_INLINE int64_t key_chunks(const int G, const float *restrict qg, int64_t hd,
                              const uint16_t *restrict kh, const float *restrict kr,

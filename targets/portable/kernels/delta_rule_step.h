@@ -17,7 +17,7 @@
  * row (dv = 128) in 16 of the 32 registers, and the first pass then reads the state's rows
  * contiguously, which the hardware prefetcher follows: the 0.8B's fused Gated DeltaNet at T = 1,
  * one thread, state from memory, went from 122 to 80 us on the Zen 4 VM (64 columns read half of
- * every 512-byte row, then the other half; docs/perf.md). With 16 vector registers (AVX2) or
+ * every 512-byte row, then the other half; docs/perf-log.md). With 16 vector registers (AVX2) or
  * 128-bit ones (NEON), 128 columns would spill, so 64 stays there. */
 #if defined(__AVX512F__)
 #define DC_DELTA_COLUMN_TILE 128
@@ -72,7 +72,7 @@ DC_INLINE void dc_delta_prefetch(const void *at, int64_t bytes) {
  * `next` (or NULL): the state of the same shape and storage that the caller steps next. The second
  * pass runs on rows the first brought into the cache, so while it runs the memory would idle: it
  * prefetches the matching rows of `next` instead (decode: the next head's state; 0.8B int4 decode
- * +2.2% in alternated pairs on the Zen 4 VM, docs/perf.md "Gated DeltaNet state prefetch"). */
+ * +2.2% in alternated pairs on the Zen 4 VM, docs/perf-log.md "Gated DeltaNet state prefetch"). */
 DC_INLINE void dc_delta_rule_step(float *S, const float *kk, const float *qq, const float *vv,
                                   float decay, float b, float scale, float qk, int64_t dk,
                                   int64_t dv, const float *next, float *restrict o) {
@@ -97,8 +97,8 @@ DC_INLINE void dc_delta_rule_step(float *S, const float *kk, const float *qq, co
  * is widened in registers as it is loaded and rounded back as it is stored. The generic step below
  * widens each row through a stack array and keeps its dot products in memory; compiled for AVX2 the
  * 0.8B's fused Gated DeltaNet with an f16 state at T = 1 took 1.6 times as long as with an f32
- * state, on half the bytes (Zen 3 VM, docs/perf.md "An AVX2 step for the f16 state"), and compiled
- * for AVX-512 1.15-1.28 times (Zen 4 VM, docs/perf.md "The Zen 4 VM again"). A full
+ * state, on half the bytes (Zen 3 VM, docs/perf-log.md "An AVX2 step for the f16 state"), and
+ * compiled for AVX-512 1.15-1.28 times (Zen 4 VM, docs/perf-log.md "The Zen 4 VM again"). A full
  * tile is DC_DELTA_F16_TILE_REGS registers of DC_DELTA_F16_LANES columns: with AVX-512 8 zmm (a
  * whole Qwen3.5 row, dv = 128: the two dot products take 16 of the 32 registers), with AVX2 4 ymm
  * (32 columns, 8 of the 16). */

@@ -230,7 +230,7 @@ DC_INLINE void conv_silu_rows(const struct gdn_args *p, const struct gdn_scratch
      * prefetchers follow, so each one was a wait on L3 or memory: fetch row t + DC_GDN_CONV_AHEAD
      * now (a line per 16 floats). Kernel bench, qkv from memory: gated_delta_net/T512 21.4-22.4
      * -> 18.5-18.6 ms; in the model, whose qkv the projection just wrote (mostly in L3), within
-     * the noise (docs/perf.md, "The SwiGLU epilogue of the span path"). */
+     * the noise (docs/perf-log.md, "The SwiGLU epilogue of the span path"). */
     if (t + DC_GDN_CONV_AHEAD < p->T)
       for (int64_t c = 0; c < n; c += 16)
         __builtin_prefetch(p->qkv + (t + DC_GDN_CONV_AHEAD) * p->C + c0 + c);

@@ -23,12 +23,12 @@
 /* For local arrays that vector code stores to and reloads (accumulator lanes, a widened f16 chunk,
  * a block of scores): 64-byte aligned, so that the compiler realigns the function's frame and a
  * zmm store to one never splits a cache line or a page. The ABI promises a 16-byte aligned stack
- * only, so without this the arrays sit wherever a thread's call chain leaves its stack. On the Zen 4
- * VM the pool's worker took 62-67 µs for its half of the 0.8B's f16 decode attention against the
+ * only, so without this the arrays sit wherever a thread's call chain leaves its stack. On the Zen
+ * 4 VM the pool's worker took 62-67 µs for its half of the 0.8B's f16 decode attention against the
  * caller's 34-36 µs for the other half; moving the worker's stack by 16 to 4080 bytes removed the
  * difference, moving it by 4096 did not, and realigned frames removed it (attention.c's f16 key
  * loop stored each widened chunk and reloaded part of it; on AVX-512 it now runs in registers). No
- * counters on that VM told which hazard it was (docs/perf.md, "The worker's stack"). */
+ * counters on that VM told which hazard it was (docs/perf-log.md, "The worker's stack"). */
 #define DC_VEC_ALIGNED __attribute__((aligned(64)))
 
 /* The only library functions the kernels reach (see kernel_abi.h). With -fno-math-errno sqrtf is
@@ -448,11 +448,11 @@ DC_INLINE int64_t dc_pk_wide_spans(int64_t K) { return (K + 255) / 256; }
  * rebuilt for every chunk, and since each record meets 16 rows per load from L2 or L3, records past
  * L2 cost less than rebuilding it for a few tokens. Zen 3 VM, 2 threads, T = 512: Q8 down
  * projections of the 0.8B (K = 3584: 60 -> 120 tokens) 190 -> 205 GOP/s and of the 2B (K = 6144:
- * 36 -> 120) 183 -> 209 (docs/perf.md). 516 (a 512-token prompt, or a thread's share of it, in one
- * chunk): on the Zen 1 VM the Q8 int16 panel in Winograd's form costs about as much per row as a
- * token's records, and a 256-token share of K = 1024 took 2 chunks (216 + 40), of K = 3584 three;
- * 0.8B prefill, alternated pairs, 2 threads: int8 1.029x (6 of 6), int4 1.011x (5 of 6); one
- * thread, T = 512, the Q8 up projection 91.9 -> 84.9 ms, down the same (docs/perf.md). Zen 4 VM
+ * 36 -> 120) 183 -> 209 (docs/perf-log.md). 516 (a 512-token prompt, or a thread's share of it,
+ * in one chunk): on the Zen 1 VM the Q8 int16 panel in Winograd's form costs about as much per row
+ * as a token's records, and a 256-token share of K = 1024 took 2 chunks (216 + 40), of K = 3584
+ * three; 0.8B prefill, alternated pairs, 2 threads: int8 1.029x (6 of 6), int4 1.011x (5 of 6); one
+ * thread, T = 512, the Q8 up projection 91.9 -> 84.9 ms, down the same (docs/perf-log.md). Zen 4 VM
  * (VNNI byte spans), 8 pairs against 120: int8 1.010x (7 of 8), int4 1.023x (6 of 8). */
 #ifndef DC_PK_WIDE_MIN_TOKENS
 #define DC_PK_WIDE_MIN_TOKENS 516

@@ -41,7 +41,7 @@
  * about 50 with 4 rows interleaved, whose accesses hop between 4 rows 576 bytes apart and which the
  * prefetchers follow less well; on the Zen 4 VM the VNNI Q8_0_PACKED decode one row at a time took
  * 0.75-0.90x the time of 4 interleaved rows (one thread, from memory), and the 0.8B int8 model
- * decoded 16-38% faster in the fast bandwidth level, the same in the slow one (docs/perf.md,
+ * decoded 16-38% faster in the fast bandwidth level, the same in the slow one (docs/perf-log.md,
  * "One-row int8 decode"). With T > 1 the AVX2 path regroups the codes by spans of 8
  * blocks, Q8 widened to int16 ("AVX2 prefill: int16 spans" below), Q4 as bytes ("Q4 on byte
  * spans"). Q4_0_X8 rows (kernel_abi.h; the layout the compiler picks for the AVX2 and the VNNI
@@ -111,9 +111,9 @@
 /* How far ahead the weight rows are prefetched, and into which cache. Zen 5, 0.8B int4 decode on 2
  * threads: 8 KiB gave about 75 tok/s, 16 KiB about 80, 32 KiB about 71 (the single-thread
  * microbenchmark is flat from 6 to 16 KiB). Locality 2 (prefetcht1: into L2, not L1): on Zen 4
- * (AVX2 VM, docs/perf.md) the single-thread GEMV at T = 1 went from 9 to 15 GB/s (Q4) and from 9
- * to 20 GB/s (Q8) against prefetcht0, at any distance from 4 to 32 KiB; prefetchnta was as slow
- * as prefetcht0. Both can be set with -D for experiments. */
+ * (AVX2 VM, docs/perf-log.md) the single-thread GEMV at T = 1 went from 9 to 15 GB/s (Q4) and
+ * from 9 to 20 GB/s (Q8) against prefetcht0, at any distance from 4 to 32 KiB; prefetchnta was as
+ * slow as prefetcht0. Both can be set with -D for experiments. */
 #ifndef DC_PK_PREFETCH_BYTES
 #define DC_PK_PREFETCH_BYTES 16384
 #endif
@@ -301,7 +301,7 @@ DC_INLINE int64_t dc_pk_tile_rows(const uint8_t *weight, int64_t N, int64_t row_
                                   int64_t outputs, int swiglu, const uint8_t *rp[DC_PK_ROWS]) {
   if (outputs == DC_PK_ROWS && !swiglu) {
     /* The usual tile, a constant count: plain stores. The loops below compile to masked stores,
-     * which Zen 1 microcodes (docs/perf.md, "A Zen 1 VM"). */
+     * which Zen 1 microcodes (docs/perf-log.md, "A Zen 1 VM"). */
     for (int o = 0; o < DC_PK_ROWS; ++o)
       rp[o] = weight + (n0 + o) * row_bytes;
     return DC_PK_ROWS;

@@ -32,7 +32,7 @@
  * acc) per block into the lane of its block, from the first span's product, and the 8 lanes are
  * summed in one order (dc_pw_hsum): every tile shape gives the same bits, but the f32 order
  * differs from the T = 1 path's, so a token's outputs at T > 1 and at T = 1 can differ in the last
- * bits. Measured on the Zen 3 VM, one thread, 0.8B shapes at T = 512 (docs/perf.md): Q8 up
+ * bits. Measured on the Zen 3 VM, one thread, 0.8B shapes at T = 512 (docs/perf-log.md): Q8 up
  * 54 -> 88 GOP/s, Q4 up 73 -> 86 GOP/s. */
 
 #define DC_PW_REC DC_PK_WIDE_REC
@@ -70,7 +70,7 @@ DC_INLINE void dc_pw_transpose8(__m256i v[8]) {
  * the same count, half of it multiplies. Where the multiplies have one 128-bit pipe (Zen 1:
  * vpmaddwd ymm 2 cycles, vpaddd 0.67; deltac-avx2-ports: 2.82 cycles per 32 values and pair against
  * 3.98) that is the bound; where they have two (Zen 3), both forms run at the issue width and this
- * one was no faster (docs/perf.md, "Prefetch bursts on the Zen 3 VM").
+ * one was no faster (docs/perf-log.md, "Prefetch bursts on the Zen 3 VM").
  * The record's 16 registers pair up: with R_p the int16 span's register p (lane b: values 2p,
  * 2p + 1 of block b), E_j holds in lane b the first values of R_2j and R_2j+1 (4j, 4j + 2) and O_j
  * their second (4j + 1, 4j + 3). A weight record holds E_j, O_j as registers 2j, 2j + 1, an
@@ -197,9 +197,10 @@ DC_INLINE void dc_pw_accumulate(const int first, __m256 f, __m256 dw, __m256 dx,
  * n a, and subtracting 8 x (the sum of block b's codes) gives the exact sum of c a, the int16
  * path's: the outputs are bit for bit those of the int16 spans. Per 256 values and pair: 8
  * multiplies on ports 0/1 plus 1 to widen, against 16 (Zen 3 VM, one thread, 0.8B shapes at
- * T = 512: up and down 84 -> 140-148 GOP/s, docs/perf.md). A byte span record (DC_PB_REC bytes) is
- * the 8 registers of codes, then the 8 f32 scales, then (activations) the 8 int32 corrections
- * 8 x sum(codes); a row's last span has zero codes, scales and corrections past its blocks. */
+ * T = 512: up and down 84 -> 140-148 GOP/s, docs/perf-log.md). A byte span record (DC_PB_REC
+ * bytes) is the 8 registers of codes, then the 8 f32 scales, then (activations) the 8 int32
+ * corrections 8 x sum(codes); a row's last span has zero codes, scales and corrections past its
+ * blocks. */
 #define DC_PB_REC DC_PK_BYTE_REC
 
 /* Writes the byte span record at `rec` from g (<= 8) blocks of 32 byte codes in value order, their
@@ -458,7 +459,7 @@ DC_INLINE __m256 dc_pw_hsum8(const __m256 v[8]) {
  * bytes of Q4) that stream held the int16 spans at about 85 GOP/s. So the panel holds
  * DC_PK_WIDE_ROW_TILES row tiles, and each token tile's span meets all of them in turn: the first
  * loads the records from L2, the others find them in L1. Zen 3 VM, one thread, 0.8B shapes at
- * T = 512 (docs/perf.md): Q8 up 87 -> 105 GOP/s, down 83 -> 100; Q4 unchanged (about 160). The
+ * T = 512 (docs/perf-log.md): Q8 up 87 -> 105 GOP/s, down 83 -> 100; Q4 unchanged (about 160). The
  * order of every output's operations is that of a single row tile, so the bits are too. */
 
 /* The panel of the row tile of outputs n0 .. n0 + outputs - 1 at `dst`: its rows (dc_pk_tile_rows
@@ -540,7 +541,7 @@ DC_INLINE void dc_pw_tile_out(const float *restrict l, int64_t rows, int64_t out
  * l + i stride): token t's 2 DC_PK_WIDE_ROW_TILES outputs at y + at + t N. Two row tiles' 8 gate
  * sums go through one 8-lane SiLU, where dc_pw_tile_out takes one tile's 4 at a time: on the Zen 4
  * VM that epilogue, a chain of dependent FMAs and a division per 4 values, held about a quarter of
- * the samples of the 0.8B's SwiGLU projection at T = 512 (docs/perf.md). The SiLU loop is
+ * the samples of the 0.8B's SwiGLU projection at T = 512 (docs/perf-log.md). The SiLU loop is
  * dc_siluf per lane, which the compiler vectorizes (a lane's operations are the scalar call's),
  * and each output is silu(gate) up (+ residual) as in dc_pk_store, so the bits are the same. */
 DC_INLINE void dc_pw_swiglu_group(const float *restrict l, int64_t stride,
@@ -662,7 +663,7 @@ DC_INLINE void dc_pw_rows(const int q4, const int x8, const float *restrict x, i
  * construction its bits are those of the T > 1 path. With VNNI the 8 products per chunk go by
  * vpdpbusd straight into the blocks' int32 lanes (no int16 sums, no widening), in two chains of 4
  * (low and high nibbles) added at the end rather than one of 8: on the Zen 4 VM, in cache, one
- * thread, 0.8B down at T = 1, 58.7 -> 53.2 us against the vpmaddubsw form (docs/perf.md). The
+ * thread, 0.8B down at T = 1, 58.7 -> 53.2 us against the vpmaddubsw form (docs/perf-log.md). The
  * int32 sums are exact either way, so the bits are the same. A full span (8 blocks) then went into
  * 512-bit registers, two chunks each (docs/kernels.md, "Eight rows per lane sum"). */
 
@@ -724,9 +725,9 @@ DC_INLINE void dc_x8_span(const int g, const uint8_t *restrict w, int64_t K, int
 }
 
 /* Full spans per prefetch burst of dc_x8_row, each measured on the machine of its ISA (one thread
- * and two, weights from memory, docs/perf.md "Prefetch bursts"): with VNNI 16 (2 KiB of codes, 32
- * lines; Zen 4 VM); AVX2 alone 4 (512 bytes, 8 lines): on the Zen 3 VM bursts of 32 lines held the
- * 0.8B down projection (K = 3584) at 0.6-0.7 of the bandwidth probe, and 8-line bursts took
+ * and two, weights from memory, docs/perf-log.md "Prefetch bursts"): with VNNI 16 (2 KiB of codes,
+ * 32 lines; Zen 4 VM); AVX2 alone 4 (512 bytes, 8 lines): on the Zen 3 VM bursts of 32 lines held
+ * the 0.8B down projection (K = 3584) at 0.6-0.7 of the bandwidth probe, and 8-line bursts took
  * 1.15-1.25x less time there and on the 2B's (K = 6144), every other shape the same. */
 #if DC_PK_VNNI
 #define DC_X8_PREFETCH_SPANS 16
@@ -740,7 +741,7 @@ DC_INLINE void dc_x8_span(const int g, const uint8_t *restrict w, int64_t K, int
  * ahead are prefetched in bursts, one before each piece of DC_X8_PREFETCH_SPANS spans (the last
  * burst runs to the row's end, its scales included), so the span loop holds no prefetch
  * conditions. A single burst per row was 1.66x slower on the 2B's down projection (K = 6144, 54
- * lines a row) from memory, one thread, Zen 4 VM (docs/perf.md, "Prefetch bursts"). */
+ * lines a row) from memory, one thread, Zen 4 VM (docs/perf-log.md, "Prefetch bursts"). */
 DC_INLINE __m256 dc_x8_row(const uint8_t *restrict w, int64_t K, int64_t row_bytes,
                            const uint8_t *restrict act, int64_t pf) {
   const int64_t blocks = K / DC_PK_BLOCK, full = blocks / 8;
