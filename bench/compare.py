@@ -19,10 +19,18 @@ and f32 from the bf16 file as the accuracy reference. Then, with the same thread
     bandwidth the machine had at the time, and takes the median over the runs;
   * accuracy: mean KL divergence of each engine's next-token distribution from deltac's f32 build,
     and top-1 agreement, over --kl-prompts random prompts of --kl-tokens tokens;
-  * deltac's peak RSS and compile time.
+  * deltac's peak RSS and compile time;
+  * run by run: the engines' runs alternate, so deltac's run i and llama.cpp's run i share the
+    machine's spell, and their ratio moves less than a ratio of medians taken from different
+    spells. Printed under each table: the median of these pair ratios, their range, and how many
+    pairs reach issue 7's targets (decode 1.3x, prefill 2x).
 
 Prints a table per size and writes everything to WORK/results.json. llama.cpp is driven through
 llama-cpp-python (scripts/bench.sh installs it from source, built for this CPU).
+
+    bench/compare.py --report WORK/results.json
+
+prints the tables of an earlier run again, without running anything.
 """
 
 import argparse
@@ -295,7 +303,44 @@ def bench_size(args, size, bw):
             r["paired_roofline_fraction"] = statistics.median(
                 tok_s * r["decode_bytes"] / (run_gbs * 1e9)
                 for tok_s, run_gbs in zip(r["decode_runs"], r["run_read_gb_s"]))
+    results["pairs"] = {scheme: paired_ratios(e["deltac"], e["llama.cpp"])
+                        for scheme, e in results["engines"].items()}
     return results
+
+
+# Issue 7's ratio targets, deltac against llama.cpp.
+TARGETS = {"prefill": 2.0, "decode": 1.3}
+
+
+def paired_ratios(deltac, llama):
+    """deltac's run i against llama.cpp's run i, for prefill and decode: the pairs' ratios and their
+    median. The runs alternate (bench_size), so a pair shares the machine's spell."""
+    out = {}
+    for kind in ("prefill", "decode"):
+        ours = [r[f"{kind}_tok_s"] for r in deltac["runs"]]
+        theirs = llama[f"{kind}_runs"]
+        if len(ours) != len(theirs) or not ours:
+            raise ValueError(f"{kind}: {len(ours)} deltac runs against {len(theirs)} llama.cpp runs")
+        ratios = [a / b for a, b in zip(ours, theirs)]
+        out[kind] = {"ratios": ratios, "median": statistics.median(ratios),
+                     "at_target": sum(r >= TARGETS[kind] for r in ratios)}
+    return out
+
+
+def format_pairs(scheme, engines):
+    """One line per weight scheme: the pairs' ratios and the runs' ranges."""
+    d, l = engines["deltac"], engines["llama.cpp"]
+    pairs = paired_ratios(d, l)
+    parts = []
+    for kind in ("prefill", "decode"):
+        p = pairs[kind]
+        ours = [r[f"{kind}_tok_s"] for r in d["runs"]]
+        theirs = l[f"{kind}_runs"]
+        parts.append(
+            f"{kind} {p['median']:.2f}x ({min(p['ratios']):.2f}-{max(p['ratios']):.2f}x; "
+            f"{p['at_target']} of {len(p['ratios'])} pairs >= {TARGETS[kind]:g}x; deltac "
+            f"{min(ours):.1f}-{max(ours):.1f}, llama.cpp {min(theirs):.1f}-{max(theirs):.1f} tok/s)")
+    return f"- {scheme}, run by run: " + "; ".join(parts)
 
 
 def print_table(results, gbs, threads):
@@ -317,14 +362,37 @@ def print_table(results, gbs, threads):
         d, l = engines["deltac"], engines["llama.cpp"]
         print(f"|  | deltac / llama.cpp | {d['prefill_tok_s'] / l['prefill_tok_s']:.2f}x | "
               f"{d['decode_tok_s'] / l['decode_tok_s']:.2f}x | | | | | | | | |")
+    print()
+    for scheme, engines in results["engines"].items():
+        print(format_pairs(scheme, engines))
     print("\ndeltac compile time (--prefill-logits=last for the timed builds): " + ", ".join(
         f"{k} {v:.1f} s" for k, v in results["compile_s"].items()))
 
 
+def print_size(results, all_results):
+    print_table(results, results["read_gb_s"], all_results["threads"])
+    print(f"deltac's int8 and int4 builds keep the delta-rule state in "
+          f"{all_results['recurrent_state_type']} (--recurrent-state-type) and the KV cache in "
+          f"{all_results['kv_cache_type']} (--kv-cache-type)")
+
+
+def report(path):
+    """The tables of a results.json written by an earlier run."""
+    try:
+        with open(path) as f:
+            all_results = json.load(f)
+        for r in all_results["sizes"]:
+            print_size(r, all_results)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        sys.exit(f"compare.py: {path}: not a results.json of this benchmark ({e})")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--deltac", required=True)
-    p.add_argument("--work", required=True)
+    p.add_argument("--report", metavar="RESULTS_JSON",
+                   help="print the tables of an earlier run's results.json and exit")
+    p.add_argument("--deltac")
+    p.add_argument("--work")
     p.add_argument("--sizes", default="0.8b")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
@@ -337,6 +405,11 @@ def main():
     p.add_argument("--kl-prompts", type=int, default=4)
     p.add_argument("--kl-tokens", type=int, default=64)
     args = p.parse_args()
+    if args.report:
+        report(args.report)
+        return
+    if not args.deltac or not args.work:
+        p.error("--deltac and --work are required (or --report RESULTS_JSON)")
     if args.runs < 3:
         p.error("--runs must be at least 3 (the figures are medians)")
     os.makedirs(args.work, exist_ok=True)
@@ -349,10 +422,7 @@ def main():
         r = bench_size(args, size, bw)
         all_results["sizes"].append(r)
         all_results["bandwidth"] = bw.summary()
-        print_table(r, r["read_gb_s"], args.threads)
-        print(f"deltac's int8 and int4 builds keep the delta-rule state in "
-              f"{args.recurrent_state_type} (--recurrent-state-type) and the KV cache in "
-              f"{args.kv_cache_type} (--kv-cache-type)")
+        print_size(r, all_results)
         with open(os.path.join(args.work, "results.json"), "w") as f:  # after each size
             json.dump(all_results, f, indent=1)
 
