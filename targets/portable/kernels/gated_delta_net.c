@@ -138,7 +138,7 @@ struct gdn_args {
 /* One key head and its value heads for one token. `f16` (a constant after inlining) picks the
  * state's storage, so each entry point keeps one path. */
 DC_INLINE void decode_key_head(const struct gdn_args *p, int64_t dk, int64_t dv, int64_t kh,
-                               int64_t kh_end, int f16) {
+                               int f16) {
   const int64_t C = p->C, K = p->K, nk = p->nk, nv = p->nv;
   const int64_t q0 = kh * dk, k0 = nk * dk + kh * dk;
   DC_VEC_ALIGNED float q[DC_GDN_STACK_DK], k[DC_GDN_STACK_DK], v[DC_GDN_STACK_DV];
@@ -156,11 +156,15 @@ DC_INLINE void decode_key_head(const struct gdn_args *p, int64_t dk, int64_t dv,
     conv_state_update(p->qkv, 1, C, K, p->conv_state_in, v0, dv, p->conv_state_out);
     float g, beta;
     gates(p->a, p->b, p->decay, p->dt_bias, nv, p->decay_form, 0, h, &g, &beta);
-    /* The value head this thread steps next: the key head's next one, or the next key head's
-     * first; its state is prefetched during this step's second pass (delta_rule_step.h). */
-    const int64_t next = j + 1 < nv / nk   ? value_head(kh, j + 1, nk, nv, p->mapping)
-                         : kh + 1 < kh_end ? value_head(kh + 1, 0, nk, nv, p->mapping)
-                                           : -1;
+    /* The value head this thread likely steps next: the key head's next one, or the next key
+     * head's first; its state is prefetched during this step's second pass (delta_rule_step.h).
+     * The next key head counts even past this call's range: decode claims key heads a piece at a
+     * time (runtime/ops_fused.c), mostly one head per piece, and the thread's next claim is
+     * usually the head after its last. Stopping at the range's end, as before, left 7 of every 8
+     * heads of the 0.8B (one value head per key head) without the prefetch. */
+    const int64_t next = j + 1 < nv / nk ? value_head(kh, j + 1, nk, nv, p->mapping)
+                         : kh + 1 < nk   ? value_head(kh + 1, 0, nk, nv, p->mapping)
+                                         : -1;
     if (f16) {
       uint16_t *S = p->state16_out + h * dk * dv;
       const uint16_t *in = p->state16_in + h * dk * dv;
@@ -288,7 +292,7 @@ DC_INLINE int decodes_on_stack(const struct gdn_args *p, int64_t dk, int64_t dv)
 DC_INLINE void decode_key_heads(const struct gdn_args *p, int64_t dk, int64_t dv, int64_t kh_begin,
                                 int64_t kh_end, int f16) {
   for (int64_t kh = kh_begin; kh < kh_end; ++kh)
-    decode_key_head(p, dk, dv, kh, kh_end, f16);
+    decode_key_head(p, dk, dv, kh, f16);
 }
 
 DC_INLINE void staged_key_heads(const struct gdn_args *p, int64_t dk, int64_t dv, int64_t kh_begin,
