@@ -6,6 +6,7 @@
 
 #include "llvm/Support/MathExtras.h"
 
+#include <functional>
 #include <map>
 
 using namespace mlir;
@@ -23,6 +24,39 @@ int64_t tensorBytes(Type type, int64_t maxTokens) {
   // which the kernels read as such.
   return n * (tensor.getElementType().isF16() ? 2 : 4);
 }
+
+bool takesTokenStride(OpOperand &use) {
+  Operation *user = use.getOwner();
+  if (auto gdn = dyn_cast<GatedDeltaNetOp>(user))
+    return &use == &gdn.getQkvMutable() || &use == &gdn.getAMutable() || &use == &gdn.getBMutable();
+  if (auto norm = dyn_cast<GatedRMSNormOp>(user))
+    return &use == &norm.getGateMutable();
+  return false;
+}
+
+namespace {
+
+/// Whether every reader of `v` can take it as a view into a wider value's columns: with one token
+/// row, any reader but the return and a state write (which need memory of their own); otherwise
+/// only operands that take a token stride, through reshapes that keep the token dimension.
+bool readInPlace(Value v, bool oneRow) {
+  for (OpOperand &use : v.getUses()) {
+    Operation *user = use.getOwner();
+    if (auto reshape = dyn_cast<ReshapeOp>(user)) {
+      auto in = cast<RankedTensorType>(reshape.getInput().getType());
+      auto out = cast<RankedTensorType>(reshape.getType());
+      const bool keepsTokens = out.getRank() >= 2 && in.getDimSize(0) == out.getDimSize(0);
+      if (!(oneRow || keepsTokens) || !readInPlace(reshape.getResult(), oneRow))
+        return false;
+      continue;
+    }
+    if (oneRow ? isa<func::ReturnOp, StateWriteOp>(user) : !takesTokenStride(use))
+      return false;
+  }
+  return true;
+}
+
+} // namespace
 
 BufferPlan planBuffers(func::FuncOp entry, int64_t maxTokens,
                        const llvm::StringMap<int64_t> &weightIndex,
@@ -57,6 +91,32 @@ BufferPlan planBuffers(func::FuncOp entry, int64_t maxTokens,
   Operation *terminator = body.getTerminator();
   Value logits = root(terminator->getOperand(0));
   plan.locations[logits] = {BufferLocation::Logits, 0};
+
+  // Split results read in place become views into their input, which must be a [tokens, width]
+  // value computed into the arena (not a weight, a state, an input or the logits).
+  struct View {
+    int64_t byteOffset, tokenStride;
+  };
+  llvm::DenseMap<Value, View> views;
+  for (Operation &op : body) {
+    auto split = dyn_cast<SplitOp>(op);
+    if (!split)
+      continue;
+    auto input = cast<RankedTensorType>(split.getInput().getType());
+    Value r = root(split.getInput());
+    if (input.getRank() != 2 || plan.locations.count(r) || isa<BlockArgument>(r))
+      continue;
+    const bool oneRow = input.getDimSize(0) == 1;
+    int64_t column = 0;
+    for (Value result : split.getResults()) {
+      if (readInPlace(result, oneRow)) {
+        aliasOf[result] = split.getInput();
+        views[result] = {column * 4, oneRow ? 0 : input.getDimSize(1)};
+        plan.views.insert(result);
+      }
+      column += cast<RankedTensorType>(result.getType()).getDimSize(1);
+    }
+  }
 
   // Live interval of every arena root: from its definition to the last use of it or of an alias.
   llvm::DenseMap<Value, std::pair<int64_t, int64_t>> interval;
@@ -117,9 +177,22 @@ BufferPlan planBuffers(func::FuncOp entry, int64_t maxTokens,
     live.emplace(end, std::make_pair(offset, bytes));
     plan.locations[r] = {BufferLocation::Arena, offset};
   }
-  // Aliases share their root's location.
+  // Aliases share their root's location; a view adds its column offset and sets its token stride,
+  // which reshapes of it keep.
+  std::function<BufferLocation(Value)> locate = [&](Value v) {
+    auto target = aliasOf.find(v);
+    if (target == aliasOf.end())
+      return plan.locations.lookup(v);
+    BufferLocation l = locate(target->second);
+    auto view = views.find(v);
+    if (view != views.end()) {
+      l.index += view->second.byteOffset;
+      l.tokenStride = view->second.tokenStride;
+    }
+    return l;
+  };
   for (auto [alias, target] : aliasOf)
-    plan.locations[alias] = plan.locations[root(alias)];
+    plan.locations[alias] = locate(alias);
   return plan;
 }
 

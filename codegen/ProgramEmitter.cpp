@@ -74,6 +74,17 @@ private:
     return LLVM::MulOp::create(b, loc, rows(v), i64(type.getShape().back()));
   }
   int64_t last(Value v) { return cast<RankedTensorType>(v.getType()).getShape().back(); }
+  /// Floats from one token's row of `v` to the next: a view's stride into the value it reads in
+  /// place (BufferPlan.h), or the row of a dense [tokens, ...] value.
+  Value tokenStride(Value v) {
+    if (int64_t stride = plan.locations.lookup(v).tokenStride)
+      return i64(stride);
+    auto type = cast<RankedTensorType>(v.getType());
+    int64_t n = 1;
+    for (int64_t d = 1; d < type.getRank(); ++d)
+      n *= type.getDimSize(d);
+    return i64(n);
+  }
 
   /// A pointer to a value's data.
   Value ptr(Value v) {
@@ -267,15 +278,24 @@ llvm::Error Emitter::lowerOp(Operation &op) {
                                f32(n.getEps().convertToDouble()), ptr(n.getResult())});
       })
       .Case([&](GatedRMSNormOp n) {
-        call("dc_op_gated_rms_norm", {ptr(n.getInput()), ptr(n.getGate()), ptr(n.getWeight()),
-                                      rows(n.getInput()), i64(last(n.getInput())),
-                                      f32(n.getEps().convertToDouble()), ptr(n.getResult())});
+        // The gate's rows per token: the dimensions between its token and its last.
+        auto gate = cast<RankedTensorType>(n.getGate().getType());
+        int64_t heads = 1;
+        for (int64_t d = 1; d + 1 < gate.getRank(); ++d)
+          heads *= gate.getDimSize(d);
+        call("dc_op_gated_rms_norm",
+             {ptr(n.getInput()), ptr(n.getGate()), i64(heads), tokenStride(n.getGate()),
+              ptr(n.getWeight()), rows(n.getInput()), i64(last(n.getInput())),
+              f32(n.getEps().convertToDouble()), ptr(n.getResult())});
       })
       .Case([&](SplitOp s) {
+        // A result the planner made a view into the input needs no copy.
         int64_t offset = 0;
         for (Value result : s.getResults()) {
-          call("dc_op_slice_columns", {ptr(s.getInput()), rows(s.getInput()), i64(last(s.getInput())),
-                                       i64(offset), i64(last(result)), ptr(result)});
+          if (!plan.views.contains(result))
+            call("dc_op_slice_columns",
+                 {ptr(s.getInput()), rows(s.getInput()), i64(last(s.getInput())), i64(offset),
+                  i64(last(result)), ptr(result)});
           offset += last(result);
         }
       })
@@ -314,8 +334,12 @@ llvm::Error Emitter::lowerOp(Operation &op) {
       })
       .Case([&](GatedDeltaNetOp d) {
         auto state = cast<RankedTensorType>(d.getState().getType());
+        // Each operand with its token stride (a view's, BufferPlan.h), in the order of the call.
+        Value qkv = ptr(d.getQkv()), qkvStride = tokenStride(d.getQkv());
+        Value a = ptr(d.getA()), aStride = tokenStride(d.getA());
+        Value bPtr = ptr(d.getB()), bStride = tokenStride(d.getB());
         call("dc_op_gated_delta_net",
-             {ptr(d.getQkv()), ptr(d.getA()), ptr(d.getB()), dim(d.getQkv(), 0),
+             {qkv, qkvStride, a, aStride, bPtr, bStride, dim(d.getQkv(), 0),
               i64(d.getNumKeyHeads()), i64(state.getDimSize(0)), i64(state.getDimSize(1)),
               i64(state.getDimSize(2)), ptr(d.getConvWeight()), i64(last(d.getConvWeight())),
               ptr(d.getDecay()), ptr(d.getDtBias()), i32(int32_t(d.getDecayForm())),

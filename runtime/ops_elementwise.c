@@ -40,6 +40,7 @@ void dc_op_swiglu(dc_exec *exec, const float *gate, const float *up, int64_t n, 
 
 typedef struct {
   const float *x, *z, *weight;
+  int64_t z_heads, z_stride; /* the gated norm's gate layout (dc_k_gated_rms_norm_f32) */
   int64_t d;
   int32_t scale_mode;
   float eps;
@@ -63,7 +64,7 @@ void dc_op_rms_norm(dc_exec *exec, const float *x, const float *weight, int64_t 
     dc_exec_fail(exec, DC_STATUS_INTERNAL, "rms_norm: scale mode %d needs a weight", (int)scale_mode);
     return;
   }
-  dc_norm_args args = {x, NULL, weight, d, scale_mode, eps, y};
+  dc_norm_args args = {x, NULL, weight, 1, d, d, scale_mode, eps, y};
   dc_exec_parallel(exec, rows, 1, 3.0 * (double)d, dc_rms_norm_task, &args);
 }
 
@@ -73,18 +74,27 @@ static void dc_l2_norm_task(void *context, int64_t begin, int64_t end, int32_t t
 }
 
 void dc_op_l2_norm(dc_exec *exec, const float *x, int64_t rows, int64_t d, float eps, float *y) {
-  dc_norm_args args = {x, NULL, NULL, d, 0, eps, y};
+  dc_norm_args args = {x, NULL, NULL, 1, d, d, 0, eps, y};
   dc_exec_parallel(exec, rows, 1, 3.0 * (double)d, dc_l2_norm_task, &args);
 }
 
 static void dc_gated_rms_norm_task(void *context, int64_t begin, int64_t end, int32_t thread) {
   const dc_norm_args *args = context;
-  dc_k_gated_rms_norm_f32(args->x, args->z, args->weight, args->d, args->eps, begin, end, args->y);
+  dc_k_gated_rms_norm_f32(args->x, args->z, args->z_heads, args->z_stride, args->weight, args->d,
+                          args->eps, begin, end, args->y);
 }
 
-void dc_op_gated_rms_norm(dc_exec *exec, const float *x, const float *z, const float *weight,
-                          int64_t rows, int64_t d, float eps, float *y) {
-  dc_norm_args args = {x, z, weight, d, 0, eps, y};
+void dc_op_gated_rms_norm(dc_exec *exec, const float *x, const float *z, int64_t z_heads,
+                          int64_t z_stride, const float *weight, int64_t rows, int64_t d, float eps,
+                          float *y) {
+  if (z_heads < 1 || z_stride < z_heads * d) {
+    dc_exec_fail(
+        exec, DC_STATUS_INTERNAL,
+        "gated_rms_norm: a gate of %lld rows of %lld per token cannot be %lld floats apart",
+        (long long)z_heads, (long long)d, (long long)z_stride);
+    return;
+  }
+  dc_norm_args args = {x, z, weight, z_heads, z_stride, d, 0, eps, y};
   dc_exec_parallel(exec, rows, 1, 10.0 * (double)d, dc_gated_rms_norm_task, &args);
 }
 

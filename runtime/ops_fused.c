@@ -94,6 +94,7 @@ void dc_op_linear_epilogue(dc_exec *exec, uint32_t dtype, const float *x, int64_
 typedef struct {
   dc_exec *exec;
   const float *qkv, *a, *b;
+  int64_t qkv_stride, a_stride, b_stride;
   int64_t T, nk, nv, dk, dv;
   const float *conv_weight;
   int64_t K;
@@ -109,23 +110,25 @@ typedef struct {
 static void dc_gated_delta_net_task(void *context, int64_t begin, int64_t end, int32_t thread) {
   const dc_gated_delta_net_args *a = context;
   if (a->state_dtype == DC_WS_F16)
-    dc_k_gated_delta_net_f32_state_f16(
-        a->qkv, a->a, a->b, a->T, a->nk, a->nv, a->dk, a->dv, a->conv_weight, a->K, a->conv_state,
-        a->decay, a->dt_bias, a->decay_form, a->mapping, a->scale, a->l2_eps, a->state, begin, end,
-        a->exec->scratch[thread], a->out, a->conv_state, a->state);
+    dc_k_gated_delta_net_f32_state_f16(a->qkv, a->qkv_stride, a->a, a->a_stride, a->b, a->b_stride,
+                                       a->T, a->nk, a->nv, a->dk, a->dv, a->conv_weight, a->K,
+                                       a->conv_state, a->decay, a->dt_bias, a->decay_form,
+                                       a->mapping, a->scale, a->l2_eps, a->state, begin, end,
+                                       a->exec->scratch[thread], a->out, a->conv_state, a->state);
   else
-    dc_k_gated_delta_net_f32(a->qkv, a->a, a->b, a->T, a->nk, a->nv, a->dk, a->dv, a->conv_weight,
-                             a->K, a->conv_state, a->decay, a->dt_bias, a->decay_form, a->mapping,
-                             a->scale, a->l2_eps, a->state, begin, end, a->exec->scratch[thread],
-                             a->out, a->conv_state, a->state);
+    dc_k_gated_delta_net_f32(a->qkv, a->qkv_stride, a->a, a->a_stride, a->b, a->b_stride, a->T,
+                             a->nk, a->nv, a->dk, a->dv, a->conv_weight, a->K, a->conv_state,
+                             a->decay, a->dt_bias, a->decay_form, a->mapping, a->scale, a->l2_eps,
+                             a->state, begin, end, a->exec->scratch[thread], a->out, a->conv_state,
+                             a->state);
 }
 
-void dc_op_gated_delta_net(dc_exec *exec, const float *qkv, const float *a, const float *b,
-                           int64_t T, int64_t nk, int64_t nv, int64_t dk, int64_t dv,
-                           const float *conv_weight, int64_t K, const float *decay,
-                           const float *dt_bias, int32_t decay_form, int32_t mapping, float scale,
-                           float l2_eps, float *conv_state, uint32_t state_dtype, void *state,
-                           float *out) {
+void dc_op_gated_delta_net(dc_exec *exec, const float *qkv, int64_t qkv_stride, const float *a,
+                           int64_t a_stride, const float *b, int64_t b_stride, int64_t T,
+                           int64_t nk, int64_t nv, int64_t dk, int64_t dv, const float *conv_weight,
+                           int64_t K, const float *decay, const float *dt_bias, int32_t decay_form,
+                           int32_t mapping, float scale, float l2_eps, float *conv_state,
+                           uint32_t state_dtype, void *state, float *out) {
   if (state_dtype != DC_WS_F32 && state_dtype != DC_WS_F16) {
     dc_exec_fail(exec, DC_STATUS_INTERNAL, "gated_delta_net: unsupported state dtype %u (%s)",
                  (unsigned)state_dtype, dc_ws_dtype_name(state_dtype));
@@ -148,12 +151,19 @@ void dc_op_gated_delta_net(dc_exec *exec, const float *qkv, const float *a, cons
         (long long)nv, (long long)nk, (long long)K);
     return;
   }
+  if (qkv_stride < 2 * nk * dk + nv * dv || a_stride < nv || b_stride < nv) {
+    dc_exec_fail(exec, DC_STATUS_INTERNAL,
+                 "gated_delta_net: token strides %lld (qkv), %lld (a), %lld (b) are narrower than "
+                 "their rows",
+                 (long long)qkv_stride, (long long)a_stride, (long long)b_stride);
+    return;
+  }
   if (!dc_exec_reserve_scratch(exec, dc_k_gated_delta_net_f32_scratch_bytes(T, dk, dv)))
     return;
-  dc_gated_delta_net_args args = {exec,        qkv,        a,       b,           T,      nk,
-                                  nv,          dk,         dv,      conv_weight, K,      decay,
-                                  dt_bias,     decay_form, mapping, scale,       l2_eps, conv_state,
-                                  state_dtype, state,      out};
+  dc_gated_delta_net_args args = {
+      exec,       qkv,     a,     b,      qkv_stride,  a_stride,    b_stride, T,
+      nk,         nv,      dk,    dv,     conv_weight, K,           decay,    dt_bias,
+      decay_form, mapping, scale, l2_eps, conv_state,  state_dtype, state,    out};
   /* Per key head: its r value heads' recurrence (about 4 dk dv per token) dominates the conv. */
   const double per_key_head =
       (double)T * (double)(nv / nk) * (4.0 * (double)dk * (double)dv + 8.0 * (double)(dk + dv));

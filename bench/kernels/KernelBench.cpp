@@ -830,17 +830,18 @@ void benchGatedDeltaNet(benchmark::State &state, int64_t T, bool f16State, int64
     withStackPad(stackPad, [&] {
       if (f16State) {
         uint16_t *S = halfStates.as<uint16_t>() + (size_t)copy * stateFloats;
-        dc_k_gated_delta_net_f32_state_f16(qkv.as<float>(), a.as<float>(), b.as<float>(), T, kNk,
-                                           kNv, kDk, kDv, convWeight.as<float>(), kConvK, conv,
-                                           decay.as<float>(), dtBias.as<float>(), DC_K_DECAY_A_LOG,
-                                           DC_K_HEADS_GROUPED, scale, 1e-6f, S, 0, kNk,
-                                           scratch.bytes(), out.as<float>(), conv, S);
+        dc_k_gated_delta_net_f32_state_f16(qkv.as<float>(), kQkv, a.as<float>(), kNv, b.as<float>(),
+                                           kNv, T, kNk, kNv, kDk, kDv, convWeight.as<float>(),
+                                           kConvK, conv, decay.as<float>(), dtBias.as<float>(),
+                                           DC_K_DECAY_A_LOG, DC_K_HEADS_GROUPED, scale, 1e-6f, S, 0,
+                                           kNk, scratch.bytes(), out.as<float>(), conv, S);
       } else {
         float *S = states.as<float>() + (size_t)copy * stateFloats;
-        dc_k_gated_delta_net_f32(qkv.as<float>(), a.as<float>(), b.as<float>(), T, kNk, kNv, kDk,
-                                 kDv, convWeight.as<float>(), kConvK, conv, decay.as<float>(),
-                                 dtBias.as<float>(), DC_K_DECAY_A_LOG, DC_K_HEADS_GROUPED, scale,
-                                 1e-6f, S, 0, kNk, scratch.bytes(), out.as<float>(), conv, S);
+        dc_k_gated_delta_net_f32(qkv.as<float>(), kQkv, a.as<float>(), kNv, b.as<float>(), kNv, T,
+                                 kNk, kNv, kDk, kDv, convWeight.as<float>(), kConvK, conv,
+                                 decay.as<float>(), dtBias.as<float>(), DC_K_DECAY_A_LOG,
+                                 DC_K_HEADS_GROUPED, scale, 1e-6f, S, 0, kNk, scratch.bytes(),
+                                 out.as<float>(), conv, S);
       }
     });
     benchmark::ClobberMemory();

@@ -93,7 +93,16 @@ module attributes {delta.architecture = "qwen3_5", delta.max_context = 64 : i64,
 // CHECK-NEXT: %[[H:.+]] = llvm.getelementptr %[[ARENA]]
 // CHECK-NEXT: llvm.call @dc_op_linear_epilogue(%[[EXEC]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %[[SWIGLU]], %[[RESIDUAL]], %[[H]])
 // CHECK: llvm.call @dc_op_linear(
-// CHECK: %[[NK:.+]] = llvm.mlir.constant(2 : i64)
+// The split copies nothing: qkv, a and b are views into the projection's output at arena 1024 (its
+// columns 0, 64 and 68), each with the output's row of 72 floats as its token stride.
+// CHECK-NOT: dc_op_slice_columns
+// CHECK: %[[QKV:.+]] = llvm.getelementptr %[[ARENA]][1024]
+// CHECK-NEXT: %[[QKV_STRIDE:.+]] = llvm.mlir.constant(72 : i64)
+// CHECK-NEXT: %[[A:.+]] = llvm.getelementptr %[[ARENA]][1280]
+// CHECK-NEXT: %[[A_STRIDE:.+]] = llvm.mlir.constant(72 : i64)
+// CHECK-NEXT: %[[B:.+]] = llvm.getelementptr %[[ARENA]][1296]
+// CHECK-NEXT: %[[B_STRIDE:.+]] = llvm.mlir.constant(72 : i64)
+// CHECK-NEXT: %[[NK:.+]] = llvm.mlir.constant(2 : i64)
 // CHECK-NEXT: %[[NV:.+]] = llvm.mlir.constant(4 : i64)
 // CHECK: %[[A_LOG:.+]] = llvm.mlir.constant(0 : i32)
 // CHECK-NEXT: %[[TILED:.+]] = llvm.mlir.constant(1 : i32)
@@ -102,8 +111,9 @@ module attributes {delta.architecture = "qwen3_5", delta.max_context = 64 : i64,
 // CHECK-NEXT: %[[F32_STATE:.+]] = llvm.mlir.constant(0 : i32)
 // CHECK-NEXT: %[[S_SLOT:.+]] = llvm.getelementptr %[[STATES]][1]
 // CHECK-NEXT: %[[S:.+]] = llvm.load %[[S_SLOT]]
-// CHECK-NEXT: %[[O:.+]] = llvm.getelementptr %[[ARENA]]
-// CHECK-NEXT: llvm.call @dc_op_gated_delta_net(%[[EXEC]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %[[T]], %[[NK]], %[[NV]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %[[A_LOG]], %[[TILED]], %{{[^,]+}}, %{{[^,]+}}, %[[CS]], %[[F32_STATE]], %[[S]], %[[O]])
+// The output goes past the projection's output (1024 + 8 x 72 x 4 bytes), which its views keep live.
+// CHECK-NEXT: %[[O:.+]] = llvm.getelementptr %[[ARENA]][3328]
+// CHECK-NEXT: llvm.call @dc_op_gated_delta_net(%[[EXEC]], %[[QKV]], %[[QKV_STRIDE]], %[[A]], %[[A_STRIDE]], %[[B]], %[[B_STRIDE]], %[[T]], %[[NK]], %[[NV]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %[[A_LOG]], %[[TILED]], %{{[^,]+}}, %{{[^,]+}}, %[[CS]], %[[F32_STATE]], %[[S]], %[[O]])
 // The out projection's residual epilogue (none = 0) reads the first epilogue's result.
 // CHECK: llvm.call @dc_op_linear_epilogue(
 // CHECK: llvm.call @dc_op_lm_head(
@@ -150,6 +160,122 @@ module attributes {delta.architecture = "qwen3_5", delta.max_context = 64 : i64,
     delta.state_write %cs, @conv : tensor<3x64xf32>
     delta.state_write %s, @delta : tensor<4x8x8xf32>
     %l = delta.lm_head %x, %e : tensor<1x16xf32>, tensor<48x16xf32> -> tensor<1x48xf32>
+    return %l : tensor<1x48xf32>
+  }
+}
+
+// -----
+
+// Split results read in place (codegen/BufferPlan.h). The in_proj output is [T, 68]: qkv (32
+// columns), z (16), b (2), a (2) and e (16). In prefill, gated_delta_net's qkv, a and b and
+// gated_rms_norm's gate (z through a reshape that keeps the token dimension) are views into it with
+// its row of 68 floats as their token stride; e, which an add reads, is still copied. In decode (one
+// token row) every result is a view, dense (each its own width as its stride), and nothing is copied.
+
+// CHECK-LABEL: llvm.func @dc_entry_prefill(
+// CHECK-SAME: %[[EXEC:[^:]+]]: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %[[ARENA:[^:]+]]: !llvm.ptr
+// CHECK: %[[P:.+]] = llvm.getelementptr %[[ARENA]][512]
+// CHECK-NEXT: llvm.call @dc_op_linear(
+// The one copy: e, columns 52 to 68.
+// CHECK: %[[FROM:.+]] = llvm.getelementptr %[[ARENA]][512]
+// CHECK: %[[WIDTH:.+]] = llvm.mlir.constant(68 : i64)
+// CHECK-NEXT: %[[OFFSET:.+]] = llvm.mlir.constant(52 : i64)
+// CHECK-NEXT: %[[COLUMNS:.+]] = llvm.mlir.constant(16 : i64)
+// CHECK-NEXT: %[[E:.+]] = llvm.getelementptr %[[ARENA]]{{\[}}[[E_AT:[0-9]+]]{{\]}}
+// CHECK-NEXT: llvm.call @dc_op_slice_columns(%[[EXEC]], %[[FROM]], %{{[^,]+}}, %[[WIDTH]], %[[OFFSET]], %[[COLUMNS]], %[[E]])
+// CHECK-NOT: dc_op_slice_columns
+// CHECK: %[[QKV:.+]] = llvm.getelementptr %[[ARENA]][512]
+// CHECK-NEXT: %[[S1:.+]] = llvm.mlir.constant(68 : i64)
+// CHECK-NEXT: %[[A:.+]] = llvm.getelementptr %[[ARENA]][712]
+// CHECK-NEXT: %[[S2:.+]] = llvm.mlir.constant(68 : i64)
+// CHECK-NEXT: %[[B:.+]] = llvm.getelementptr %[[ARENA]][704]
+// CHECK-NEXT: %[[S3:.+]] = llvm.mlir.constant(68 : i64)
+// CHECK: llvm.call @dc_op_gated_delta_net(%[[EXEC]], %[[QKV]], %[[S1]], %[[A]], %[[S2]], %[[B]], %[[S3]],
+// The gate: z at column 32, 2 rows of 8 per token, tokens 68 floats apart.
+// CHECK: %[[Z:.+]] = llvm.getelementptr %[[ARENA]][640]
+// CHECK-NEXT: %[[HEADS:.+]] = llvm.mlir.constant(2 : i64)
+// CHECK-NEXT: %[[ZS:.+]] = llvm.mlir.constant(68 : i64)
+// CHECK: llvm.call @dc_op_gated_rms_norm(%[[EXEC]], %{{[^,]+}}, %[[Z]], %[[HEADS]], %[[ZS]],
+// The add reads the copy.
+// CHECK: %[[E_IN:.+]] = llvm.getelementptr %[[ARENA]]{{\[}}[[E_AT]]{{\]}}
+// CHECK: llvm.call @dc_op_add(%[[EXEC]], %{{[^,]+}}, %[[E_IN]],
+// CHECK: llvm.return
+
+// CHECK-LABEL: llvm.func @dc_entry_decode(
+// CHECK-SAME: %[[EXEC:[^:]+]]: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %[[ARENA:[^:]+]]: !llvm.ptr
+// CHECK-NOT: dc_op_slice_columns
+// CHECK: llvm.call @dc_op_linear(
+// CHECK-NOT: dc_op_slice_columns
+// CHECK: %[[QKV:.+]] = llvm.getelementptr %[[ARENA]][64]
+// CHECK-NEXT: %[[S1:.+]] = llvm.mlir.constant(32 : i64)
+// CHECK-NEXT: %[[A:.+]] = llvm.getelementptr %[[ARENA]][264]
+// CHECK-NEXT: %[[S2:.+]] = llvm.mlir.constant(2 : i64)
+// CHECK-NEXT: %[[B:.+]] = llvm.getelementptr %[[ARENA]][256]
+// CHECK-NEXT: %[[S3:.+]] = llvm.mlir.constant(2 : i64)
+// CHECK: llvm.call @dc_op_gated_delta_net(%[[EXEC]], %[[QKV]], %[[S1]], %[[A]], %[[S2]], %[[B]], %[[S3]],
+// CHECK: %[[Z:.+]] = llvm.getelementptr %[[ARENA]][192]
+// CHECK-NEXT: %[[HEADS:.+]] = llvm.mlir.constant(2 : i64)
+// CHECK-NEXT: %[[ZS:.+]] = llvm.mlir.constant(16 : i64)
+// CHECK: llvm.call @dc_op_gated_rms_norm(%[[EXEC]], %{{[^,]+}}, %[[Z]], %[[HEADS]], %[[ZS]],
+// CHECK: %[[E:.+]] = llvm.getelementptr %[[ARENA]][272]
+// CHECK-NEXT: llvm.mlir.constant(1 : i64)
+// CHECK: llvm.call @dc_op_add(%[[EXEC]], %{{[^,]+}}, %[[E]],
+// CHECK-NOT: dc_op_slice_columns
+// CHECK: llvm.return
+
+module attributes {delta.architecture = "qwen3_5", delta.max_context = 64 : i64, delta.weight_store = {fingerprint = "0x00000000000000ab", path = "m.dcw"}} {
+  delta.weight private @embed : tensor<48x16xf32>
+  delta.weight private @in_proj : tensor<68x16xf32>
+  delta.weight private @conv_w : tensor<32x4xf32>
+  delta.weight private @a_log : tensor<2xf32>
+  delta.weight private @dt_bias : tensor<2xf32>
+  delta.weight private @norm : tensor<8xf32>
+  delta.state @conv : tensor<3x32xf32>
+  delta.state @delta : tensor<2x8x8xf32>
+  func.func @prefill(%tokens: tensor<?xi32>, %positions: tensor<?xi32>, %start: index) -> tensor<?x48xf32> {
+    %emb = delta.weight_ref @embed : tensor<48x16xf32>
+    %x = delta.embedding %emb[%tokens] : tensor<48x16xf32>, tensor<?xi32> -> tensor<?x16xf32>
+    %wi = delta.weight_ref @in_proj : tensor<68x16xf32>
+    %p = delta.linear %x, %wi : tensor<?x16xf32>, tensor<68x16xf32> -> tensor<?x68xf32>
+    %qkv, %z, %b, %a, %e = delta.split %p : tensor<?x68xf32> -> tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x16xf32>
+    %cw = delta.weight_ref @conv_w : tensor<32x4xf32>
+    %al = delta.weight_ref @a_log : tensor<2xf32>
+    %dt = delta.weight_ref @dt_bias : tensor<2xf32>
+    %cs = delta.state_read @conv : tensor<3x32xf32>
+    %s = delta.state_read @delta : tensor<2x8x8xf32>
+    %o, %cs1, %s1 = delta.gated_delta_net %qkv, %a, %b conv(%cw, %cs) gates(%al, %dt) a_log state(%s) tiled scale(0.353553385) l2_eps(1.0e-6)
+        : tensor<?x32xf32>, tensor<?x2xf32>, tensor<32x4xf32>, tensor<3x32xf32>, tensor<2xf32>, tensor<2x8x8xf32> -> tensor<?x2x8xf32>
+    delta.state_write %cs1, @conv : tensor<3x32xf32>
+    delta.state_write %s1, @delta : tensor<2x8x8xf32>
+    %zr = delta.reshape %z : tensor<?x16xf32> -> tensor<?x2x8xf32>
+    %nw = delta.weight_ref @norm : tensor<8xf32>
+    %n = delta.gated_rms_norm %o, %zr, %nw eps(1.0e-6) : tensor<?x2x8xf32>, tensor<8xf32>
+    %nf = delta.reshape %n : tensor<?x2x8xf32> -> tensor<?x16xf32>
+    %r = delta.add %nf, %e : tensor<?x16xf32>
+    %l = delta.lm_head %r, %emb : tensor<?x16xf32>, tensor<48x16xf32> -> tensor<?x48xf32>
+    return %l : tensor<?x48xf32>
+  }
+  func.func @decode(%tokens: tensor<1xi32>, %positions: tensor<1xi32>, %start: index) -> tensor<1x48xf32> {
+    %emb = delta.weight_ref @embed : tensor<48x16xf32>
+    %x = delta.embedding %emb[%tokens] : tensor<48x16xf32>, tensor<1xi32> -> tensor<1x16xf32>
+    %wi = delta.weight_ref @in_proj : tensor<68x16xf32>
+    %p = delta.linear %x, %wi : tensor<1x16xf32>, tensor<68x16xf32> -> tensor<1x68xf32>
+    %qkv, %z, %b, %a, %e = delta.split %p : tensor<1x68xf32> -> tensor<1x32xf32>, tensor<1x16xf32>, tensor<1x2xf32>, tensor<1x2xf32>, tensor<1x16xf32>
+    %cw = delta.weight_ref @conv_w : tensor<32x4xf32>
+    %al = delta.weight_ref @a_log : tensor<2xf32>
+    %dt = delta.weight_ref @dt_bias : tensor<2xf32>
+    %cs = delta.state_read @conv : tensor<3x32xf32>
+    %s = delta.state_read @delta : tensor<2x8x8xf32>
+    %o, %cs1, %s1 = delta.gated_delta_net %qkv, %a, %b conv(%cw, %cs) gates(%al, %dt) a_log state(%s) tiled scale(0.353553385) l2_eps(1.0e-6)
+        : tensor<1x32xf32>, tensor<1x2xf32>, tensor<32x4xf32>, tensor<3x32xf32>, tensor<2xf32>, tensor<2x8x8xf32> -> tensor<1x2x8xf32>
+    delta.state_write %cs1, @conv : tensor<3x32xf32>
+    delta.state_write %s1, @delta : tensor<2x8x8xf32>
+    %zr = delta.reshape %z : tensor<1x16xf32> -> tensor<1x2x8xf32>
+    %nw = delta.weight_ref @norm : tensor<8xf32>
+    %n = delta.gated_rms_norm %o, %zr, %nw eps(1.0e-6) : tensor<1x2x8xf32>, tensor<8xf32>
+    %nf = delta.reshape %n : tensor<1x2x8xf32> -> tensor<1x16xf32>
+    %r = delta.add %nf, %e : tensor<1x16xf32>
+    %l = delta.lm_head %r, %emb : tensor<1x16xf32>, tensor<48x16xf32> -> tensor<1x48xf32>
     return %l : tensor<1x48xf32>
   }
 }

@@ -656,15 +656,18 @@ void addNormCases(std::vector<OpCase> &cases) {
              v += 1.0f;
            const int64_t n = s.rows * s.d;
            std::vector<float> y(static_cast<size_t>(n));
-           dc_k_gated_rms_norm_f32(x.data(), z.data(), w.data(), s.d, eps, 0, s.rows, y.data());
+           dc_k_gated_rms_norm_f32(x.data(), z.data(), 1, s.d, w.data(), s.d, eps, 0, s.rows,
+                                   y.data());
            expectClose("gated_rms_norm", "y", y,
                        ref::gatedRmsNorm(toTensor(x, {s.rows, s.d}), toTensor(z, {s.rows, s.d}),
                                          toTensor(w, {s.d}), double(eps)));
            auto split = nanFilled(n);
            int64_t m = splitPoint(s.rows);
-           dc_k_gated_rms_norm_f32(x.data(), z.data(), w.data(), s.d, eps, 0, m, split.data());
+           dc_k_gated_rms_norm_f32(x.data(), z.data(), 1, s.d, w.data(), s.d, eps, 0, m,
+                                   split.data());
            expectPartOnly(split, m, s.rows, "split after the first range");
-           dc_k_gated_rms_norm_f32(x.data(), z.data(), w.data(), s.d, eps, m, s.rows, split.data());
+           dc_k_gated_rms_norm_f32(x.data(), z.data(), 1, s.d, w.data(), s.d, eps, m, s.rows,
+                                   split.data());
            expectSameBits("gated_rms_norm split", split, y);
          }});
 }
@@ -1518,10 +1521,31 @@ struct GDNInputs {
   /// hold this call's input states when `inPlace`).
   void run(int64_t kh0, int64_t kh1, std::vector<float> &out, std::vector<float> &convStateOut,
            std::vector<float> &stateOut, bool inPlace) const {
+    runOn(qkv.data(), channels(), a.data(), nv, b.data(), nv, kh0, kh1, out, convStateOut, stateOut,
+          inPlace);
+  }
+  /// The same with qkv, b and a read as views into the columns of one merged projection
+  /// [t, qkv | 5 other columns | b | a], as the buffer planner leaves them
+  /// (docs/design/compile.md, "Split results as views").
+  void runAsViews(std::vector<float> &out, std::vector<float> &convStateOut,
+                  std::vector<float> &stateOut) const {
+    const int64_t c = channels(), width = c + 5 + 2 * nv;
+    std::vector<float> merged(static_cast<size_t>(t * width), NAN);
+    for (int64_t i = 0; i < t; ++i) {
+      std::copy_n(&qkv[i * c], c, &merged[i * width]);
+      std::copy_n(&b[i * nv], nv, &merged[i * width + c + 5]);
+      std::copy_n(&a[i * nv], nv, &merged[i * width + c + 5 + nv]);
+    }
+    runOn(merged.data(), width, merged.data() + c + 5 + nv, width, merged.data() + c + 5, width, 0,
+          nk, out, convStateOut, stateOut, false);
+  }
+  void runOn(const float *q, int64_t qStride, const float *av, int64_t aStride, const float *bv,
+             int64_t bStride, int64_t kh0, int64_t kh1, std::vector<float> &out,
+             std::vector<float> &convStateOut, std::vector<float> &stateOut, bool inPlace) const {
     Scratch scratch(dc_k_gated_delta_net_f32_scratch_bytes(t, dk, dv));
-    dc_k_gated_delta_net_f32(qkv.data(), a.data(), b.data(), t, nk, nv, dk, dv, convWeight.data(),
-                             k, inPlace ? convStateOut.data() : convState.data(), decay.data(),
-                             dtBias.data(), decayForm, mapping, scale, l2Eps,
+    dc_k_gated_delta_net_f32(q, qStride, av, aStride, bv, bStride, t, nk, nv, dk, dv,
+                             convWeight.data(), k, inPlace ? convStateOut.data() : convState.data(),
+                             decay.data(), dtBias.data(), decayForm, mapping, scale, l2Eps,
                              inPlace ? stateOut.data() : state.data(), kh0, kh1, scratch.get(),
                              out.data(), convStateOut.data(), stateOut.data());
   }
@@ -1654,6 +1678,14 @@ void addGatedDeltaNetCases(std::vector<OpCase> &cases) {
              expectSameBits("gated_delta_net split output", split, out);
              expectSameBits("gated_delta_net split, in-place conv state", convInPlace, convState);
              expectSameBits("gated_delta_net split, in-place state", stateInPlace, state);
+
+             // qkv, b and a as views into one merged projection's columns: the same bits.
+             std::vector<float> viewOut(outSize, NAN), viewConv(convState.size()),
+                 viewState(state.size());
+             in.runAsViews(viewOut, viewConv, viewState);
+             expectSameBits("gated_delta_net on views, output", viewOut, out);
+             expectSameBits("gated_delta_net on views, conv state", viewConv, convState);
+             expectSameBits("gated_delta_net on views, state", viewState, state);
            }});
     }
 
@@ -1821,11 +1853,11 @@ void addF16StateCases(std::vector<OpCase> &cases) {
                                std::vector<float> &conv, std::vector<uint16_t> &st, bool inPlace) {
                Scratch scratch(dc_k_gated_delta_net_f32_scratch_bytes(t, s.dk, s.dv));
                dc_k_gated_delta_net_f32_state_f16(
-                   in.qkv.data(), in.a.data(), in.b.data(), t, s.nk, s.nv, s.dk, s.dv,
-                   in.convWeight.data(), s.k, inPlace ? conv.data() : in.convState.data(),
-                   in.decay.data(), in.dtBias.data(), s.decayForm, s.mapping, in.scale, in.l2Eps,
-                   inPlace ? st.data() : state16.data(), kh0, kh1, scratch.get(), o.data(),
-                   conv.data(), st.data());
+                   in.qkv.data(), in.channels(), in.a.data(), s.nv, in.b.data(), s.nv, t, s.nk,
+                   s.nv, s.dk, s.dv, in.convWeight.data(), s.k,
+                   inPlace ? conv.data() : in.convState.data(), in.decay.data(), in.dtBias.data(),
+                   s.decayForm, s.mapping, in.scale, in.l2Eps, inPlace ? st.data() : state16.data(),
+                   kh0, kh1, scratch.get(), o.data(), conv.data(), st.data());
              };
              std::vector<float> out16(outSize), conv16(in.convState.size());
              std::vector<uint16_t> new16(state16.size(), 0xDEADu);
@@ -1877,10 +1909,10 @@ void addF16StateCases(std::vector<OpCase> &cases) {
              Scratch scratch(dc_k_gated_delta_net_f32_scratch_bytes(1, s.dk, s.dv));
              std::vector<float> out16(out.size());
              dc_k_gated_delta_net_f32_state_f16(
-                 in.qkv.data(), in.a.data(), in.b.data(), 1, s.nk, s.nv, s.dk, s.dv,
-                 in.convWeight.data(), s.k, conv16.data(), in.decay.data(), in.dtBias.data(),
-                 s.decayForm, s.mapping, in.scale, in.l2Eps, state16.data(), 0, s.nk, scratch.get(),
-                 out16.data(), conv16.data(), state16.data());
+                 in.qkv.data(), in.channels(), in.a.data(), s.nv, in.b.data(), s.nv, 1, s.nk, s.nv,
+                 s.dk, s.dv, in.convWeight.data(), s.k, conv16.data(), in.decay.data(),
+                 in.dtBias.data(), s.decayForm, s.mapping, in.scale, in.l2Eps, state16.data(), 0,
+                 s.nk, scratch.get(), out16.data(), conv16.data(), state16.data());
              const std::string at = "step " + str(step) + ": ";
              expectSameBits(at + "output vs the f32 kernel", out16, out);
              expectSameBits(at + "conv state vs the f32 kernel", conv16, conv);

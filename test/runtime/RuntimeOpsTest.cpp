@@ -16,6 +16,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -163,9 +164,11 @@ TEST(RuntimeOps, Norms) {
       [&](dc_exec *e) { dc_op_l2_norm(e, x.data(), rows, d, 1e-6f, y.data()); });
   checkOp(
       "gated_rms_norm", {&y},
-      [&] { dc_k_gated_rms_norm_f32(x.data(), z.data(), w.data(), d, 1e-6f, 0, rows, y.data()); },
+      [&] {
+        dc_k_gated_rms_norm_f32(x.data(), z.data(), 1, d, w.data(), d, 1e-6f, 0, rows, y.data());
+      },
       [&](dc_exec *e) {
-        dc_op_gated_rms_norm(e, x.data(), z.data(), w.data(), rows, d, 1e-6f, y.data());
+        dc_op_gated_rms_norm(e, x.data(), z.data(), 1, d, w.data(), rows, d, 1e-6f, y.data());
       });
 }
 
@@ -473,16 +476,16 @@ TEST(RuntimeOps, GatedDeltaNetSplitsKeyHeadsAndUpdatesBothStates) {
       std::vector<float> out(T * nv * dv, NAN);
       auto kernel = [&] {
         void *scratch = dc_alloc_aligned(size_t(dc_k_gated_delta_net_f32_scratch_bytes(T, dk, dv)));
-        dc_k_gated_delta_net_f32(qkv.data(), a.data(), b.data(), T, nk, nv, dk, dv, w.data(), K,
-                                 convState.data(), decay.data(), bias.data(), DC_K_DECAY_A_LOG,
-                                 mapping, 0.25f, 1e-6f, state.data(), 0, nk, scratch, out.data(),
-                                 convState.data(), state.data());
+        dc_k_gated_delta_net_f32(qkv.data(), C, a.data(), nv, b.data(), nv, T, nk, nv, dk, dv,
+                                 w.data(), K, convState.data(), decay.data(), bias.data(),
+                                 DC_K_DECAY_A_LOG, mapping, 0.25f, 1e-6f, state.data(), 0, nk,
+                                 scratch, out.data(), convState.data(), state.data());
         free(scratch);
       };
       checkOp("gated_delta_net T=" + std::to_string(T), {&out, &convState, &state}, kernel,
               [&](dc_exec *e) {
-                dc_op_gated_delta_net(e, qkv.data(), a.data(), b.data(), T, nk, nv, dk, dv,
-                                      w.data(), K, decay.data(), bias.data(), DC_K_DECAY_A_LOG,
+                dc_op_gated_delta_net(e, qkv.data(), C, a.data(), nv, b.data(), nv, T, nk, nv, dk,
+                                      dv, w.data(), K, decay.data(), bias.data(), DC_K_DECAY_A_LOG,
                                       mapping, 0.25f, 1e-6f, convState.data(), DC_WS_F32,
                                       state.data(), out.data());
                 EXPECT_GE(e->scratch_bytes, dc_k_gated_delta_net_f32_scratch_bytes(T, dk, dv));
@@ -509,9 +512,9 @@ TEST(RuntimeOps, FusedOpsRefuseBadArguments) {
   EXPECT_NE(std::string(dc_status_message(error)).find("multiple of 32"), std::string::npos)
       << dc_status_message(error);
   dc_status_free(error);
-  dc_op_gated_delta_net(exec, x.data(), x.data(), x.data(), 1, 3, 4, 4, 4, x.data(), 4, x.data(),
-                        x.data(), DC_K_DECAY_A_LOG, DC_K_HEADS_GROUPED, 0.5f, 1e-6f, y.data(),
-                        DC_WS_F32, y.data(), y.data());
+  dc_op_gated_delta_net(exec, x.data(), 40, x.data(), 4, x.data(), 4, 1, 3, 4, 4, 4, x.data(), 4,
+                        x.data(), x.data(), DC_K_DECAY_A_LOG, DC_K_HEADS_GROUPED, 0.5f, 1e-6f,
+                        y.data(), DC_WS_F32, y.data(), y.data());
   error = dc_exec_take_error(exec);
   ASSERT_NE(error, nullptr);
   EXPECT_NE(std::string(dc_status_message(error)).find("do not fit"), std::string::npos)
@@ -547,6 +550,92 @@ void expectOpFails(const std::string &what, const std::function<void(dc_exec *)>
   dc_exec_destroy(exec);
 }
 
+/// The fused Gated DeltaNet reading qkv, b and a as views into the columns of one merged projection
+/// [T, C | z | b | a] (the buffer planner's split views, docs/design/compile.md, "Split results as
+/// views"), on 1 and 2 threads and both state storages: bit for bit what it computes from dense
+/// copies of the same columns.
+TEST(RuntimeOps, GatedDeltaNetReadsViewsIntoAMergedProjection) {
+  Rng rng(21);
+  const int64_t nk = 2, nv = 4, dk = 16, dv = 8, K = 4, C = 2 * nk * dk + nv * dv;
+  const int64_t zWidth = nv * dv, N = C + zWidth + 2 * nv;
+  for (int64_t T : {1, 70}) {
+    const std::vector<float> merged = floats(rng, T * N);
+    // Dense copies of the columns the views cover.
+    std::vector<float> qkv(T * C), b(T * nv), a(T * nv);
+    for (int64_t t = 0; t < T; ++t) {
+      std::copy_n(&merged[t * N], C, &qkv[t * C]);
+      std::copy_n(&merged[t * N + C + zWidth], nv, &b[t * nv]);
+      std::copy_n(&merged[t * N + C + zWidth + nv], nv, &a[t * nv]);
+    }
+    auto w = floats(rng, C * K), decay = floats(rng, nv, -1, 1), bias = floats(rng, nv);
+    const std::vector<float> conv0 = floats(rng, (K - 1) * C);
+    const std::vector<float> state0 = floats(rng, nv * dk * dv, -0.1f, 0.1f);
+    for (uint32_t dtype : {uint32_t(DC_WS_F32), uint32_t(DC_WS_F16)})
+      for (int32_t threads : {1, 2}) {
+        // out, conv state and state bytes after one call on the given operands.
+        auto run = [&](const float *q, int64_t qStride, const float *av, const float *bv,
+                       int64_t abStride) {
+          std::vector<float> out(T * nv * dv, NAN), conv = conv0;
+          std::vector<uint16_t> state16 = halves(state0);
+          std::vector<float> state32 = state0;
+          void *state = dtype == DC_WS_F16 ? (void *)state16.data() : (void *)state32.data();
+          dc_exec *exec = nullptr;
+          EXPECT_EQ(dc_exec_create(threads, &exec), nullptr);
+          dc_exec_set_min_work(exec, 0);
+          dc_op_gated_delta_net(exec, q, qStride, av, abStride, bv, abStride, T, nk, nv, dk, dv,
+                                w.data(), K, decay.data(), bias.data(), DC_K_DECAY_NEG_EXP,
+                                DC_K_HEADS_TILED, 0.25f, 1e-6f, conv.data(), dtype, state,
+                                out.data());
+          dc_status *error = dc_exec_take_error(exec);
+          EXPECT_EQ(error, nullptr) << dc_status_message(error);
+          dc_status_free(error);
+          dc_exec_destroy(exec);
+          std::vector<float> stateOut = dtype == DC_WS_F16 ? widened(state16) : state32;
+          return std::make_tuple(out, conv, stateOut);
+        };
+        auto dense = run(qkv.data(), C, a.data(), b.data(), nv);
+        auto views =
+            run(merged.data(), N, merged.data() + C + zWidth + nv, merged.data() + C + zWidth, N);
+        const std::string what = "T=" + std::to_string(T) + " " + dc_ws_dtype_name(dtype) + ", " +
+                                 std::to_string(threads) + " threads";
+        EXPECT_TRUE(std::isfinite(std::get<0>(dense)[0])) << what;
+        EXPECT_EQ(std::memcmp(std::get<0>(views).data(), std::get<0>(dense).data(),
+                              std::get<0>(dense).size() * 4),
+                  0)
+            << what;
+        EXPECT_EQ(std::get<1>(views), std::get<1>(dense)) << what;
+        EXPECT_EQ(std::get<2>(views), std::get<2>(dense)) << what;
+      }
+  }
+}
+
+/// The gated norm's gate read as a view: z_heads rows of d per token, tokens z_stride apart.
+TEST(RuntimeOps, GatedRmsNormReadsAStridedGate) {
+  Rng rng(22);
+  const int64_t T = 9, heads = 3, d = 16, stride = heads * d + 21, rows = T * heads;
+  auto x = floats(rng, rows * d), w = floats(rng, d), wide = floats(rng, T * stride);
+  std::vector<float> z(rows * d);
+  for (int64_t t = 0; t < T; ++t)
+    std::copy_n(&wide[t * stride + 5], heads * d, &z[t * heads * d]);
+  std::vector<float> want(rows * d, NAN), got(rows * d, NAN);
+  dc_k_gated_rms_norm_f32(x.data(), z.data(), 1, d, w.data(), d, 1e-6f, 0, rows, want.data());
+  checkOp(
+      "gated_rms_norm, strided gate", {&got},
+      [&] {
+        dc_k_gated_rms_norm_f32(x.data(), wide.data() + 5, heads, stride, w.data(), d, 1e-6f, 0,
+                                rows, got.data());
+      },
+      [&](dc_exec *e) {
+        dc_op_gated_rms_norm(e, x.data(), wide.data() + 5, heads, stride, w.data(), rows, d, 1e-6f,
+                             got.data());
+      });
+  EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * 4), 0);
+  expectOpFails("cannot be", [&](dc_exec *e) {
+    dc_op_gated_rms_norm(e, x.data(), z.data(), heads, heads * d - 1, w.data(), rows, d, 1e-6f,
+                         got.data());
+  });
+}
+
 /// Both Gated DeltaNet ops on an f16 state (--recurrent-state-type=f16), on 1 to 3 threads: the
 /// outputs of the f32 op on the widened state, bit for bit, and its new state rounded once.
 TEST(RuntimeOps, F16StateIsTheF32StateRoundedOnce) {
@@ -569,9 +658,10 @@ TEST(RuntimeOps, F16StateIsTheF32StateRoundedOnce) {
         ASSERT_EQ(dc_exec_create(threads, &exec), nullptr);
         dc_exec_set_min_work(exec, 0);
         if (fused)
-          dc_op_gated_delta_net(exec, qkv.data(), a.data(), b.data(), T, nk, nv, dk, dv, w.data(),
-                                K, decay.data(), bias.data(), DC_K_DECAY_A_LOG, DC_K_HEADS_GROUPED,
-                                0.25f, 1e-6f, conv.data(), dtype, state, out.data());
+          dc_op_gated_delta_net(exec, qkv.data(), C, a.data(), nv, b.data(), nv, T, nk, nv, dk, dv,
+                                w.data(), K, decay.data(), bias.data(), DC_K_DECAY_A_LOG,
+                                DC_K_HEADS_GROUPED, 0.25f, 1e-6f, conv.data(), dtype, state,
+                                out.data());
         else
           dc_op_gated_delta_rule(exec, q.data(), k.data(), v.data(), g.data(), beta.data(), T, nk,
                                  nv, dk, dv, DC_K_HEADS_TILED, 0.25f, dtype, state, out.data());

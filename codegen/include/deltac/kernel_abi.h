@@ -46,7 +46,10 @@
 extern "C" {
 #endif
 
-#define DC_KERNEL_ABI_VERSION 2
+/* 3: dc_k_gated_delta_net_f32(_state_f16) take a row stride for each of qkv, a and b, and
+ * dc_k_gated_rms_norm_f32 one for its gate, so that they read views into a merged projection's
+ * output (docs/design/compile.md, "Split results as views"). */
+#define DC_KERNEL_ABI_VERSION 3
 
 /* Alignment in bytes of every scratch buffer a caller passes. */
 #define DC_K_SCRATCH_ALIGNMENT 64
@@ -117,7 +120,8 @@ void dc_k_convert_f16_f32(const uint16_t *x, int64_t begin, int64_t end, float *
 void dc_k_convert_f32_f16(const float *x, int64_t begin, int64_t end, uint16_t *y);
 
 /*===----------------------------------------------------------------------===*
- * Row norms. x and y are [rows, d]; range: rows [row_begin, row_end). y may equal x (and z).
+ * Row norms. x and y are [rows, d]; range: rows [row_begin, row_end). y may equal x (and a dense
+ *z).
  *===----------------------------------------------------------------------===*/
 
 /* n = x * 1 / sqrt(mean(x^2) + eps); y = n * w (DC_K_NORM_PLAIN), n * (1 + w)
@@ -129,10 +133,14 @@ void dc_k_rms_norm_f32(const float *x, const float *weight, int64_t d, int32_t s
 void dc_k_l2_norm_f32(const float *x, int64_t d, float eps, int64_t row_begin, int64_t row_end,
                       float *y);
 
-/* y = x / sqrt(mean(x^2) + eps) * w * silu(z), with z [rows, d] the gate rows and a plain weight
- * [d] (no 1 + w). The GDN output norm, applied per value head (d = dv). */
-void dc_k_gated_rms_norm_f32(const float *x, const float *z, const float *weight, int64_t d,
-                             float eps, int64_t row_begin, int64_t row_end, float *y);
+/* y = x / sqrt(mean(x^2) + eps) * w * silu(z), with z the gate rows and a plain weight [d] (no
+ * 1 + w). The GDN output norm, applied per value head (d = dv). z holds `z_heads` rows per token,
+ * each token's rows contiguous and z_stride floats after the previous token's: row r at
+ * z + (r / z_heads) z_stride + (r mod z_heads) d. A dense z [rows, d] is z_heads = 1,
+ * z_stride = d; a view into a merged projection's output has z_stride wider than z_heads d. */
+void dc_k_gated_rms_norm_f32(const float *x, const float *z, int64_t z_heads, int64_t z_stride,
+                             const float *weight, int64_t d, float eps, int64_t row_begin,
+                             int64_t row_end, float *y);
 
 /*===----------------------------------------------------------------------===*
  * Projections: embedding gather, linear, LM head. One function per weight element type.
@@ -503,30 +511,31 @@ int64_t dc_k_gated_delta_net_f32_scratch_bytes(int64_t T, int64_t dk, int64_t dv
 
 /* The Gated DeltaNet core fused (delta.gated_delta_net): causal conv1d + SiLU over the pre-conv
  * projection, the q | k | v split, L2 norms of q and k, the gates, and the gated delta rule.
- *   qkv         [T, C]      pre-conv mixed projection, C = 2 nk dk + nv dv, channels [q heads | k heads
- *                           | v heads], each head contiguous
- *   a, b        [T, nv]     in_proj_a and in_proj_b projections
- *   conv_weight [C, K]      conv taps, tap 0 the oldest; conv_state_in [K-1, C] oldest row first
+ *   qkv         [T, C]      pre-conv mixed projection, C = 2 nk dk + nv dv, channels [q heads | k
+ * heads | v heads], each head contiguous; token t's row at qkv + t qkv_stride (qkv_stride >= C: C
+ * when dense, wider for a view into the columns of a merged projection's output) a, b        [T,
+ * nv]     in_proj_a and in_proj_b projections, token t's at a + t a_stride and b + t b_stride (>=
+ * nv) conv_weight [C, K]      conv taps, tap 0 the oldest; conv_state_in [K-1, C] oldest row first
  *   decay, dt_bias [nv]     as dc_k_gdn_gates_f32 (decay_form DC_K_DECAY_A_LOG or _NEG_EXP)
  *   mapping, scale          as dc_k_gated_delta_rule_recurrent_f32; l2_eps the L2-norm epsilon
  *   state_in    [nv, dk, dv]
  *   out         [T, nv, dv]
- * computes exactly dc_k_causal_conv1d_f32 (DC_K_ACT_SILU), then q = l2norm(q), k = l2norm(k) per key
- * head (x / sqrt(sum x^2 + l2_eps)), g and beta as dc_k_gdn_gates_f32, then the gated delta rule;
- * conv_state_out [K-1, C] and state_out [nv, dk, dv] get the new states and may equal conv_state_in
- * and state_in (updated in place).
- * Range: KEY heads [kh_begin, kh_end). A call computes every value head that reads these key heads
- * (r = nv / nk of them: h / r == kh for DC_K_HEADS_GROUPED, h mod nk == kh for DC_K_HEADS_TILED) and
- * owns their outputs and delta states, and the conv channels of its key heads' q and k and of its
- * value heads' v (old and new conv state). Value heads sharing a key head share its q/k conv
- * channels, so they must be in one call for the in-place conv state update to be race free; with
- * r = 1 (Qwen3.5 0.8B/2B) key and value heads are the same split.
- * With T == 1 and dk <= 256 the call uses no scratch: per key head, q and k live in registers and
- * stack arrays, and each value head's v, g and beta are formed inside the recurrent step. Otherwise it
- * stages one head's q, k, v, g and beta in `scratch` and runs the chunked (T > 1) or recurrent kernel
- * on them: `scratch` holds dc_k_gated_delta_net_f32_scratch_bytes(T, dk, dv) bytes.
- * out must not overlap any input. */
-void dc_k_gated_delta_net_f32(const float *qkv, const float *a, const float *b, int64_t T,
+ * computes exactly dc_k_causal_conv1d_f32 (DC_K_ACT_SILU), then q = l2norm(q), k = l2norm(k) per
+ * key head (x / sqrt(sum x^2 + l2_eps)), g and beta as dc_k_gdn_gates_f32, then the gated delta
+ * rule; conv_state_out [K-1, C] and state_out [nv, dk, dv] get the new states and may equal
+ * conv_state_in and state_in (updated in place). Range: KEY heads [kh_begin, kh_end). A call
+ * computes every value head that reads these key heads (r = nv / nk of them: h / r == kh for
+ * DC_K_HEADS_GROUPED, h mod nk == kh for DC_K_HEADS_TILED) and owns their outputs and delta states,
+ * and the conv channels of its key heads' q and k and of its value heads' v (old and new conv
+ * state). Value heads sharing a key head share its q/k conv channels, so they must be in one call
+ * for the in-place conv state update to be race free; with r = 1 (Qwen3.5 0.8B/2B) key and value
+ * heads are the same split. With T == 1 and dk <= 256 the call uses no scratch: per key head, q and
+ * k live in registers and stack arrays, and each value head's v, g and beta are formed inside the
+ * recurrent step. Otherwise it stages one head's q, k, v, g and beta in `scratch` and runs the
+ * chunked (T > 1) or recurrent kernel on them: `scratch` holds
+ * dc_k_gated_delta_net_f32_scratch_bytes(T, dk, dv) bytes. out must not overlap any input. */
+void dc_k_gated_delta_net_f32(const float *qkv, int64_t qkv_stride, const float *a,
+                              int64_t a_stride, const float *b, int64_t b_stride, int64_t T,
                               int64_t nk, int64_t nv, int64_t dk, int64_t dv,
                               const float *conv_weight, int64_t K, const float *conv_state_in,
                               const float *decay, const float *dt_bias, int32_t decay_form,
@@ -540,8 +549,9 @@ void dc_k_gated_delta_net_f32(const float *qkv, const float *a, const float *b, 
  * nearest f16 (ties to even) once, at the end of the call: out, conv_state_out and the f32 state
  * before rounding are bit for bit those of dc_k_gated_delta_net_f32. A decode step reads and writes
  * half the state's bytes. Same scratch size. */
-void dc_k_gated_delta_net_f32_state_f16(const float *qkv, const float *a, const float *b, int64_t T,
-                                        int64_t nk, int64_t nv, int64_t dk, int64_t dv,
+void dc_k_gated_delta_net_f32_state_f16(const float *qkv, int64_t qkv_stride, const float *a,
+                                        int64_t a_stride, const float *b, int64_t b_stride,
+                                        int64_t T, int64_t nk, int64_t nv, int64_t dk, int64_t dv,
                                         const float *conv_weight, int64_t K,
                                         const float *conv_state_in, const float *decay,
                                         const float *dt_bias, int32_t decay_form, int32_t mapping,

@@ -27,7 +27,9 @@ extern "C" {
 
 /* 3: dc_op_gated_delta_net, dc_op_gated_delta_rule and dc_op_attention take their state's storage
  * code (f32 or f16). */
-#define DC_PROGRAM_ABI_VERSION 3
+/* 4: dc_op_gated_delta_net and dc_op_gated_rms_norm take token strides, for views into a merged
+ * projection's output (docs/design/compile.md, "Split results as views"). */
+#define DC_PROGRAM_ABI_VERSION 4
 
 /* Runtime execution context (thread pool, per-thread scratch). Opaque to generated code. */
 typedef struct dc_exec dc_exec;
@@ -106,8 +108,10 @@ void dc_op_swiglu(dc_exec *exec, const float *gate, const float *up, int64_t n, 
 void dc_op_rms_norm(dc_exec *exec, const float *x, const float *weight, int64_t rows, int64_t d,
                     int32_t scale_mode, float eps, float *y);
 void dc_op_l2_norm(dc_exec *exec, const float *x, int64_t rows, int64_t d, float eps, float *y);
-void dc_op_gated_rms_norm(dc_exec *exec, const float *x, const float *z, const float *weight,
-                          int64_t rows, int64_t d, float eps, float *y);
+/* z: z_heads rows of d per token, tokens z_stride floats apart (dc_k_gated_rms_norm_f32). */
+void dc_op_gated_rms_norm(dc_exec *exec, const float *x, const float *z, int64_t z_heads,
+                          int64_t z_stride, const float *weight, int64_t rows, int64_t d, float eps,
+                          float *y);
 /* Copies the last of `rows` rows of x [rows, width] to y [1, width]. */
 void dc_op_last_row(dc_exec *exec, const float *x, int64_t rows, int64_t width, float *y);
 /* Copies columns [offset, offset + width) of each of `rows` rows of x [rows, in_width] to y. */
@@ -129,15 +133,16 @@ void dc_op_gated_delta_rule(dc_exec *exec, const float *q, const float *k, const
                             int64_t dk, int64_t dv, int32_t mapping, float scale,
                             uint32_t state_dtype, void *state, float *out);
 /* delta.gated_delta_net (dc_k_gated_delta_net_f32): qkv [T, 2 nk dk + nv dv], a and b [T, nv],
+ * token t's rows at qkv + t qkv_stride, a + t a_stride and b + t b_stride,
  * conv_weight [C, K], decay and dt_bias [nv]; conv_state [K-1, C] and state [nv, dk, dv] (of
  * state_dtype DC_WS_F32 or DC_WS_F16, as for dc_op_gated_delta_rule) are updated in place;
  * out [T, nv, dv]. Split over key heads. */
-void dc_op_gated_delta_net(dc_exec *exec, const float *qkv, const float *a, const float *b,
-                           int64_t T, int64_t nk, int64_t nv, int64_t dk, int64_t dv,
-                           const float *conv_weight, int64_t K, const float *decay,
-                           const float *dt_bias, int32_t decay_form, int32_t mapping, float scale,
-                           float l2_eps, float *conv_state, uint32_t state_dtype, void *state,
-                           float *out);
+void dc_op_gated_delta_net(dc_exec *exec, const float *qkv, int64_t qkv_stride, const float *a,
+                           int64_t a_stride, const float *b, int64_t b_stride, int64_t T,
+                           int64_t nk, int64_t nv, int64_t dk, int64_t dv, const float *conv_weight,
+                           int64_t K, const float *decay, const float *dt_bias, int32_t decay_form,
+                           int32_t mapping, float scale, float l2_eps, float *conv_state,
+                           uint32_t state_dtype, void *state, float *out);
 void dc_op_rope(dc_exec *exec, const float *x, int64_t T, int64_t n, int64_t hd,
                 const int32_t *positions, int64_t rotary_dim, double theta, float *y);
 /* delta.attention (dc_k_attention_f32): the caches [nkv, S, hd] and [nkv, S, hdv] are of

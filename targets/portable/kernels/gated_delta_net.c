@@ -28,11 +28,12 @@
 #define DC_GDN_CONV_AHEAD 8
 
 /* out[c] = silu(sum_j w[c0 + c, j] * m[t + j, c0 + c]) for c < n, m = concat(state, qkv) over time:
- * the arithmetic of dc_k_causal_conv1d_f32 with DC_K_ACT_SILU. Tap j of channel c0 + c is read at
- * w[j * w_tap + c * w_channel]: the weight itself (w = weight + c0 K, w_tap = 1, w_channel = K) or
- * its transpose (transpose_conv_taps), which the prefill path builds once so the channel loop reads
- * contiguous floats. */
-DC_INLINE void conv_silu(const float *restrict qkv, const float *state_in, int64_t C,
+ * the arithmetic of dc_k_causal_conv1d_f32 with DC_K_ACT_SILU. The rows of the state are C floats
+ * apart, those of qkv ldq (C, or more where qkv is a view into a wider projection). Tap j of
+ * channel c0 + c is read at w[j * w_tap + c * w_channel]: the weight itself (w = weight + c0 K,
+ * w_tap = 1, w_channel = K) or its transpose (transpose_conv_taps), which the prefill path builds
+ * once so the channel loop reads contiguous floats. */
+DC_INLINE void conv_silu(const float *restrict qkv, int64_t ldq, const float *state_in, int64_t C,
                          const float *restrict w, int64_t w_tap, int64_t w_channel, int64_t K,
                          int64_t t, int64_t c0, int64_t n, float *restrict out) {
   const int64_t hist = K - 1;
@@ -40,10 +41,10 @@ DC_INLINE void conv_silu(const float *restrict qkv, const float *state_in, int64
     /* Qwen3.5's 4 taps, read as stored (decode): the channel loop holds all four, so it
      * vectorizes with the weights' stride-4 loads, instead of walking the taps' strided columns
      * one float at a time. The same operations in the same order as the loop below. */
-    const float *m0 = t < hist ? state_in + t * C + c0 : qkv + (t - hist) * C + c0;
-    const float *m1 = t + 1 < hist ? state_in + (t + 1) * C + c0 : qkv + (t + 1 - hist) * C + c0;
-    const float *m2 = t + 2 < hist ? state_in + (t + 2) * C + c0 : qkv + (t + 2 - hist) * C + c0;
-    const float *m3 = qkv + t * C + c0;
+    const float *m0 = t < hist ? state_in + t * C + c0 : qkv + (t - hist) * ldq + c0;
+    const float *m1 = t + 1 < hist ? state_in + (t + 1) * C + c0 : qkv + (t + 1 - hist) * ldq + c0;
+    const float *m2 = t + 2 < hist ? state_in + (t + 2) * C + c0 : qkv + (t + 2 - hist) * ldq + c0;
+    const float *m3 = qkv + t * ldq + c0;
     for (int64_t c = 0; c < n; ++c) {
       float acc = 0.0f;
       acc += w[4 * c] * m0[c];
@@ -58,7 +59,7 @@ DC_INLINE void conv_silu(const float *restrict qkv, const float *state_in, int64
     out[c] = 0.0f;
   for (int64_t j = 0; j < K; ++j) {
     const int64_t row = t + j;
-    const float *m = row < hist ? state_in + row * C + c0 : qkv + (row - hist) * C + c0;
+    const float *m = row < hist ? state_in + row * C + c0 : qkv + (row - hist) * ldq + c0;
     const float *wj = w + j * w_tap;
     for (int64_t c = 0; c < n; ++c)
       out[c] += wj[c * w_channel] * m[c];
@@ -78,12 +79,12 @@ DC_INLINE void transpose_conv_taps(const float *restrict weight, int64_t K, int6
 /* New conv state of channels [c0, c0 + n): row r = m[T + r]. Called once every read of these
  * channels' old state is done; ascending r reads rows T + r > r of the old state, which an in-place
  * update has not overwritten yet (as in gdn.c). */
-DC_INLINE void conv_state_update(const float *qkv, int64_t T, int64_t C, int64_t K,
+DC_INLINE void conv_state_update(const float *qkv, int64_t ldq, int64_t T, int64_t C, int64_t K,
                                  const float *state_in, int64_t c0, int64_t n, float *state_out) {
   const int64_t hist = K - 1;
   for (int64_t r = 0; r < hist; ++r) {
     const int64_t row = T + r;
-    const float *m = row < hist ? state_in + row * C + c0 : qkv + (row - hist) * C + c0;
+    const float *m = row < hist ? state_in + row * C + c0 : qkv + (row - hist) * ldq + c0;
     float *s = state_out + r * C + c0;
     for (int64_t c = 0; c < n; ++c)
       s[c] = m[c];
@@ -97,14 +98,30 @@ DC_INLINE void l2_normalize(float *x, int64_t d, float eps) {
     x[i] = x[i] * inv;
 }
 
-/* g and beta of token t, value head h, as dc_k_gdn_gates_f32. */
-DC_INLINE void gates(const float *a, const float *b, const float *decay, const float *dt_bias,
-                     int64_t nv, int32_t decay_form, int64_t t, int64_t h, float *g, float *beta) {
-  const float bigA = decay_form == DC_K_DECAY_A_LOG ? -dc_expf(decay[h]) : decay[h];
-  const float s = a[t * nv + h] + dt_bias[h];
+/* Shapes and operands of one call, passed by pointer to the two paths. */
+struct gdn_args {
+  const float *qkv, *a, *b;
+  int64_t ldq, lda, ldb; /* floats from one token's row of qkv, a, b to the next's */
+  int64_t T, nk, nv, C, K;
+  const float *conv_weight, *conv_state_in, *decay, *dt_bias;
+  int32_t decay_form, mapping;
+  float scale, l2_eps;
+  /* The delta-rule state: f32 (state_in, state_out) or f16 (state16_in, state16_out; the f32
+   * pointers are then NULL). */
+  const float *state_in;
+  float *out, *conv_state_out, *state_out;
+  const uint16_t *state16_in;
+  uint16_t *state16_out;
+};
+
+/* g and beta of token t, value head h, as dc_k_gdn_gates_f32 (token t's a and b at a + t lda and
+ * b + t ldb). */
+DC_INLINE void gates(const struct gdn_args *p, int64_t t, int64_t h, float *g, float *beta) {
+  const float bigA = p->decay_form == DC_K_DECAY_A_LOG ? -dc_expf(p->decay[h]) : p->decay[h];
+  const float s = p->a[t * p->lda + h] + p->dt_bias[h];
   const float softplus = s > 20.0f ? s : dc_log1pf(dc_expf(s));
   *g = bigA * softplus;
-  *beta = dc_sigmoidf(b[t * nv + h]);
+  *beta = dc_sigmoidf(p->b[t * p->ldb + h]);
 }
 
 /* Value head j (0 .. r-1) of key head kh: the inverse of dc_key_head. */
@@ -118,21 +135,6 @@ DC_INLINE void copy_floats(const float *in, float *out, int64_t n) {
       out[i] = in[i];
 }
 
-/* Shapes and operands of one call, passed by pointer to the two paths. */
-struct gdn_args {
-  const float *qkv, *a, *b;
-  int64_t T, nk, nv, C, K;
-  const float *conv_weight, *conv_state_in, *decay, *dt_bias;
-  int32_t decay_form, mapping;
-  float scale, l2_eps;
-  /* The delta-rule state: f32 (state_in, state_out) or f16 (state16_in, state16_out; the f32
-   * pointers are then NULL). */
-  const float *state_in;
-  float *out, *conv_state_out, *state_out;
-  const uint16_t *state16_in;
-  uint16_t *state16_out;
-};
-
 /*---- Decode: one token, no intermediate buffers ----------------------------------------------*/
 
 /* One key head and its value heads for one token. `f16` (a constant after inlining) picks the
@@ -142,20 +144,20 @@ DC_INLINE void decode_key_head(const struct gdn_args *p, int64_t dk, int64_t dv,
   const int64_t C = p->C, K = p->K, nk = p->nk, nv = p->nv;
   const int64_t q0 = kh * dk, k0 = nk * dk + kh * dk;
   DC_VEC_ALIGNED float q[DC_GDN_STACK_DK], k[DC_GDN_STACK_DK], v[DC_GDN_STACK_DV];
-  conv_silu(p->qkv, p->conv_state_in, C, p->conv_weight + q0 * K, 1, K, K, 0, q0, dk, q);
-  conv_silu(p->qkv, p->conv_state_in, C, p->conv_weight + k0 * K, 1, K, K, 0, k0, dk, k);
-  conv_state_update(p->qkv, 1, C, K, p->conv_state_in, q0, dk, p->conv_state_out);
-  conv_state_update(p->qkv, 1, C, K, p->conv_state_in, k0, dk, p->conv_state_out);
+  conv_silu(p->qkv, p->ldq, p->conv_state_in, C, p->conv_weight + q0 * K, 1, K, K, 0, q0, dk, q);
+  conv_silu(p->qkv, p->ldq, p->conv_state_in, C, p->conv_weight + k0 * K, 1, K, K, 0, k0, dk, k);
+  conv_state_update(p->qkv, p->ldq, 1, C, K, p->conv_state_in, q0, dk, p->conv_state_out);
+  conv_state_update(p->qkv, p->ldq, 1, C, K, p->conv_state_in, k0, dk, p->conv_state_out);
   l2_normalize(q, dk, p->l2_eps);
   l2_normalize(k, dk, p->l2_eps);
   const float qk = p->scale * dc_dot(q, k, dk);
   for (int64_t j = 0; j < nv / nk; ++j) {
     const int64_t h = value_head(kh, j, nk, nv, p->mapping);
     const int64_t v0 = 2 * nk * dk + h * dv;
-    conv_silu(p->qkv, p->conv_state_in, C, p->conv_weight + v0 * K, 1, K, K, 0, v0, dv, v);
-    conv_state_update(p->qkv, 1, C, K, p->conv_state_in, v0, dv, p->conv_state_out);
+    conv_silu(p->qkv, p->ldq, p->conv_state_in, C, p->conv_weight + v0 * K, 1, K, K, 0, v0, dv, v);
+    conv_state_update(p->qkv, p->ldq, 1, C, K, p->conv_state_in, v0, dv, p->conv_state_out);
     float g, beta;
-    gates(p->a, p->b, p->decay, p->dt_bias, nv, p->decay_form, 0, h, &g, &beta);
+    gates(p, 0, h, &g, &beta);
     /* The value head this thread likely steps next: the key head's next one, or the next key
      * head's first; its state is prefetched during this step's second pass (delta_rule_step.h).
      * The next key head counts even past this call's range: decode claims key heads a piece at a
@@ -230,15 +232,15 @@ DC_INLINE void conv_silu_rows(const struct gdn_args *p, const struct gdn_scratch
   }
   for (int64_t t = 0; t < p->T; ++t) {
     /* Token t's newest tap reads its n floats of row t of qkv (the taps before read rows the
-     * tokens before brought in). The rows are C floats apart, further than the hardware
+     * tokens before brought in). The rows are ldq >= C floats apart, further than the hardware
      * prefetchers follow, so each one was a wait on L3 or memory: fetch row t + DC_GDN_CONV_AHEAD
      * now (a line per 16 floats). Kernel bench, qkv from memory: gated_delta_net/T512 21.4-22.4
      * -> 18.5-18.6 ms; in the model, whose qkv the projection just wrote (mostly in L3), within
      * the noise (docs/perf-log.md, "The SwiGLU epilogue of the span path"). */
     if (t + DC_GDN_CONV_AHEAD < p->T)
       for (int64_t c = 0; c < n; c += 16)
-        __builtin_prefetch(p->qkv + (t + DC_GDN_CONV_AHEAD) * p->C + c0 + c);
-    conv_silu(p->qkv, p->conv_state_in, p->C, w, tap, channel, p->K, t, c0, n, dst + t * n);
+        __builtin_prefetch(p->qkv + (t + DC_GDN_CONV_AHEAD) * p->ldq + c0 + c);
+    conv_silu(p->qkv, p->ldq, p->conv_state_in, p->C, w, tap, channel, p->K, t, c0, n, dst + t * n);
   }
 }
 
@@ -252,15 +254,15 @@ DC_INLINE void staged_key_head(const struct gdn_args *p, int64_t dk, int64_t dv,
     l2_normalize(s->q + t * dk, dk, p->l2_eps);
     l2_normalize(s->k + t * dk, dk, p->l2_eps);
   }
-  conv_state_update(p->qkv, T, C, K, p->conv_state_in, q0, dk, p->conv_state_out);
-  conv_state_update(p->qkv, T, C, K, p->conv_state_in, k0, dk, p->conv_state_out);
+  conv_state_update(p->qkv, p->ldq, T, C, K, p->conv_state_in, q0, dk, p->conv_state_out);
+  conv_state_update(p->qkv, p->ldq, T, C, K, p->conv_state_in, k0, dk, p->conv_state_out);
   for (int64_t j = 0; j < nv / nk; ++j) {
     const int64_t h = value_head(kh, j, nk, nv, p->mapping);
     const int64_t v0 = 2 * nk * dk + h * dv;
     conv_silu_rows(p, s, v0, dv, s->v);
     for (int64_t t = 0; t < T; ++t)
-      gates(p->a, p->b, p->decay, p->dt_bias, nv, p->decay_form, t, h, s->g + t, s->beta + t);
-    conv_state_update(p->qkv, T, C, K, p->conv_state_in, v0, dv, p->conv_state_out);
+      gates(p, t, h, s->g + t, s->beta + t);
+    conv_state_update(p->qkv, p->ldq, T, C, K, p->conv_state_in, v0, dv, p->conv_state_out);
     /* One head seen as nk = nv = 1: the staged arrays are exactly that layout. An f16 head is
      * widened into scratch, updated there in place, and rounded back once. */
     const float *state_in = s->state;
@@ -314,12 +316,14 @@ DC_INLINE void gated_delta_net_impl(const struct gdn_args *p, int64_t dk, int64_
 
 /* The shapes and operands both entry points share; the state pointers are set by the caller. */
 DC_INLINE struct gdn_args
-gdn_args_of(const float *qkv, const float *a, const float *b, int64_t T, int64_t nk, int64_t nv,
-            int64_t dk, int64_t dv, const float *conv_weight, int64_t K, const float *conv_state_in,
-            const float *decay, const float *dt_bias, int32_t decay_form, int32_t mapping,
-            float scale, float l2_eps, float *out, float *conv_state_out) {
+gdn_args_of(const float *qkv, int64_t qkv_stride, const float *a, int64_t a_stride, const float *b,
+            int64_t b_stride, int64_t T, int64_t nk, int64_t nv, int64_t dk, int64_t dv,
+            const float *conv_weight, int64_t K, const float *conv_state_in, const float *decay,
+            const float *dt_bias, int32_t decay_form, int32_t mapping, float scale, float l2_eps,
+            float *out, float *conv_state_out) {
   struct gdn_args p = {0};
   p.qkv = qkv, p.a = a, p.b = b;
+  p.ldq = qkv_stride, p.lda = a_stride, p.ldb = b_stride;
   p.T = T, p.nk = nk, p.nv = nv, p.C = 2 * nk * dk + nv * dv, p.K = K;
   p.conv_weight = conv_weight, p.conv_state_in = conv_state_in;
   p.decay = decay, p.dt_bias = dt_bias, p.decay_form = decay_form, p.mapping = mapping;
@@ -341,29 +345,33 @@ DC_INLINE void gated_delta_net_specialized(const struct gdn_args *p, int64_t dk,
                       gated_delta_net_impl(p, DC_DIM, DC_DIM2, kh_begin, kh_end, scratch, f16)));
 }
 
-void dc_k_gated_delta_net_f32(const float *qkv, const float *a, const float *b, int64_t T,
+void dc_k_gated_delta_net_f32(const float *qkv, int64_t qkv_stride, const float *a,
+                              int64_t a_stride, const float *b, int64_t b_stride, int64_t T,
                               int64_t nk, int64_t nv, int64_t dk, int64_t dv,
                               const float *conv_weight, int64_t K, const float *conv_state_in,
                               const float *decay, const float *dt_bias, int32_t decay_form,
                               int32_t mapping, float scale, float l2_eps, const float *state_in,
                               int64_t kh_begin, int64_t kh_end, void *scratch, float *out,
                               float *conv_state_out, float *state_out) {
-  struct gdn_args p = gdn_args_of(qkv, a, b, T, nk, nv, dk, dv, conv_weight, K, conv_state_in, decay,
-                                  dt_bias, decay_form, mapping, scale, l2_eps, out, conv_state_out);
+  struct gdn_args p = gdn_args_of(qkv, qkv_stride, a, a_stride, b, b_stride, T, nk, nv, dk, dv,
+                                  conv_weight, K, conv_state_in, decay, dt_bias, decay_form,
+                                  mapping, scale, l2_eps, out, conv_state_out);
   p.state_in = state_in, p.state_out = state_out;
   gated_delta_net_specialized(&p, dk, dv, kh_begin, kh_end, scratch, 0);
 }
 
-void dc_k_gated_delta_net_f32_state_f16(const float *qkv, const float *a, const float *b, int64_t T,
-                                        int64_t nk, int64_t nv, int64_t dk, int64_t dv,
+void dc_k_gated_delta_net_f32_state_f16(const float *qkv, int64_t qkv_stride, const float *a,
+                                        int64_t a_stride, const float *b, int64_t b_stride,
+                                        int64_t T, int64_t nk, int64_t nv, int64_t dk, int64_t dv,
                                         const float *conv_weight, int64_t K,
                                         const float *conv_state_in, const float *decay,
                                         const float *dt_bias, int32_t decay_form, int32_t mapping,
                                         float scale, float l2_eps, const uint16_t *state_in,
                                         int64_t kh_begin, int64_t kh_end, void *scratch, float *out,
                                         float *conv_state_out, uint16_t *state_out) {
-  struct gdn_args p = gdn_args_of(qkv, a, b, T, nk, nv, dk, dv, conv_weight, K, conv_state_in, decay,
-                                  dt_bias, decay_form, mapping, scale, l2_eps, out, conv_state_out);
+  struct gdn_args p = gdn_args_of(qkv, qkv_stride, a, a_stride, b, b_stride, T, nk, nv, dk, dv,
+                                  conv_weight, K, conv_state_in, decay, dt_bias, decay_form,
+                                  mapping, scale, l2_eps, out, conv_state_out);
   p.state16_in = state_in, p.state16_out = state_out;
   gated_delta_net_specialized(&p, dk, dv, kh_begin, kh_end, scratch, 1);
 }

@@ -34,10 +34,11 @@ DC_INLINE void l2_norm_impl(const float *x, int64_t d, float eps, int64_t row_be
   }
 }
 
-DC_INLINE void gated_rms_norm_impl(const float *x, const float *z, const float *weight, int64_t d,
-                                   float eps, int64_t row_begin, int64_t row_end, float *y) {
+DC_INLINE void gated_rms_norm_impl(const float *x, const float *z, int64_t z_heads,
+                                   int64_t z_stride, const float *weight, int64_t d, float eps,
+                                   int64_t row_begin, int64_t row_end, float *y) {
   for (int64_t r = row_begin; r < row_end; ++r) {
-    const float *xr = x + r * d, *zr = z + r * d;
+    const float *xr = x + r * d, *zr = z + (r / z_heads) * z_stride + (r % z_heads) * d;
     float *yr = y + r * d;
     const float inv = 1.0f / dc_sqrtf(dc_sum_squares(xr, d) / (float)d + eps);
     for (int64_t i = 0; i < d; ++i)
@@ -59,8 +60,10 @@ void dc_k_l2_norm_f32(const float *x, int64_t d, float eps, int64_t row_begin, i
   DC_SPECIALIZE(DC_MODEL_NORM_DIMS, d, l2_norm_impl(x, DC_DIM, eps, row_begin, row_end, y));
 }
 
-void dc_k_gated_rms_norm_f32(const float *x, const float *z, const float *weight, int64_t d,
-                             float eps, int64_t row_begin, int64_t row_end, float *y) {
-  DC_SPECIALIZE(DC_MODEL_NORM_DIMS, d,
-                gated_rms_norm_impl(x, z, weight, DC_DIM, eps, row_begin, row_end, y));
+void dc_k_gated_rms_norm_f32(const float *x, const float *z, int64_t z_heads, int64_t z_stride,
+                             const float *weight, int64_t d, float eps, int64_t row_begin,
+                             int64_t row_end, float *y) {
+  DC_SPECIALIZE(
+      DC_MODEL_NORM_DIMS, d,
+      gated_rms_norm_impl(x, z, z_heads, z_stride, weight, DC_DIM, eps, row_begin, row_end, y));
 }
