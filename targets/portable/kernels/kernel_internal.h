@@ -31,14 +31,22 @@
  * counters on that VM told which hazard it was (docs/perf-log.md, "The worker's stack"). */
 #define DC_VEC_ALIGNED __attribute__((aligned(64)))
 
-/* The only library functions the kernels reach (see kernel_abi.h). With -fno-math-errno sqrtf is
- * an instruction; the others are calls a freestanding target must provide. */
-#define dc_expf(x) __builtin_expf(x)
+/* The only library functions the kernels reach (see kernel_abi.h): expf (dc_expf below) and
+ * these. With -fno-math-errno sqrtf is an instruction; the others are calls a freestanding target
+ * must provide. */
 #define dc_log1pf(x) __builtin_log1pf(x)
 #define dc_sqrtf(x) __builtin_sqrtf(x)
 #define dc_sinf(x) __builtin_sinf(x)
 #define dc_cosf(x) __builtin_cosf(x)
 #define dc_pow(x, y) __builtin_pow(x, y)
+
+/* e^x, bit for bit libm's expf, with the arguments whose result underflows to +0 (x below
+ * -0x1.9fe368p6, about -150 ln 2: e^x is less than half the smallest subnormal) answered without
+ * the call. glibc's expf (and musl's, the same code) returns +0 for exactly those, through its
+ * error path, which sets errno per value: the chunked delta rule's decays of long, fast-decaying
+ * segments took it thousands of times per chunk (docs/perf-log.md, "Split results as views").
+ * NaN and -inf behave as in expf. */
+DC_INLINE float dc_expf(float x) { return x < -0x1.9fe368p6f ? 0.0f : __builtin_expf(x); }
 
 /*---- Compile-time shape specialization -------------------------------------------------------*
  * `deltac compile` rebuilds these kernels for each model with `-include` of a generated header
