@@ -907,6 +907,24 @@ void addConvAndGateCases(std::vector<OpCase> &cases) {
                        expectSameBits("gates split beta", betaSplit, beta);
                      }});
   }
+
+  // A = -exp(A_log) for every float A_log in [-120, -95], where expf's result becomes subnormal and
+  // then +0 (below -0x1.9fe368p6; dc_expf answers those without the call): bit for bit
+  // -expf(A_log) * softplus, softplus(30) = 30.
+  cases.push_back({"gdn_gates_a_log_underflow", [](const std::string &) {
+                     std::vector<float> aLog;
+                     for (float x = -120.0f; x < -95.0f; x = std::nextafter(x, 0.0f))
+                       aLog.push_back(x);
+                     const int64_t nv = int64_t(aLog.size());
+                     std::vector<float> a(aLog.size(), 30.0f), b(aLog.size(), 0.0f);
+                     std::vector<float> dtBias(aLog.size(), 0.0f), g(aLog.size()), beta(g.size());
+                     dc_k_gdn_gates_f32(a.data(), b.data(), aLog.data(), dtBias.data(), nv,
+                                        DC_K_DECAY_A_LOG, 0, 1, g.data(), beta.data());
+                     std::vector<float> expected(aLog.size());
+                     for (size_t i = 0; i < aLog.size(); ++i)
+                       expected[i] = -std::exp(aLog[i]) * 30.0f;
+                     expectSameBits("g = -exp(A_log) * 30", g, expected);
+                   }});
 }
 
 /// Inputs of one delta-rule call.
