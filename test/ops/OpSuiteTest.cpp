@@ -2357,6 +2357,29 @@ void expectClaimedSameBits(ClaimedFn fn, const std::vector<float> &x, int64_t t,
   expectSameBits("claimed ranges vs one range", claimed, expected);
 }
 
+/// Runs the packed kernel on tokens [0, t) in calls of 2 tokens (the last of 3 where t is odd) and
+/// checks the bits of `expected`, the whole call's: a token's outputs are the same for every T > 1
+/// (kernel_abi.h, "Packed rows"). The short calls take the span path where a whole call of
+/// DC_PA_MIN_TOKENS or more takes the AMX tiles (linear_amx.h), so on an AMX machine this checks
+/// those against the spans bit for bit.
+void expectTokenPiecesSameBits(const Q8ActKernels &kernels, const std::vector<float> &x, int64_t t,
+                               int64_t k, const std::vector<uint8_t> &packed, int64_t n,
+                               int32_t epilogue, const float *residual,
+                               const std::vector<float> &expected) {
+  if (t < 2)
+    return;
+  auto pieces = nanFilled(t * n);
+  for (int64_t t0 = 0; t0 < t;) {
+    const int64_t size = t - t0 == 3 ? 3 : 2;
+    Scratch scratch(dc_k_q8act_scratch_bytes(size, k));
+    kernels.epilogue(x.data() + t0 * k, size, k, packed.data(), n, epilogue,
+                     residual ? residual + t0 * n : nullptr, 0, n, scratch.get(),
+                     pieces.data() + t0 * n);
+    t0 += size;
+  }
+  expectSameBits("calls of 2 or 3 tokens vs one call", pieces, expected);
+}
+
 void addPackedCases(std::vector<OpCase> &cases) {
   struct Shape {
     int64_t t, k, n;
@@ -2374,11 +2397,12 @@ void addPackedCases(std::vector<OpCase> &cases) {
     // tiles and remainders, 130 x 1024 for several token chunks of the int8 records and 530 x 3584
     // for two of the AVX2 span records (at least 516 tokens each) and two panels of 16 rows, 1 x
     // 4448 for a decode row of two prefetch bursts and a last span of 3 blocks (Q4_0_X8,
-    // linear_spans.h); N: row tiles and remainders.
+    // linear_spans.h); N: row tiles and remainders (48 x 1056 x 70: three groups of 32 AMX rows,
+    // the last of 6, and a last span of 1 block, linear_amx.h).
     const Shape shapes[] = {{1, 32, 7},      {3, 96, 33},    {7, 256, 17},  {66, 160, 9},
                             {2, 1024, 40},   {130, 64, 6},   {17, 224, 13}, {64, 384, 21},
                             {1, 1024, 64},   {130, 1024, 9}, {5, 2048, 11}, {13, 1056, 10},
-                            {530, 3584, 21}, {1, 4448, 9}};
+                            {530, 3584, 21}, {1, 4448, 9},   {48, 1056, 70}};
     for (Shape s : shapes) {
       std::string name =
           "linear_q8act_" + packedName + "_T" + str(s.t) + "_K" + str(s.k) + "_N" + str(s.n);
@@ -2423,6 +2447,8 @@ void addPackedCases(std::vector<OpCase> &cases) {
              expectSameBits("linear_q8act packed split", split, y);
              expectClaimedSameBits(packedClaimedFor(type, x8), x, s.t, s.k, packed, s.n,
                                    DC_K_EPILOGUE_NONE, nullptr, y);
+             expectTokenPiecesSameBits(kernels, x, s.t, s.k, packed, s.n, DC_K_EPILOGUE_NONE,
+                                       nullptr, y);
            }});
     }
 
@@ -2435,7 +2461,8 @@ void addPackedCases(std::vector<OpCase> &cases) {
     const Mode modes[] = {
         {"swiglu", true, false}, {"residual", false, true}, {"swiglu_residual", true, true}};
     for (const Mode &mode : modes)
-      for (Shape s : {Shape{1, 96, 5}, Shape{9, 256, 19}, Shape{17, 160, 6}, Shape{1, 1024, 37}}) {
+      for (Shape s : {Shape{1, 96, 5}, Shape{9, 256, 19}, Shape{17, 160, 6}, Shape{1, 1024, 37},
+                      Shape{40, 1056, 21}}) {
         std::string name = "linear_epilogue_q8act_" + packedName + "_" + mode.name + "_T" +
                            str(s.t) + "_K" + str(s.k) + "_N" + str(s.n);
         cases.push_back(
@@ -2484,6 +2511,7 @@ void addPackedCases(std::vector<OpCase> &cases) {
                expectSameBits("linear_epilogue_q8act packed split", split, y);
                expectClaimedSameBits(packedClaimedFor(type, x8), x, s.t, s.k, packed, s.n, epilogue,
                                      r, y);
+               expectTokenPiecesSameBits(kernels, x, s.t, s.k, packed, s.n, epilogue, r, y);
              }});
       }
 

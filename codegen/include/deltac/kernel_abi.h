@@ -377,7 +377,9 @@ void dc_k_linear_epilogue_q8act_q4_1_g128(const float *x, int64_t T, int64_t K,
  * the one its target's kernels load fastest.
  * The linear, lm_head and epilogue kernels take int8 activations exactly as the _q8act_ kernels
  * above (same arguments, scratch of dc_k_q8act_scratch_bytes(T, K) bytes); the embedding gathers
- * rows as dc_k_embedding_f32_<w>.
+ * rows as dc_k_embedding_f32_<w>. A token's outputs have the same bits whatever T > 1 its call
+ * takes (the runtime splits a prefill's tokens between threads), though they may differ in the
+ * last bits from its T = 1 outputs.
  *===----------------------------------------------------------------------===*/
 
 void dc_k_linear_q8act_q8_0_packed(const float *x, int64_t T, int64_t K, const uint8_t *weight,

@@ -487,6 +487,31 @@ DC_INLINE int64_t dc_pk_wide_scratch_bytes(int64_t T, int64_t K, int64_t rec) {
   return (tokens + rows) * spans + tokens * rows * 8 * 4;
 }
 
+/* The AMX path of the packed kernels (linear_amx.h) where the build has AMX-INT8 (Sapphire Rapids
+ * and later, -march=native on such a machine): T >= DC_PA_MIN_TOKENS. Its scratch per chunk of
+ * tokens (up to DC_PA_CHUNK_BYTES of codes, whole pairs of 16-token tiles): each token's K int8
+ * codes and K / 32 f32 scales; the panel of two 16-row tiles (512 bytes of codes and 16 f32 scales
+ * per block and tile); a tile's partial and final f32 sums (4 x 256) and two blocks' int32 sums
+ * (2 x 256). */
+#if defined(__AMX_TILE__) && defined(__AMX_INT8__) && defined(__AVX512VNNI__) &&                   \
+    defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512DQ__) && defined(__F16C__)
+#define DC_PK_AMX 1
+#else
+#define DC_PK_AMX 0
+#endif
+#ifndef DC_PA_MIN_TOKENS
+#define DC_PA_MIN_TOKENS 16
+#endif
+#define DC_PA_CHUNK_BYTES (512 * 1024)
+DC_INLINE int64_t dc_pa_chunk_tokens(int64_t K) {
+  const int64_t tokens = DC_PA_CHUNK_BYTES / (K + K / 8) / 32 * 32;
+  return tokens < 32 ? 32 : tokens;
+}
+DC_INLINE int64_t dc_pa_scratch_bytes(int64_t T, int64_t K) {
+  const int64_t tokens = (dc_min64(T, dc_pa_chunk_tokens(K)) + 31) / 32 * 32, blocks = K / 32;
+  return tokens * (K + 4 * blocks) + 2 * blocks * (512 + 64) + 6 * 1024 + 64;
+}
+
 /* What the packed kernels need of dc_k_q8act_scratch_bytes(T, K): the largest of their layouts
  * (linear_packed.c, "Activation records"), a chunk of tokens rounded up to whole token tiles, each
  * token 256 bytes per group of 128 values or 192 bytes per pair of blocks; and for T > 1 the span
@@ -503,6 +528,10 @@ DC_INLINE int64_t dc_pk_scratch_bytes(int64_t T, int64_t K) {
     const int64_t bytes = dc_pk_wide_scratch_bytes(T, K, DC_PK_BYTE_REC);
     most = most > wide ? most : wide;
     most = most > bytes ? most : bytes;
+    if (DC_PK_AMX && T >= DC_PA_MIN_TOKENS) {
+      const int64_t amx = dc_pa_scratch_bytes(T, K);
+      most = most > amx ? most : amx;
+    }
   }
   return 4 * (K / 2 + K / 16) + most;
 }

@@ -816,6 +816,9 @@ DC_INLINE void dc_pk_tile(const int q4, const int R, const int TT, const uint8_t
 #if DC_PK_SPANS
 #include "linear_spans.h"
 #endif
+#if DC_PK_AMX
+#include "linear_amx.h"
+#endif
 
 /* A tile of `rows` (<= DC_PK_ROWS) rows against `tokens` (<= DC_PK_TOKENS) tokens of one token
  * tile, cut into the tile shapes that are compiled: DC_PK_ROWS or 1 rows by DC_PK_TOKENS or 1
@@ -896,13 +899,20 @@ DC_INLINE uint8_t *dc_pk_scratch_records(const int q4, const int x8, int64_t K, 
 /* y = x W^T with the epilogue of dc_k_linear_epilogue_* (as dc_q8act_rows in linear_q8act.c): for
  * DC_K_EPILOGUE_SWIGLU the weight is [2N, K] and y[t, n] = silu(p[t, n]) * p[t, N + n]; a non-NULL
  * residual [T, N] is added last. Chunks of tokens outermost (quantized into scratch as each
- * starts), then dc_pk_rows_chunk. On x86 with T > 1: dc_pw_rows. */
+ * starts), then dc_pk_rows_chunk. On x86 with T > 1: dc_pw_rows, or with AMX and T >=
+ * DC_PA_MIN_TOKENS dc_pa_rows (the same bits). */
 DC_INLINE void dc_pk_rows_impl(const int q4, const int x8, const float *restrict x, int64_t T,
                                int64_t K, const uint8_t *restrict weight, int64_t N,
                                int32_t epilogue, const float *restrict residual, int64_t n_begin,
                                int64_t n_end, void *scratch, float *restrict y) {
   if (n_begin >= n_end || T <= 0)
     return;
+#if DC_PK_AMX
+  if (T >= DC_PA_MIN_TOKENS && dc_pa_ready()) {
+    dc_pa_rows(q4, x8, x, T, K, weight, N, epilogue, residual, n_begin, n_end, scratch, y);
+    return;
+  }
+#endif
 #if DC_PK_SPANS
   if (T > 1) {
     dc_pw_rows(q4, x8, x, T, K, weight, N, epilogue, residual, n_begin, n_end, scratch, y);
