@@ -59,6 +59,10 @@
 
 #include <gtest/gtest.h>
 
+#if defined(__SSE2__)
+#include <xmmintrin.h>
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -1125,6 +1129,43 @@ void addDeltaRuleCases(std::vector<OpCase> &cases) {
              expectClose("delta_rule_chunked", "prefill+decode state", state, expected.newState);
            }});
     }
+
+  // Subnormals (kernel_abi.h: on x86 the chunked kernel flushes them, restoring the caller's
+  // MXCSR). With v = 0, a unit state and g = -95 per token (a decay of about 5.5e-42), the exact
+  // state and outputs are subnormal: the x86 kernel gives zeros, the others values within the
+  // smallest normal float of the reference's; either way the caller's floating-point mode is as it
+  // was.
+  cases.push_back(
+      {"delta_rule_chunked_subnormals", [](const std::string &name) {
+         Rng rng(name);
+         DeltaInputs in = makeDeltaInputs(rng, {1, 2, 16, 8, DC_K_HEADS_GROUPED, Decay::Fast}, 5);
+         std::fill(in.v.begin(), in.v.end(), 0.0f);
+         std::fill(in.g.begin(), in.g.end(), -95.0f);
+         std::fill(in.state.begin(), in.state.end(), 1.0f);
+         std::vector<float> out(size_t(in.t * in.nv * in.dv)), state(in.state.size());
+#if defined(__SSE2__)
+         const unsigned before = _mm_getcsr();
+#endif
+         runDelta(DeltaKernel::Chunked, in, 0, in.nv, out, state, false);
+#if defined(__SSE2__)
+         // the control bits (rounding, FTZ, DAZ, masks); not the sticky flags
+         EXPECT_EQ(_mm_getcsr() & ~0x3Fu, before & ~0x3Fu)
+             << "the chunked kernel left the caller's MXCSR changed";
+         for (float x : state)
+           ASSERT_EQ(x, 0.0f) << "a subnormal state value was not flushed";
+         for (float x : out)
+           ASSERT_EQ(x, 0.0f) << "a subnormal output was not flushed";
+#endif
+         ref::DeltaRuleResult expected =
+             ref::gatedDeltaRule(in.refQ(), in.refK(), in.refV(), in.refG(), in.refBeta(),
+                                 in.refState(), false, double(in.scale));
+         // the exact values are below the smallest normal float: an absolute bound
+         const double smallest = double(std::numeric_limits<float>::min());
+         for (size_t i = 0; i < out.size(); ++i)
+           ASSERT_LE(std::fabs(double(out[i]) - double(expected.output.data[i])), smallest);
+         for (size_t i = 0; i < state.size(); ++i)
+           ASSERT_LE(std::fabs(double(state[i]) - double(expected.newState.data[i])), smallest);
+       }});
 }
 
 //===----------------------------------------------------------------------===//

@@ -499,8 +499,10 @@ int64_t dc_k_gated_delta_rule_chunked_f32_scratch_bytes(int64_t dk, int64_t dv);
  * per chunk. A partial last chunk is handled exactly (no padding). Agrees with the recurrent kernel
  * up to rounding. Requires g <= 0 (what dc_k_gdn_gates_f32 produces); decay exponents are formed as
  * sums of g over the span they cover, not as differences of prefix sums, so fast decays lose no
- * accuracy to cancellation. `scratch`: dc_k_gated_delta_rule_chunked_f32_scratch_bytes(dk, dv)
- * bytes. */
+ * accuracy to cancellation. On x86 it computes with subnormals flushed to zero (FTZ and DAZ, the
+ * caller's MXCSR restored before it returns): Intel cores take a microcode assist per subnormal,
+ * which fast-decaying heads make by the thousand. `scratch`:
+ * dc_k_gated_delta_rule_chunked_f32_scratch_bytes(dk, dv) bytes. */
 void dc_k_gated_delta_rule_chunked_f32(const float *q, const float *k, const float *v,
                                        const float *g, const float *beta, int64_t T, int64_t nk,
                                        int64_t nv, int64_t dk, int64_t dv, int32_t mapping,

@@ -209,12 +209,13 @@ DC_INLINE void delta_rule_chunk(const float *q, const float *k, const float *v, 
   dc_gemm_acc(dk, dv, n, 1.0f, w, 1, dk, u, dv, S, dv);
 }
 
-void dc_k_gated_delta_rule_chunked_f32(const float *q, const float *k, const float *v,
-                                       const float *g, const float *beta, int64_t T, int64_t nk,
-                                       int64_t nv, int64_t dk, int64_t dv, int32_t mapping,
-                                       float scale, const float *state_in, int64_t head_begin,
-                                       int64_t head_end, void *scratch, float *restrict out,
-                                       float *state_out) {
+/* The chunked kernel's work, with subnormals flushed by its caller (kernel_internal.h,
+ * dc_flush_subnormals); not inlined, so that no arithmetic moves across the mode change. */
+static __attribute__((noinline)) void
+chunked_heads(const float *q, const float *k, const float *v, const float *g, const float *beta,
+              int64_t T, int64_t nk, int64_t nv, int64_t dk, int64_t dv, int32_t mapping,
+              float scale, const float *state_in, int64_t head_begin, int64_t head_end,
+              void *scratch, float *restrict out, float *state_out) {
   int64_t bytes;
   const struct chunk_scratch s = carve_scratch(scratch, dk, dv, &bytes);
   for (int64_t h = head_begin; h < head_end; ++h) {
@@ -225,4 +226,16 @@ void dc_k_gated_delta_rule_chunked_f32(const float *q, const float *k, const flo
       delta_rule_chunk(q, k, v, g, beta, nk, nv, dk, dv, scale, h, kh, start,
                        dc_min64(DC_CHUNK, T - start), &s, S, out);
   }
+}
+
+void dc_k_gated_delta_rule_chunked_f32(const float *q, const float *k, const float *v,
+                                       const float *g, const float *beta, int64_t T, int64_t nk,
+                                       int64_t nv, int64_t dk, int64_t dv, int32_t mapping,
+                                       float scale, const float *state_in, int64_t head_begin,
+                                       int64_t head_end, void *scratch, float *restrict out,
+                                       float *state_out) {
+  const unsigned csr = dc_flush_subnormals();
+  chunked_heads(q, k, v, g, beta, T, nk, nv, dk, dv, mapping, scale, state_in, head_begin, head_end,
+                scratch, out, state_out);
+  dc_restore_floating_point(csr);
 }

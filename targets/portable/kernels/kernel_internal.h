@@ -48,6 +48,29 @@
  * NaN and -inf behave as in expf. */
 DC_INLINE float dc_expf(float x) { return x < -0x1.9fe368p6f ? 0.0f : __builtin_expf(x); }
 
+/* Subnormal flushing for a kernel's work (FTZ and DAZ in MXCSR on x86): an operation with a
+ * subnormal operand or result takes a microcode assist on Intel cores, about a hundred cycles. The
+ * chunked delta rule makes them by the thousand where a head decays fast (decays exp(segment) below
+ * 2^-126, the keys and queries scaled by them, a state scaled by exp(gamma_n)): on the Emerald
+ * Rapids VM its products took 59% of a 512-token prefill of the 0.8B, against 9-17% on AMD cores
+ * (docs/perf-log.md, "AMX tiles"). A value below 2^-126 is then 0: the outputs move only where they
+ * are themselves below about 2^-100. dc_flush_subnormals returns the caller's MXCSR for
+ * dc_restore_floating_point, which the kernel calls before it returns, so the caller's own
+ * floating-point mode is untouched. The work between them goes in a function that is not inlined:
+ * the compiler then cannot move its arithmetic across the mode changes. No-ops elsewhere (arm64
+ * handles subnormals at full speed in its vector unit). */
+#if defined(__SSE2__) && (defined(__x86_64__) || defined(__i386__))
+DC_INLINE unsigned dc_flush_subnormals(void) {
+  const unsigned csr = __builtin_ia32_stmxcsr();
+  __builtin_ia32_ldmxcsr(csr | 0x8040u); /* FTZ (bit 15) and DAZ (bit 6) */
+  return csr;
+}
+DC_INLINE void dc_restore_floating_point(unsigned csr) { __builtin_ia32_ldmxcsr(csr); }
+#else
+DC_INLINE unsigned dc_flush_subnormals(void) { return 0; }
+DC_INLINE void dc_restore_floating_point(unsigned csr) { (void)csr; }
+#endif
+
 /*---- Compile-time shape specialization -------------------------------------------------------*
  * `deltac compile` rebuilds these kernels for each model with `-include` of a generated header
  * (codegen/KernelSpecializer.cpp) that defines one list of sizes per kernel family, each as
