@@ -34,6 +34,7 @@ prints the tables of an earlier run again, without running anything.
 """
 
 import argparse
+import faulthandler
 import json
 import os
 import re
@@ -413,6 +414,9 @@ def main():
     if args.runs < 3:
         p.error("--runs must be at least 3 (the figures are medians)")
     os.makedirs(args.work, exist_ok=True)
+    # llama.cpp runs in this process: a crash of its kernels (SIGILL, SIGSEGV) then says where it
+    # happened instead of ending the benchmark without a word (scripts/bench.sh, AMX).
+    faulthandler.enable()
     bw = Bandwidth(args.work, args.threads)
     for _ in range(3):
         bw.measure()

@@ -12,9 +12,22 @@ LLAMA_CPP_PYTHON_VERSION=0.3.36
 ./scripts/setup.sh
 ./scripts/build.sh
 python3 -m pip install --quiet numpy gguf
+# llama.cpp is built for this CPU (-march=native), except on CPUs with AMX: there its AMX matrix
+# path (ggml-cpu/amx, which -march=native turns on) died with SIGILL in the first prefill on the
+# Emerald Rapids VM (docs/perf.md, "The machines"), so it gets every other x86 extension ggml uses
+# by name. LLAMA_CPP_CMAKE_ARGS overrides the choice.
+if [[ -z "${LLAMA_CPP_CMAKE_ARGS:-}" ]]; then
+  if grep -qw amx_int8 /proc/cpuinfo; then
+    LLAMA_CPP_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_BMI2=ON -DGGML_FMA=ON \
+-DGGML_F16C=ON -DGGML_AVX_VNNI=ON -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON \
+-DGGML_AVX512_BF16=ON"
+  else
+    LLAMA_CPP_CMAKE_ARGS="-DGGML_NATIVE=ON"
+  fi
+fi
 if ! python3 -c "import llama_cpp" 2>/dev/null; then
-  echo "== building llama.cpp (llama-cpp-python $LLAMA_CPP_PYTHON_VERSION from source, native)"
-  CMAKE_ARGS="-DGGML_NATIVE=ON -DLLAMA_CURL=OFF" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
+  echo "== building llama.cpp (llama-cpp-python $LLAMA_CPP_PYTHON_VERSION from source: $LLAMA_CPP_CMAKE_ARGS)"
+  CMAKE_ARGS="$LLAMA_CPP_CMAKE_ARGS -DLLAMA_CURL=OFF" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
     python3 -m pip install --no-binary llama-cpp-python "llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION"
 fi
 BUILD_DIR=${DELTAC_BUILD_DIR:-build}
