@@ -28,6 +28,12 @@ const std::vector<TargetInfo> &allTargets() {
     t.push_back({"x86-64-avx512", "x86_64-pc-linux-gnu", "x86-64-v4", "", 512,
                  "DeltacKernels_x86_64_v4", "-march=x86-64-v4", "x86-64 with AVX-512 (x86-64-v4)"});
     t.back().interleavesQ4 = true;
+    // Sapphire Rapids and later Xeons: AVX-512 with VNNI, and the AMX tiles the packed int8 GEMM
+    // takes for T >= 16 (linear_amx.h).
+    t.push_back({"x86-64-amx", "x86_64-pc-linux-gnu", "sapphirerapids", "", 512,
+                 "DeltacKernels_x86_64_amx", "-march=sapphirerapids",
+                 "x86-64 with AVX-512 VNNI and AMX (Sapphire Rapids and later)"});
+    t.back().interleavesQ4 = true;
     // 64-bit Arm Linux (glibc), one entry per instruction-set level. The libraries are built only
     // where the C compiler cross-compiles for aarch64 (targets/portable/CMakeLists.txt); clang
     // finds Debian's cross libc and linker (libc6-dev-arm64-cross, binutils-aarch64-linux-gnu) by
