@@ -121,22 +121,14 @@ compileSpecializedKernels(const std::string &header, const TargetInfo &target,
       break;
     llvm::SmallString<256> object(workDir);
     llvm::sys::path::append(object, llvm::sys::path::stem(source) + ".o");
-    std::vector<std::string> args = {driver.driver,
-                                     "--target=" + target.triple,
-                                     "-std=c11",
-                                     "-O3",
-                                     "-ffreestanding",
-                                     "-fno-math-errno",
-                                     "-fPIC",
-                                     target.kernelFlags,
-                                     "-I",
-                                     sources.includeDirectory,
-                                     "-include",
-                                     std::string(headerPath),
-                                     "-c",
-                                     source,
-                                     "-o",
-                                     std::string(object)};
+    std::vector<std::string> args = {
+        driver.driver,    "--target=" + target.triple, "-std=c11", "-O3",
+        "-ffreestanding", "-fno-math-errno",           "-fPIC"};
+    llvm::SmallVector<llvm::StringRef> flags;
+    llvm::StringRef(target.kernelFlags).split(flags, ' ', -1, /*KeepEmpty=*/false);
+    args.insert(args.end(), flags.begin(), flags.end());
+    args.insert(args.end(), {"-I", sources.includeDirectory, "-include", std::string(headerPath),
+                             "-c", source, "-o", std::string(object)});
     std::vector<llvm::StringRef> argv(args.begin(), args.end());
     std::string message;
     bool failed = false;

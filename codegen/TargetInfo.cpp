@@ -28,6 +28,12 @@ const std::vector<TargetInfo> &allTargets() {
     t.push_back({"x86-64-avx512", "x86_64-pc-linux-gnu", "x86-64-v4", "", 512,
                  "DeltacKernels_x86_64_v4", "-march=x86-64-v4", "x86-64 with AVX-512 (x86-64-v4)"});
     t.back().interleavesQ4 = true;
+    // x86-64-v4 with AVX-512 VNNI (Cascade Lake, Ice Lake and later Intel cores; AMD Zen 4 and
+    // later): the packed-row kernels take their VNNI byte spans (linear_packed.c).
+    t.push_back({"x86-64-avx512-vnni", "x86_64-pc-linux-gnu", "x86-64-v4", "+avx512vnni", 512,
+                 "DeltacKernels_x86_64_v4_vnni", "-march=x86-64-v4 -mavx512vnni",
+                 "x86-64 with AVX-512 VNNI (x86-64-v4 + VNNI: Cascade Lake, Ice Lake, Zen 4)"});
+    t.back().interleavesQ4 = true;
     // Sapphire Rapids and later Xeons: AVX-512 with VNNI, and the AMX tiles the packed int8 GEMM
     // takes for T >= 16 (linear_amx.h).
     t.push_back({"x86-64-amx", "x86_64-pc-linux-gnu", "sapphirerapids", "", 512,

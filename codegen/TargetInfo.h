@@ -24,7 +24,8 @@ struct TargetInfo {
   std::string features;      ///< LLVM feature string
   int vectorBits = 128;      ///< widest vector register the kernels use
   std::string kernelLibrary; ///< CMake name of the prebuilt kernel library (unspecialized)
-  std::string kernelFlags;   ///< C compiler flags that build the kernels for this target
+  std::string kernelFlags;   ///< C compiler flags that build the kernels for this target,
+                             ///< separated by spaces
   std::string description;
   /// The target's int8-activation kernels read packed rows (kernel_abi.h, "Packed rows"), so
   /// `delta-pack-weights` repacks Q8_0 / Q4_0 weights for them.

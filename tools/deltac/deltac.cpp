@@ -94,7 +94,8 @@ cl::opt<std::string> compileOutput("o",
                                    cl::cat(category));
 cl::opt<std::string> compileTarget(
     "target",
-    cl::desc("host, x86-64-avx2, x86-64-avx512, x86-64-amx, arm64, arm64-dotprod or arm64-i8mm"),
+    cl::desc("host, x86-64-avx2, x86-64-avx512, x86-64-avx512-vnni, x86-64-amx, arm64, "
+             "arm64-dotprod or arm64-i8mm"),
     cl::init("host"), cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
 cl::opt<std::string> compileEmit("emit",
                                  cl::desc("Stop after a phase: mlir, kernels, llvm, obj, exe; or lib "
