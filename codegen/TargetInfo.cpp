@@ -24,6 +24,12 @@ const std::vector<TargetInfo> &allTargets() {
     t.push_back({"x86-64-avx2", "x86_64-pc-linux-gnu", "x86-64-v3", "", 256,
                  "DeltacKernels_x86_64_v3", "-march=x86-64-v3", "x86-64 with AVX2 and FMA (x86-64-v3)"});
     t.back().interleavesQ4 = true;
+    // x86-64-v3 with AVX-VNNI (Alder Lake and later Intel Core, Zen 5): the AVX2 packed-row
+    // kernels, their spans on 256-bit vpdpbusd (linear_packed.c, DC_PK_DPBUSD).
+    t.push_back({"x86-64-avxvnni", "x86_64-pc-linux-gnu", "x86-64-v3", "+avxvnni", 256,
+                 "DeltacKernels_x86_64_v3_avxvnni", "-march=x86-64-v3 -mavxvnni",
+                 "x86-64 with AVX2 and AVX-VNNI (x86-64-v3 + AVX-VNNI: Alder Lake, Zen 5)"});
+    t.back().interleavesQ4 = true;
     // x86-64-v4 has no VNNI: its packed-row kernels are the AVX2 ones.
     t.push_back({"x86-64-avx512", "x86_64-pc-linux-gnu", "x86-64-v4", "", 512,
                  "DeltacKernels_x86_64_v4", "-march=x86-64-v4", "x86-64 with AVX-512 (x86-64-v4)"});

@@ -31,6 +31,8 @@ if {"avx2", "fma"} <= flags:
     config.available_features.add("avx2")
 if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:
     config.available_features.add("avx512")
+if {"avx2", "fma", "f16c", "avx_vnni"} <= flags:
+    config.available_features.add("avxvnni")
 if {"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni"} <= flags:
     config.available_features.add("avx512vnni")
 if {"amx_int8", "amx_tile", "amx_bf16", "avx512_fp16", "avx512_bf16", "avx512_vnni"} <= flags:

@@ -92,11 +92,11 @@ cl::opt<std::string> compileOutput("o",
                                             "DIR/NAME.h, DIR/deltac/runtime.h, DIR/NAME.dcw"),
                                    cl::Required, cl::value_desc("file"), cl::sub(compileCmd),
                                    cl::cat(category));
-cl::opt<std::string> compileTarget(
-    "target",
-    cl::desc("host, x86-64-avx2, x86-64-avx512, x86-64-avx512-vnni, x86-64-amx, arm64, "
-             "arm64-dotprod or arm64-i8mm"),
-    cl::init("host"), cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
+cl::opt<std::string>
+    compileTarget("target",
+                  cl::desc("host, x86-64-avx2, x86-64-avxvnni, x86-64-avx512, x86-64-avx512-vnni, "
+                           "x86-64-amx, arm64, arm64-dotprod or arm64-i8mm"),
+                  cl::init("host"), cl::sub(compileCmd), cl::sub(evalCmd), cl::cat(category));
 cl::opt<std::string> compileEmit("emit",
                                  cl::desc("Stop after a phase: mlir, kernels, llvm, obj, exe; or lib "
                                           "(a static library and a C header, no main)"),

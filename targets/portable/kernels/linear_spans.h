@@ -297,8 +297,9 @@ DC_INLINE void dc_pb_panel_row(const int x8, const uint8_t *restrict row, int64_
   }
 }
 
-/* VNNI: Q8 row `row` of K values into its byte span records at `rec` (consecutive): the codes as
- * stored (c + 128, unsigned, as vpdpbusd takes them), transposed into the span (dc_pb_emit). */
+/* vpdpbusd (DC_PK_DPBUSD): Q8 row `row` of K values into its byte span records at `rec`
+ * (consecutive): the codes as stored (c + 128, unsigned, as vpdpbusd takes them), transposed into
+ * the span (dc_pb_emit). */
 DC_INLINE void dc_pb_panel_row_q8(const uint8_t *restrict row, int64_t K, uint8_t *restrict rec) {
   const int64_t blocks = K / DC_PK_BLOCK;
   const uint8_t *d = row + dc_pk_code_bytes(0, K);
@@ -315,9 +316,10 @@ DC_INLINE void dc_pb_panel_row_q8(const uint8_t *restrict row, int64_t K, uint8_
   }
 }
 
-/* Whether a format's T > 1 path takes byte spans: Q4 always; Q8 with VNNI (vpdpbusd multiplies
- * its stored unsigned codes by the signed activation codes directly, no int16 needed). */
-DC_INLINE int dc_pw_bytes(int q4) { return q4 || DC_PK_VNNI; }
+/* Whether a format's T > 1 path takes byte spans: Q4 always; Q8 with vpdpbusd (AVX-512 VNNI or
+ * AVX-VNNI: it multiplies the stored unsigned codes by the signed activation codes directly, no
+ * int16 needed). */
+DC_INLINE int dc_pw_bytes(int q4) { return q4 || DC_PK_DPBUSD; }
 
 /* Adds span products to the f32 lane sums of R panel rows (span records at w + r wstride) by TT
  * tokens (records at a + t rec): acc + 8 (r DC_PW_TOKENS + t) holds output (r, t)'s 8 lanes.
@@ -331,7 +333,7 @@ DC_INLINE void dc_span(const int bytes, const int R, const int TT, const int fir
                        float *restrict acc) {
   const int64_t rec = bytes ? DC_PB_REC : DC_PW_REC, scales = bytes ? 256 : 512;
   /* Byte spans' int32 lanes end less the token's correction (its code offset times sum(a), per
-   * block). With VNNI the lanes are int32 from the start, so they start from minus it, once per
+   * block). With vpdpbusd the lanes are int32 from the start, so they start from minus it, once per
    * token instead of a subtraction per row and token; the int32 sums are exact (modulo 2^32, as
    * vpdpbusd wraps), so the bits are the same. */
   __m256i sum[DC_PK_ROWS][DC_PW_TOKENS], corr[DC_PW_TOKENS];
@@ -339,8 +341,8 @@ DC_INLINE void dc_span(const int bytes, const int R, const int TT, const int fir
     corr[t] = _mm256_loadu_si256((const __m256i *)(const void *)(a + t * rec + 288));
   for (int r = 0; r < R; ++r)
     for (int t = 0; t < TT; ++t)
-      sum[r][t] = DC_PK_VNNI && bytes ? _mm256_sub_epi32(_mm256_setzero_si256(), corr[t])
-                                      : _mm256_setzero_si256();
+      sum[r][t] = DC_PK_DPBUSD && bytes ? _mm256_sub_epi32(_mm256_setzero_si256(), corr[t])
+                                        : _mm256_setzero_si256();
 #if DC_PW_WINOGRAD
   if (!bytes) {
     /* start from the weights' corrections, DC_PW_BIAS - sum(w0 w1) per block; the tokens' come
@@ -376,8 +378,8 @@ DC_INLINE void dc_span(const int bytes, const int R, const int TT, const int fir
       const __m256i wr =
           _mm256_loadu_si256((const __m256i *)(const void *)(w + r * wstride + 32 * p));
       for (int t = 0; t < TT; ++t) {
-#if DC_PK_VNNI
-        sum[r][t] = bytes ? _mm256_dpbusd_epi32(sum[r][t], wr, x[t])
+#if DC_PK_DPBUSD
+        sum[r][t] = bytes ? dc_dpbusd256(sum[r][t], wr, x[t])
                           : _mm256_add_epi32(sum[r][t], _mm256_madd_epi16(x[t], wr));
 #else
         sum[r][t] = bytes ? _mm256_add_epi16(sum[r][t], _mm256_maddubs_epi16(wr, x[t]))
@@ -397,7 +399,7 @@ DC_INLINE void dc_span(const int bytes, const int R, const int TT, const int fir
     const __m256 dw = _mm256_loadu_ps((const float *)(const void *)(w + r * wstride + scales));
     for (int t = 0; t < TT; ++t) {
       __m256i block = sum[r][t];
-#if !DC_PK_VNNI
+#if !DC_PK_DPBUSD
       if (bytes) { /* block b's int32 lane (the int16 pair sums widened), less the correction */
         block = _mm256_madd_epi16(block, _mm256_set1_epi16(1));
         block = _mm256_sub_epi32(block, corr[t]);
@@ -665,7 +667,8 @@ DC_INLINE void dc_pw_rows(const int q4, const int x8, const float *restrict x, i
  * (low and high nibbles) added at the end rather than one of 8: on the Zen 4 VM, in cache, one
  * thread, 0.8B down at T = 1, 58.7 -> 53.2 us against the vpmaddubsw form (docs/perf-log.md). The
  * int32 sums are exact either way, so the bits are the same. A full span (8 blocks) then went into
- * 512-bit registers, two chunks each (docs/kernels.md, "Eight rows per lane sum"). */
+ * 512-bit registers, two chunks each (docs/kernels.md, "Eight rows per lane sum"). AVX-VNNI
+ * without AVX-512 (DC_PK_DPBUSD alone) takes the 256-bit chains for every span. */
 
 /* The products of span s (g blocks) of the row at w with the token's record a of that span: f, the
  * blocks' int32 sums less the correction, as floats, and scale, the blocks' scale products. */
@@ -690,17 +693,19 @@ DC_INLINE void dc_x8_span(const int g, const uint8_t *restrict w, int64_t K, int
                              _mm512_loadu_si512((const void *)(a + 192)));
     lo = _mm512_add_epi32(lo, hi);
     sum = _mm256_add_epi32(_mm512_castsi512_si256(lo), _mm512_extracti64x4_epi64(lo, 1));
-  } else {
+  } else
+#endif
+#if DC_PK_DPBUSD
+  {
     const __m256i nibble = _mm256_set1_epi8(0x0F), lanes = dc_x8_lanes(g);
     __m256i hi = _mm256_setzero_si256();
     sum = _mm256_setzero_si256();
     for (int m = 0; m < 4; ++m) {
       const __m256i v = dc_x8_chunk(w, s, g, m, lanes);
-      sum = _mm256_dpbusd_epi32(sum, _mm256_and_si256(v, nibble),
-                                _mm256_loadu_si256((const __m256i *)(const void *)(a + 32 * m)));
-      hi = _mm256_dpbusd_epi32(
-          hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble),
-          _mm256_loadu_si256((const __m256i *)(const void *)(a + 32 * (4 + m))));
+      sum = dc_dpbusd256(sum, _mm256_and_si256(v, nibble),
+                         _mm256_loadu_si256((const __m256i *)(const void *)(a + 32 * m)));
+      hi = dc_dpbusd256(hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble),
+                        _mm256_loadu_si256((const __m256i *)(const void *)(a + 32 * (4 + m))));
     }
     sum = _mm256_add_epi32(sum, hi);
   }
