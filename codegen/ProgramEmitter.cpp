@@ -470,8 +470,8 @@ void Emitter::emitTable(StringRef prefill, StringRef decode) {
   auto maxContext = model->getAttrOfType<IntegerAttr>("delta.max_context").getInt();
 
   // Field order and types of struct dc_program.
-  SmallVector<Type> fields = {i32Ty, i32Ty, i64Ty, ptrTy, ptrTy, i64Ty, i64Ty, i64Ty, i64Ty,
-                              ptrTy, ptrTy, i64Ty, ptrTy, ptrTy, i64Ty, ptrTy, ptrTy, i64Ty};
+  SmallVector<Type> fields = {i32Ty, i32Ty, i64Ty, ptrTy, ptrTy, i64Ty, i64Ty, i64Ty, i64Ty, ptrTy,
+                              ptrTy, i64Ty, ptrTy, ptrTy, i64Ty, ptrTy, ptrTy, i64Ty, ptrTy};
   auto structTy = LLVM::LLVMStructType::getLiteral(ctx, fields);
   b.setInsertionPointToEnd(out.getBody());
   auto table = LLVM::GlobalOp::create(b, loc, structTy, /*isConstant=*/true,
@@ -484,13 +484,25 @@ void Emitter::emitTable(StringRef prefill, StringRef decode) {
   };
   auto archAttr = model->getAttrOfType<StringAttr>("delta.architecture");
   SmallVector<Value> values = {
-      i32(kProgramAbiVersion), i32(kKernelAbiVersion),
+      i32(kProgramAbiVersion),
+      i32(kKernelAbiVersion),
       LLVM::ConstantOp::create(b, loc, i64Ty, b.getI64IntegerAttr(int64_t(fingerprint))),
-      globalString(archAttr ? archAttr.getValue() : "unknown"), globalString(options.target),
-      i64(vocab), i64(maxContext), i64(options.maxTokens), i64(int64_t(weightNames.size())),
-      addr("dc_weight_names"), addr("dc_weight_dtypes"), i64(int64_t(stateNames.size())),
-      addr("dc_state_names"), addr("dc_state_bytes"), i64(arenaBytes), addr(prefill), addr(decode),
-      i64(prefillLastOnly ? 1 : 0)};
+      globalString(archAttr ? archAttr.getValue() : "unknown"),
+      globalString(options.target),
+      i64(vocab),
+      i64(maxContext),
+      i64(options.maxTokens),
+      i64(int64_t(weightNames.size())),
+      addr("dc_weight_names"),
+      addr("dc_weight_dtypes"),
+      i64(int64_t(stateNames.size())),
+      addr("dc_state_names"),
+      addr("dc_state_bytes"),
+      i64(arenaBytes),
+      addr(prefill),
+      addr(decode),
+      i64(prefillLastOnly ? 1 : 0),
+      globalString(options.cpuFeatures)};
   for (auto [i, v] : llvm::enumerate(values))
     value = LLVM::InsertValueOp::create(b, loc, value, v, ArrayRef<int64_t>{int64_t(i)});
   LLVM::ReturnOp::create(b, loc, value);

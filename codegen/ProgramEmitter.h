@@ -17,6 +17,7 @@ namespace deltac {
 
 struct ProgramOptions {
   std::string target;      ///< recorded in the table
+  std::string cpuFeatures; ///< dc_program.cpu_features (requiredCpuFeatures of the target)
   int64_t maxTokens = 512; ///< largest prefill call
 };
 

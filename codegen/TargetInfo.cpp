@@ -2,8 +2,12 @@
 
 #include "codegen/TargetInfo.h"
 
+#include "deltac/cpu_features.h"
+
 #include "llvm/ADT/StringMap.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
+#include "llvm/TargetParser/X86TargetParser.h"
 
 namespace deltac {
 
@@ -73,6 +77,47 @@ const std::vector<TargetInfo> &allTargets() {
     return t;
   }();
   return targets;
+}
+
+std::string requiredCpuFeatures(const TargetInfo &target) {
+  llvm::Triple triple(target.triple);
+  // Each feature on or off, with what it implies (x86: avx2 implies avx, -avx512f turns off the
+  // AVX-512 extensions), as clang's -march and -m flags would set them.
+  llvm::StringMap<bool> wanted;
+  auto set = [&](llvm::StringRef feature, bool enabled) {
+    wanted[feature] = enabled;
+    if (triple.isX86())
+      llvm::X86::updateImpliedFeatures(feature, enabled, wanted);
+  };
+  if (triple.isX86()) {
+    llvm::SmallVector<llvm::StringRef> implied;
+    llvm::X86::getFeaturesForCPU(target.cpu, implied, /*NeedPlus=*/false);
+    for (llvm::StringRef feature : implied)
+      set(feature, true);
+  }
+  llvm::SmallVector<llvm::StringRef> named;
+  llvm::StringRef(target.features).split(named, ',', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef feature : named) {
+    if (feature.consume_front("+"))
+      set(feature, true);
+    else if (feature.consume_front("-"))
+      set(feature, false);
+  }
+  std::vector<const char *> checked;
+#define DC_X86_NAME(name, ...) checked.push_back(name);
+#define DC_ARM64_NAME(name, ...) checked.push_back(name);
+  if (triple.isX86()) {
+    DC_X86_CPU_FEATURES(DC_X86_NAME)
+  } else if (triple.isAArch64()) {
+    DC_ARM64_CPU_FEATURES(DC_ARM64_NAME)
+  }
+#undef DC_X86_NAME
+#undef DC_ARM64_NAME
+  std::string list;
+  for (const char *name : checked)
+    if (wanted.lookup(name))
+      list += (list.empty() ? "" : ",") + std::string(name);
+  return list;
 }
 
 llvm::Expected<TargetInfo> lookupTarget(llvm::StringRef name) {

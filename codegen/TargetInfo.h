@@ -49,6 +49,12 @@ struct TargetInfo {
 /// The targets this deltac supports.
 const std::vector<TargetInfo> &allTargets();
 
+/// The CPU features a program compiled for `target` needs, as dc_program.cpu_features records
+/// them: comma-separated, only names of deltac/cpu_features.h (the runtime checks those before it
+/// runs the program). x86: the features LLVM's CPU name implies, with the target's feature string
+/// applied; AArch64: the checked features the feature string names.
+std::string requiredCpuFeatures(const TargetInfo &target);
+
 /// Looks up `name`; the error lists the known targets.
 llvm::Expected<TargetInfo> lookupTarget(llvm::StringRef name);
 

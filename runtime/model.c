@@ -45,6 +45,9 @@ static dc_status *dc_program_check(const dc_program *p) {
     return DC_BAD_PROGRAM("the program was compiled for kernel ABI version %u, the runtime's "
                           "kernels implement version %d",
                           (unsigned)p->kernel_abi_version, (int)dc_k_abi_version());
+  dc_status *cpu = dc_cpu_check(p->target, p->cpu_features);
+  if (cpu)
+    return cpu;
   /* Positions and token ids are int32 in the entry points. */
   if (p->vocab_size <= 0 || p->vocab_size > (int64_t)INT32_MAX + 1 || p->max_context <= 0 ||
       p->max_context > INT32_MAX || p->max_tokens <= 0 || p->weight_count < 0 ||

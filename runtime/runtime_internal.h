@@ -32,6 +32,13 @@ dc_status *dc_status_make(dc_status_code code, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 dc_status *dc_status_vmake(dc_status_code code, const char *format, va_list args);
 
+/*---- CPU features ----------------------------------------------------------------------------*/
+
+/* DC_OK if this CPU has every feature of `features` (a dc_program.cpu_features list; NULL or ""
+ * for none), else a DC_STATUS_MISMATCH status naming `target` and the missing features
+ * (cpu_features.c). */
+dc_status *dc_cpu_check(const char *target, const char *features);
+
 /*---- Memory ----------------------------------------------------------------------------------*/
 
 /* `bytes` (> 0 or not) of 64-byte aligned heap memory, uninitialized; free with free(). NULL when

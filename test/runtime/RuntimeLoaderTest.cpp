@@ -348,6 +348,56 @@ TEST_F(RuntimeLoader, MissingFilesAndBadProgramsAreErrors) {
   expectError(status, DC_STATUS_INVALID_ARGUMENT, {"entry point"});
 }
 
+// A program whose target needs CPU features this CPU lacks is refused before any of its code runs,
+// with the target and every missing feature named; the features it has are not named. A name the
+// runtime cannot test counts as missing.
+TEST_F(RuntimeLoader, ProgramsForCpuFeaturesThisCpuLacksAreRefused) {
+  dc_status *status;
+  TestProgram none(fingerprint, {}, {});
+  none.program.cpu_features = "";
+  dc_model *model = open(none, *storePath, &status);
+  EXPECT_NE(model, nullptr) << dc_status_message(status);
+  dc_model_close(model);
+
+  TestProgram unknown(fingerprint, {}, {});
+  unknown.program.target = "x86-64-future";
+  unknown.program.cpu_features = "no-such-feature,nor-this";
+  EXPECT_EQ(open(unknown, *storePath, &status), nullptr);
+  expectError(status, DC_STATUS_MISMATCH,
+              {"--target x86-64-future", "lacks no-such-feature, nor-this", "--target host"});
+
+#if defined(__x86_64__)
+  // The runtime's CPUID against the compiler's: each feature is accepted exactly where
+  // __builtin_cpu_supports has it.
+  struct Probe {
+    const char *name;
+    bool has;
+  };
+  const Probe probes[] = {{"avx2", __builtin_cpu_supports("avx2") != 0},
+                          {"fma", __builtin_cpu_supports("fma") != 0},
+                          {"avx512f", __builtin_cpu_supports("avx512f") != 0},
+                          {"avx512bw", __builtin_cpu_supports("avx512bw") != 0},
+                          {"avx512vnni", __builtin_cpu_supports("avx512vnni") != 0},
+                          {"avxvnni", __builtin_cpu_supports("avxvnni") != 0}};
+  for (const Probe &probe : probes) {
+    TestProgram one(fingerprint, {}, {});
+    one.program.cpu_features = probe.name;
+    model = open(one, *storePath, &status);
+    EXPECT_EQ(model != nullptr, probe.has)
+        << probe.name << ": " << (status ? dc_status_message(status) : "accepted");
+    if (status)
+      expectError(status, DC_STATUS_MISMATCH, {std::string("lacks ") + probe.name});
+    dc_model_close(model);
+  }
+  if (__builtin_cpu_supports("avx2")) {
+    TestProgram some(fingerprint, {}, {});
+    some.program.cpu_features = "avx2,no-such-feature";
+    EXPECT_EQ(open(some, *storePath, &status), nullptr);
+    expectError(status, DC_STATUS_MISMATCH, {"lacks no-such-feature; compile"});
+  }
+#endif
+}
+
 /// Writes `bytes` as a store, then expects both readers to refuse it, the C one with an
 /// invalid-format error naming the file and containing `text`.
 void expectBothRefuse(const TempDir &dir, const std::vector<uint8_t> &bytes,

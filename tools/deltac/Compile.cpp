@@ -605,6 +605,7 @@ static Error runPipeline(const CompileOptions &options, std::vector<std::string>
   timer.begin("lower");
   ProgramOptions programOptions;
   programOptions.target = target->name;
+  programOptions.cpuFeatures = requiredCpuFeatures(*target);
   programOptions.maxTokens = maxTokens;
   ProgramSummary summary;
   auto program = emitProgram(model, programOptions, &summary);
@@ -786,6 +787,12 @@ ArrayRef<const char *> graphOptimizationNames() {
   static const char *const names[] = {"fold-norm-scales", "merge-linears", "fuse-elementwise",
                                       "remove-dead-work", "pack-weights"};
   return names;
+}
+
+Error checkTargetLibraries(const TargetInfo &target) {
+  Expected<std::vector<std::string>> paths =
+      linkLibraries(resources(), target, /*withMain=*/true, /*prebuiltKernels=*/true);
+  return paths ? Error::success() : paths.takeError();
 }
 
 Error compileModel(const CompileOptions &options) {

@@ -12,6 +12,8 @@
 
 namespace deltac {
 
+struct TargetInfo;
+
 struct CompileOptions {
   std::string input;        ///< HF directory or GGUF file
   std::string output;       ///< the artifact --emit asks for
@@ -52,6 +54,10 @@ llvm::Expected<QuantPolicy> quantPolicy(const CompileOptions &options);
 /// "Libraries"). Shows the phases as they run when `progress` is set, and prints a summary with the
 /// files written and the time of each phase to stderr. On failure, removes what it wrote.
 llvm::Error compileModel(const CompileOptions &options);
+
+/// Success if this deltac has every library an executable for `target` links (the prebuilt kernels
+/// included), else the error `deltac compile` would give.
+llvm::Error checkTargetLibraries(const TargetInfo &target);
 
 } // namespace deltac
 

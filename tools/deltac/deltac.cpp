@@ -12,6 +12,7 @@
 #include "Compile.h"
 #include "Eval.h"
 #include "Progress.h"
+#include "Targets.h"
 
 #include "dialect/DeltaDialect.h"
 #include "import/Checkpoint.h"
@@ -45,6 +46,8 @@ cl::SubCommand inspectCmd("inspect", "Summarize a weight store (.dcw) or a check
 cl::SubCommand compileCmd("compile",
                           "Compile a checkpoint into an executable (or a library) for a target");
 cl::SubCommand evalCmd("eval", "Compare a quantized build of a model with its f32 build");
+cl::SubCommand targetsCmd("targets",
+                          "List the targets, their CPU features, and which run on this machine");
 
 cl::OptionCategory category("deltac options");
 
@@ -390,6 +393,9 @@ int main(int argc, char **argv) {
     return runCompile();
   if (evalCmd)
     return runEval();
-  errs() << "deltac: error: no command given (compile, eval, import, synth or inspect); see deltac --help\n";
+  if (targetsCmd)
+    return listTargets();
+  errs() << "deltac: error: no command given (compile, eval, import, synth, inspect or targets); "
+            "see deltac --help\n";
   return 1;
 }

@@ -29,7 +29,8 @@ extern "C" {
  * code (f32 or f16). */
 /* 4: dc_op_gated_delta_net and dc_op_gated_rms_norm take token strides, for views into a merged
  * projection's output (docs/design/compile.md, "Split results as views"). */
-#define DC_PROGRAM_ABI_VERSION 4
+/* 5: dc_program.cpu_features, the CPU features the runtime checks before it runs the program. */
+#define DC_PROGRAM_ABI_VERSION 5
 
 /* Runtime execution context (thread pool, per-thread scratch). Opaque to generated code. */
 typedef struct dc_exec dc_exec;
@@ -72,6 +73,10 @@ typedef struct dc_program {
   /* 0: prefill writes one logits row per token; 1: only the last token's row (row 0), compiled with
    * --prefill-logits=last. Added in ABI version 2. */
   int64_t prefill_last_logits_only;
+  /* The CPU features the target's code needs, comma-separated names of deltac/cpu_features.h
+   * ("avx2,fma,avxvnni"; "" for none): dc_model_open refuses the program with DC_STATUS_MISMATCH on
+   * a CPU that lacks one, before any of its code runs. Added in ABI version 5. */
+  const char *cpu_features;
 } dc_program;
 
 /* The table a compiled model exports. */

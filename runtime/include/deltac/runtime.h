@@ -48,7 +48,8 @@ typedef enum dc_status_code {
   DC_STATUS_NOT_FOUND = 2,        /* a missing file, or a weight the store does not hold */
   DC_STATUS_IO_ERROR = 3,         /* open, stat or mmap failed */
   DC_STATUS_INVALID_FORMAT = 4,   /* a weight store that fails validation (truncated, corrupt) */
-  DC_STATUS_MISMATCH = 5,     /* weights of another model (fingerprint), an ABI version, a dtype */
+  DC_STATUS_MISMATCH = 5,     /* weights of another model (fingerprint), an ABI version, a dtype,
+                                 a CPU without the features of the program's target */
   DC_STATUS_OUT_OF_RANGE = 6, /* the context is full */
   DC_STATUS_OUT_OF_MEMORY = 7,
   DC_STATUS_INTERNAL = 8, /* an entry point or an operation failed, a thread did not start */
