@@ -20,6 +20,19 @@
 
 #define DC_INLINE static inline __attribute__((always_inline))
 
+/* vpdpbusd on 256-bit registers (u8 x s8 products, four to an int32 lane): with AVX-512 VNNI and
+ * VL in its EVEX form, or with AVX-VNNI (Alder Lake and later Intel cores, Zen 5) in its VEX form.
+ * The AVX2 int8 kernels take it where the build has it (linear_packed.c, linear_q8act.c). */
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+#define DC_HAS_DPBUSD256 1
+#define dc_dpbusd256 _mm256_dpbusd_epi32
+#elif defined(__AVXVNNI__)
+#define DC_HAS_DPBUSD256 1
+#define dc_dpbusd256 _mm256_dpbusd_avx_epi32
+#else
+#define DC_HAS_DPBUSD256 0
+#endif
+
 /* For local arrays that vector code stores to and reloads (accumulator lanes, a widened f16 chunk,
  * a block of scores): 64-byte aligned, so that the compiler realigns the function's frame and a
  * zmm store to one never splits a cache line or a page. The ABI promises a 16-byte aligned stack

@@ -106,19 +106,11 @@
 #ifndef DC_PK_VNNI
 #define DC_PK_VNNI 0
 #endif
-/* vpdpbusd on 256-bit registers: with AVX-512 VNNI (EVEX, with AVX512VL), or without AVX-512 with
- * AVX-VNNI (VEX: Alder Lake and later Intel cores, Zen 5; --target=x86-64-avxvnni). Where the
- * rest of AVX-512 VNNI's paths are missing, the AVX2 kernels take it for their spans (T > 1, and
- * Q4_0_X8 at T = 1): byte spans for Q8 too, and no int16 sums to widen (linear_spans.h). */
-#if DC_PK_VNNI || (DC_PK_AVX2 && defined(__AVX512VNNI__) && defined(__AVX512VL__))
-#define DC_PK_DPBUSD 1
-#define dc_dpbusd256 _mm256_dpbusd_epi32
-#elif DC_PK_AVX2 && defined(__AVXVNNI__)
-#define DC_PK_DPBUSD 1
-#define dc_dpbusd256 _mm256_dpbusd_avx_epi32
-#else
-#define DC_PK_DPBUSD 0
-#endif
+/* The spans on 256-bit vpdpbusd (dc_dpbusd256, kernel_internal.h): the VNNI level, and the AVX2
+ * kernels where the build has AVX-VNNI (--target=x86-64-avxvnni) or AVX-512 VNNI without the rest
+ * of the VNNI level's extensions. They take it for their spans (T > 1, and Q4_0_X8 at T = 1): byte
+ * spans for Q8 too, and no int16 sums to widen (linear_spans.h). */
+#define DC_PK_DPBUSD (DC_PK_VNNI || (DC_PK_AVX2 && DC_HAS_DPBUSD256))
 
 #define DC_PK_BLOCK 32
 /* How far ahead the weight rows are prefetched, and into which cache. Zen 5, 0.8B int4 decode on 2

@@ -336,9 +336,15 @@ DC_INLINE void dc_q8_tile(const int signed_codes, const int R, const int TT,
       const __m256i uw = signed_codes ? _mm256_abs_epi8(wv) : wv;
       const float dwb = dw[r * blocks + b];
       for (int t = 0; t < TT; ++t) {
-        /* |c| <= 127 and |q| <= 127 keep each pair sum of vpmaddubsw within int16. */
         const __m256i xs = signed_codes ? _mm256_sign_epi8(xv[t], wv) : xv[t];
+#if DC_HAS_DPBUSD256
+        /* AVX-VNNI (or AVX-512 VNNI without the rest of the VNNI level): the same int32 sums. */
+        const __m256i sums = dc_dpbusd256(_mm256_setzero_si256(), uw, xs);
+        (void)ones;
+#else
+        /* |c| <= 127 and |q| <= 127 keep each pair sum of vpmaddubsw within int16. */
         const __m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(uw, xs), ones);
+#endif
         acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums),
                                     _mm256_set1_ps(dwb * dx[t * blocks + b]), acc[r][t]);
       }
