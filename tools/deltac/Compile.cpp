@@ -775,6 +775,9 @@ static Error runPipeline(const CompileOptions &options, std::vector<std::string>
     file("tokenizer", "none", "(the model takes token ids only)");
   if (!library && !target->emulator.empty())
     errs() << formatv("  {0,-10} {1} {2}\n", "run with", target->emulator, artifact);
+  if (!programOptions.cpuFeatures.empty())
+    errs() << formatv("  {0,-10} {1} (checked when it starts)\n", "CPU",
+                      programOptions.cpuFeatures);
   errs() << formatv("  {0} weights, {1} states ({2:f1} MiB), {3} kernel calls, arena {4:f1} MiB "
                     "at {5} tokens\n",
                     summary.weights, summary.states, double(summary.stateBytes) / (1 << 20),
